@@ -1,0 +1,60 @@
+"""The detector interface: an upright RGB image in, face boxes and scores out.
+
+Landmarks, crops and embeddings are never returned: BIPA turns on whether face geometry is
+derived, and this tool must not derive it itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Face:
+    """A face box [x, y, w, h] in upright original-image pixels, with a detector score in [0, 1]."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+    @property
+    def box(self) -> list[int]:
+        return [self.x, self.y, self.w, self.h]
+
+    def scaled(self, factor: float) -> "Face":
+        """The same face in an image `factor` times larger."""
+        return Face(
+            round(self.x * factor), round(self.y * factor),
+            round(self.w * factor), round(self.h * factor), self.score,
+        )
+
+
+class Detector(Protocol):
+    name: str
+    # Smallest face (px, in the image given to detect) this detector finds reliably; the loader
+    # uses it to decide how far a large photo may be shrunk before detection.
+    min_reliable_face: int
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        """All faces scoring at least the detector's threshold, in `rgb`'s pixel coordinates."""
+
+    def settings(self) -> dict:
+        """Everything that changes results (model SHA-256, threshold, scales): keys caches and reports."""
+
+
+def iou(a: list[float], b: list[float]) -> float:
+    """Intersection over union of two [x, y, w, h] boxes."""
+    ax2, ay2 = a[0] + a[2], a[1] + a[3]
+    bx2, by2 = b[0] + b[2], b[1] + b[3]
+    iw = min(ax2, bx2) - max(a[0], b[0])
+    ih = min(ay2, by2) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0

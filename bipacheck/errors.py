@@ -1,0 +1,45 @@
+"""Typed errors. Every skipped input carries one of these reasons, never a bare traceback."""
+
+from __future__ import annotations
+
+
+class BipacheckError(Exception):
+    """Base class for errors that the CLI reports as a clean message."""
+
+
+class ConfigError(BipacheckError):
+    """Bad settings, unknown detector, missing weights: nothing can be audited (exit 2)."""
+
+
+class ImageError(BipacheckError):
+    """An input that could not be turned into pixels. `reason` is a stable machine code."""
+
+    reason = "unreadable"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class EmptyFile(ImageError):
+    reason = "empty-file"
+
+
+class UnsupportedFormat(ImageError):
+    reason = "unsupported-format"
+
+
+class TruncatedImage(ImageError):
+    reason = "truncated"
+
+
+class CorruptImage(ImageError):
+    reason = "corrupt"
+
+
+class TooLarge(ImageError):
+    reason = "too-large"
+
+
+class UnreadableFile(ImageError):
+    reason = "unreadable"
