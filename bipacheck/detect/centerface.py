@@ -1,0 +1,67 @@
+"""CenterFace (MIT) on OpenCV's DNN module.
+
+Runs at full resolution (it finds small faces that a 640-px resize loses), with the input padded,
+not stretched, to a multiple of 32. Needs OpenCV 5's default engine: on the classic engine the
+network's output drifts once one net object sees a second input size (DETECTORS.md, pitfall 3),
+which tests guard by pushing photos of several sizes through one instance.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .base import Face
+
+# heatmap, scale, offset, landmarks: OpenCV 5 must be asked for every output; the landmark
+# head is discarded unread.
+_OUTPUTS = ["537", "538", "539", "540"]
+_STRIDE = 4
+
+
+class CenterFace:
+    name = "centerface"
+    min_reliable_face = 16
+
+    def __init__(self, model_path: str, model_sha256: str, threshold: float = 0.4, nms_iou: float = 0.3):
+        self.net = cv2.dnn.readNetFromONNX(model_path)
+        self.model_sha256 = model_sha256
+        self.threshold = threshold
+        self.nms_iou = nms_iou
+
+    def settings(self) -> dict:
+        return {"detector": self.name, "model_sha256": self.model_sha256,
+                "threshold": self.threshold, "nms_iou": self.nms_iou}
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        h, w = rgb.shape[:2]
+        ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
+        if (ph, pw) != (h, w):
+            rgb = cv2.copyMakeBorder(rgb, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=0)
+        blob = cv2.dnn.blobFromImage(rgb, 1.0, (pw, ph), (0, 0, 0), swapRB=False, crop=False)
+        self.net.setInput(blob)
+        heatmap, scale, offset, _ = self.net.forward(_OUTPUTS)
+        return _decode(heatmap[0, 0], scale[0], offset[0], self.threshold, self.nms_iou, w, h)
+
+
+def _decode(heat, scale, offset, threshold, nms_iou, w, h) -> list[Face]:
+    ys, xs = np.nonzero(heat > threshold)
+    if len(ys) == 0:
+        return []
+    bh = np.exp(scale[0, ys, xs]) * _STRIDE
+    bw = np.exp(scale[1, ys, xs]) * _STRIDE
+    cy = (ys + offset[0, ys, xs] + 0.5) * _STRIDE
+    cx = (xs + offset[1, ys, xs] + 0.5) * _STRIDE
+    x1 = np.clip(cx - bw / 2, 0, w)
+    y1 = np.clip(cy - bh / 2, 0, h)
+    x2 = np.clip(cx + bw / 2, 0, w)
+    y2 = np.clip(cy + bh / 2, 0, h)
+    scores = heat[ys, xs].astype(float)
+    boxes = np.stack([x1, y1, x2 - x1, y2 - y1], axis=1)
+    keep = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), threshold, nms_iou)
+    faces = []
+    for i in np.array(keep).reshape(-1):
+        x, y, bw_, bh_ = boxes[i]
+        if bw_ >= 1 and bh_ >= 1:
+            faces.append(Face(int(round(x)), int(round(y)), int(round(bw_)), int(round(bh_)), float(scores[i])))
+    return faces

@@ -1,0 +1,34 @@
+"""Build a detector by name. Never falls back silently: missing weights are a ConfigError."""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+from .base import Detector
+
+DEFAULT_DETECTOR = "centerface"
+# Score thresholds chosen for recall first at precision >= 0.85 (bench/detection.py, README).
+DEFAULT_THRESHOLDS = {"centerface": 0.4, "yunet": 0.6, "mtcnn": 0.6}
+DETECTORS = tuple(DEFAULT_THRESHOLDS)
+
+
+def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None) -> Detector:
+    if name not in DEFAULT_THRESHOLDS:
+        raise ConfigError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
+    if threshold is None:
+        threshold = DEFAULT_THRESHOLDS[name]
+    if not 0.0 < threshold < 1.0:
+        raise ConfigError(f"threshold must be between 0 and 1, got {threshold}")
+    if name == "mtcnn":
+        from .mtcnn import MTCNN
+
+        return MTCNN(threshold=threshold)
+    from .registry import resolve
+
+    path, sha = resolve(name)
+    if name == "centerface":
+        from .centerface import CenterFace
+
+        return CenterFace(str(path), sha, threshold=threshold)
+    from .yunet import YuNet
+
+    return YuNet(str(path), sha, threshold=threshold)

@@ -1,0 +1,227 @@
+"""Bytes in, upright RGB pixels out, or a typed error saying why not.
+
+The format is sniffed from content (upload buckets store extension-less keys), the EXIF
+orientation is applied (phones store photos sideways), a pixel limit guards against
+decompression bombs, and large JPEGs are decoded at reduced scale when the minimum face size
+allows it. Boxes found on the returned frames map back to full-resolution upright pixels by
+multiplying with `LoadedImage.scale`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from .errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, UnsupportedFormat
+
+DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
+DEFAULT_MAX_FRAMES = 16
+
+# Pillow's own bomb check warns at MAX_IMAGE_PIXELS and raises at twice that; ours is explicit
+# and configurable, so switch Pillow's off and check the declared size before decoding.
+Image.MAX_IMAGE_PIXELS = None
+
+_SIGNATURES: list[tuple[bytes, int, str]] = [
+    (b"\xff\xd8\xff", 0, "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
+    (b"GIF87a", 0, "GIF"),
+    (b"GIF89a", 0, "GIF"),
+    (b"II*\x00", 0, "TIFF"),
+    (b"MM\x00*", 0, "TIFF"),
+    (b"BM", 0, "BMP"),
+]
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The image format named by the file's leading bytes, or None."""
+    for magic, offset, name in _SIGNATURES:
+        if data[offset:offset + len(magic)] == magic:
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in _AVIF_BRANDS:
+            return "AVIF"
+        if brand in _HEIF_BRANDS:
+            return "HEIF"
+    return None
+
+
+def _describe_non_image(data: bytes) -> str:
+    head = data[:512]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(c.isprintable() or c in "\r\n\t" for c in text):
+        return "not an image: the file is text"
+    if head[:4] == b"%PDF":
+        return "not an image: the file is a PDF document"
+    if head[:2] == b"PK":
+        return "not an image: the file is a ZIP archive"
+    return "not a recognised image format (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF, AVIF)"
+
+
+_heif_registered = False
+
+
+def _register_heif() -> bool:
+    global _heif_registered
+    if not _heif_registered:
+        try:
+            import pillow_heif
+        except ImportError:
+            return False
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+    return True
+
+
+@dataclass
+class LoadedImage:
+    frames: list[np.ndarray]  # upright RGB uint8, possibly reduced in size
+    scale: float  # full-resolution pixels per returned pixel (>= 1)
+    width: int  # upright full-resolution size
+    height: int
+    format: str
+    frame_count: int  # frames in the file; more than len(frames) when capped
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_image(
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    reduce_by: float = 1.0,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+) -> LoadedImage:
+    """Decode `data` into upright RGB frames.
+
+    reduce_by: how much smaller than full resolution the frames may be (the caller derives it from
+    the minimum face size and the detector's smallest reliable face). JPEGs use the codec's own
+    reduced decode (DCT scaling, much cheaper than decoding and resizing); other formats are
+    resized after decoding.
+    """
+    if not data:
+        raise EmptyFile("empty file (0 bytes)")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise UnsupportedFormat(_describe_non_image(data))
+    if fmt == "HEIF" and not _register_heif():
+        raise UnsupportedFormat("HEIC/HEIF image: install the extra with pip install 'bipacheck[heif]'")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns on odd EXIF; we report what matters
+            return _decode(data, fmt, max_pixels, max(1.0, reduce_by), max_frames)
+    except (TooLarge, CorruptImage, TruncatedImage, UnsupportedFormat):
+        raise
+    except Image.DecompressionBombError as exc:
+        raise TooLarge(f"decompression bomb: {exc}") from None
+    except UnidentifiedImageError:
+        raise CorruptImage(f"{fmt} signature but the header cannot be parsed (corrupt file)") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError, KeyError) as exc:
+        msg = str(exc) or type(exc).__name__
+        if "truncated" in msg or isinstance(exc, EOFError) or "premature end" in msg.lower():
+            raise TruncatedImage(f"truncated {fmt}: {msg}") from None
+        raise CorruptImage(f"corrupt {fmt}: {msg}") from None
+
+
+def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames: int) -> LoadedImage:
+    im = Image.open(io.BytesIO(data))
+    full_w, full_h = im.size
+    if full_w <= 0 or full_h <= 0:
+        raise CorruptImage(f"{fmt} declares an empty size {full_w}x{full_h}")
+    if full_w * full_h > max_pixels:
+        raise TooLarge(
+            f"{full_w}x{full_h} = {full_w * full_h:,} pixels exceeds the limit of {max_pixels:,} "
+            "(possible decompression bomb; raise --max-pixels to scan it)"
+        )
+    notes: list[str] = []
+    orientation = _orientation(im, notes)
+    frame_count = getattr(im, "n_frames", 1)
+    if frame_count > max_frames:
+        notes.append(f"only the first {max_frames} of {frame_count} frames were scanned")
+
+    if fmt == "JPEG" and reduce_by >= 2:
+        # draft() picks the largest DCT scale (1/2, 1/4, 1/8) that keeps at least the requested size
+        im.draft("RGB", (int(full_w / reduce_by) + 1, int(full_h / reduce_by) + 1))
+
+    frames = []
+    for index, frame in enumerate(ImageSequence.Iterator(im)):
+        if index >= max_frames:
+            break
+        rgb = _to_rgb_array(frame)
+        frames.append(rgb)
+    if not frames:
+        raise CorruptImage(f"{fmt} holds no frames")
+
+    decoded_w = frames[0].shape[1]
+    target_w = max(1, round(full_w / reduce_by))
+    if decoded_w > target_w * 1.05:
+        import cv2
+
+        target_h = max(1, round(full_h / reduce_by))
+        frames = [cv2.resize(f, (target_w, target_h), interpolation=cv2.INTER_AREA) for f in frames]
+    scale = full_w / frames[0].shape[1]
+    frames = [_apply_orientation(f, orientation) for f in frames]
+    if orientation in (5, 6, 7, 8):
+        full_w, full_h = full_h, full_w
+    return LoadedImage(frames, scale, full_w, full_h, fmt, frame_count, notes)
+
+
+def _orientation(im: Image.Image, notes: list[str]) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except Exception as exc:  # a corrupt EXIF block must not cost us the pixels
+        notes.append(f"EXIF block unreadable ({type(exc).__name__}); orientation assumed upright")
+        return 1
+    if isinstance(value, (tuple, list)):
+        value = value[0] if value else 1
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        value = 1
+    if value not in range(1, 9):
+        notes.append(f"invalid EXIF orientation {value!r}; assumed upright")
+        return 1
+    return value
+
+
+def _to_rgb_array(frame: Image.Image) -> np.ndarray:
+    mode = frame.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # 16/32-bit greyscale: stretch to 8 bits by the frame's own range, not by clipping at 255
+        arr = np.asarray(frame, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        arr = np.zeros_like(arr) if hi <= lo else (arr - lo) * (255.0 / (hi - lo))
+        grey = arr.astype(np.uint8)
+        return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
+    if mode != "RGB":
+        frame = frame.convert("RGBA").convert("RGB") if mode in ("P", "PA", "LA") else frame.convert("RGB")
+    return np.asarray(frame, dtype=np.uint8)
+
+
+def _apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Rotate/flip stored pixels into the upright view that EXIF orientation describes."""
+    if orientation == 2:
+        arr = arr[:, ::-1]
+    elif orientation == 3:
+        arr = arr[::-1, ::-1]
+    elif orientation == 4:
+        arr = arr[::-1, :]
+    elif orientation == 5:
+        arr = arr.transpose(1, 0, 2)
+    elif orientation == 6:
+        arr = np.rot90(arr, k=-1)
+    elif orientation == 7:
+        arr = arr.transpose(1, 0, 2)[::-1, ::-1]
+    elif orientation == 8:
+        arr = np.rot90(arr, k=1)
+    return np.ascontiguousarray(arr)
