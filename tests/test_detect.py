@@ -1,0 +1,141 @@
+"""Real detectors on real photos: faces found, scenes clean, rotation and size do not matter."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bipacheck.detect import registry
+from bipacheck.detect.base import Face, iou
+from bipacheck.detect.factory import create_detector
+from bipacheck.errors import ConfigError
+from bipacheck.scanner import PhotoScan, ScanSettings, scan_bytes
+from tests.images import SCENES, encode, rgb, side_by_side, stored_with_orientation
+
+# Hand-labelled face boxes [x, y, w, h] (forehead to chin) in scikit-image's photos.
+ASTRONAUT_FACE = [180, 60, 90, 115]
+CAMERAMAN_FACE = [195, 115, 65, 85]
+
+
+def faces_in(data: bytes, detector, **settings) -> list[Face]:
+    result = scan_bytes(data, "test", "test", detector, ScanSettings(**settings))
+    assert isinstance(result, PhotoScan), result
+    return result.faces
+
+
+@pytest.fixture(params=["centerface", "yunet", "mtcnn"])
+def detector(request):
+    if request.param == "mtcnn":
+        return create_detector("mtcnn")
+    return request.getfixturevalue(request.param)
+
+
+def test_face_box_holds_box_and_score_only():
+    # never landmarks, crops or embeddings: the dataclass itself has no room for them
+    assert [f.name for f in dataclasses.fields(Face)] == ["x", "y", "w", "h", "score"]
+
+
+def test_finds_the_astronaut_and_the_cameraman(detector):
+    (face,) = faces_in(encode(rgb("astronaut")), detector)
+    assert iou(face.box, ASTRONAUT_FACE) > 0.6
+    (face,) = faces_in(encode(rgb("camera")), detector)
+    assert iou(face.box, CAMERAMAN_FACE) > 0.5
+
+
+def test_no_faces_in_face_free_scenes(detector):
+    found = {name: faces_in(encode(rgb(name), "JPEG", quality=90), detector) for name in SCENES}
+    assert {name: f for name, f in found.items() if f} == {}
+
+
+def test_composite_with_two_people_and_a_scene(detector):
+    photo = side_by_side("coffee", "astronaut", "camera")
+    coffee_width = round(600 * 512 / 400)
+    faces = sorted(faces_in(encode(photo, "JPEG", quality=92), detector), key=lambda f: f.x)
+    assert len(faces) == 2
+    assert iou(faces[0].box, [ASTRONAUT_FACE[0] + coffee_width, *ASTRONAUT_FACE[1:]]) > 0.5
+    assert iou(faces[1].box, [CAMERAMAN_FACE[0] + coffee_width + 512, *CAMERAMAN_FACE[1:]]) > 0.5
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_same_face_whatever_the_exif_orientation(centerface, orientation):
+    (face,) = faces_in(stored_with_orientation(rgb("astronaut"), orientation, "JPEG"), centerface)
+    assert iou(face.box, ASTRONAUT_FACE) > 0.6
+
+
+def test_one_instance_stays_correct_across_input_sizes(centerface):
+    """CenterFace drifts on OpenCV's classic engine once a net sees a new size (DETECTORS.md #3)."""
+    sizes = [(512, 512), (800, 600), (333, 517), (1024, 768), (512, 512)]
+    astronaut = Image.fromarray(rgb("astronaut"))
+    for width, height in sizes:
+        photo = np.asarray(astronaut.resize((width, height)))
+        faces = faces_in(encode(photo), centerface)
+        sx, sy = width / 512, height / 512
+        expected = [ASTRONAUT_FACE[0] * sx, ASTRONAUT_FACE[1] * sy, ASTRONAUT_FACE[2] * sx, ASTRONAUT_FACE[3] * sy]
+        assert len(faces) == 1, (width, height, faces)
+        assert iou(faces[0].box, expected) > 0.5
+    # and scenes stay clean after all those sizes
+    assert faces_in(encode(rgb("coffee")), centerface) == []
+
+
+def test_large_photo_found_through_reduced_decode(centerface):
+    big = np.asarray(Image.fromarray(rgb("astronaut")).resize((3072, 3072)))
+    (face,) = faces_in(encode(big, "JPEG", quality=90), centerface, min_face=96)
+    assert iou(face.box, [v * 6 for v in ASTRONAUT_FACE]) > 0.6
+
+
+def test_min_face_drops_smaller_faces(centerface):
+    assert len(faces_in(encode(rgb("astronaut")), centerface, min_face=100)) == 1
+    assert faces_in(encode(rgb("astronaut")), centerface, min_face=200) == []
+
+
+def test_animated_gif_face_in_one_frame_counts_once_per_place(centerface):
+    frames = [Image.fromarray(rgb(n)) for n in ("coffee", "astronaut", "astronaut")]
+    frames = [f.resize((512, 512)) for f in frames]
+    import io
+
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    faces = faces_in(buf.getvalue(), centerface)
+    assert len(faces) == 1 and iou(faces[0].box, ASTRONAUT_FACE) > 0.5
+
+
+# ---- the model registry ----
+
+def test_missing_weights_name_the_command_that_fetches_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match="bipacheck models pull centerface"):
+        create_detector("centerface")
+
+
+def test_import_checks_the_sha256(tmp_path, monkeypatch, model_dir):
+    source = model_dir / "centerface.onnx"
+    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "offline"))
+    wrong = tmp_path / "wrong.onnx"
+    wrong.write_bytes(source.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(ConfigError, match="not a known centerface model"):
+        registry.import_file("centerface", wrong)
+    installed = registry.import_file("centerface", source)
+    assert installed.read_bytes() == source.read_bytes()
+    assert registry.verify("centerface")[0]
+
+
+def test_verify_catches_a_replaced_model_file(tmp_path, monkeypatch, model_dir):
+    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path))
+    shutil.copy(model_dir / "centerface.onnx", tmp_path / "centerface.onnx")
+    assert registry.verify("centerface")[0]
+    with open(tmp_path / "centerface.onnx", "r+b") as fh:
+        fh.seek(1000)
+        fh.write(b"tampered")
+    ok, message = registry.verify("centerface")
+    assert not ok and "expected 09189dea" in message
+    with pytest.raises(ConfigError, match="corrupt or was replaced"):
+        create_detector("centerface")
+
+
+def test_unknown_detector_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown detector"):
+        create_detector("haar")
