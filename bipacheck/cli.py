@@ -96,6 +96,129 @@ def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, incl
     sys.exit(EXIT_SKIPPED if doc["skipped"] else EXIT_OK)
 
 
+class IsoDateTime(click.ParamType):
+    """ISO 8601 date or date-time with a time zone; a bare date means 00:00 UTC."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        from .ledger.dates import parse_datetime
+
+        try:
+            return parse_datetime(value, param.name if param else "date")
+        except BipacheckError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def source_options(func):
+    """Options that choose which objects of the sources are audited."""
+    options = [
+        click.option("--include", multiple=True, help="Only objects whose relative path matches this glob (repeatable)."),
+        click.option("--exclude", multiple=True, help="Leave out objects whose relative path matches this glob (repeatable)."),
+        click.option("--manifest", type=click.Path(dir_okay=False), default=None,
+                     help="A text file listing the keys to audit, one per line, relative to each source."),
+        click.option("--endpoint-url", default=None, help="S3-compatible endpoint for s3:// sources."),
+        click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+                     help="Worker processes (each loads the model once)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def policy_options(func):
+    from .policy.profiles import DEFAULT_PROFILE, PROFILES
+
+    options = [
+        click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
+                     help="Consent ledger (SQLite, see `bipacheck ledger`). Without one, every face counts as "
+                          "having no written release."),
+        click.option("--processing", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
+                     help="What the operator does with uploads. face-templates (recognition, tag suggestions, "
+                          "grouping, search) derives identifiers; face-detection-only and none make findings "
+                          "informational."),
+        click.option("--as-of", type=IsoDateTime(), default=None,
+                     help="Evaluate releases and retention deadlines as of this date (default: now)."),
+        click.option("--review-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+                     help="Possible faces scoring between this and --threshold are flagged for human review "
+                          "(default: 0.75 x threshold)."),
+        click.option("--fail-on", type=click.Choice(["violation", "review", "info", "never"]), default="violation",
+                     show_default=True, help="Weakest finding severity that makes the exit code 1."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def exit_code_for(report, fail_on: str) -> int:
+    if report.failing(fail_on):
+        return EXIT_VIOLATIONS
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@policy_options
+@detection_options
+@source_options
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+              help="json: the legal team's report (schema: `bipacheck schema`); table: a readable summary.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the report here (atomically) instead of standard output.")
+def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, detector, threshold, min_face,
+          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, fmt, output):
+    """Audit SOURCES (folders, files, s3://bucket/prefix, gs://bucket/prefix) against the consent ledger.
+
+    Every face counts, bystanders included: a face without a matched ledger subject holding a
+    valid written release for the processing's scope is a finding (BIPA 740 ILCS 14/15(b)).
+    Also reported: expired, revoked, not-yet-valid and out-of-scope releases, passed retention
+    deadlines (14/15(a)), files that could not be scanned (never reported compliant) and
+    low-confidence faces for review. The exposure estimate (14/20) is not legal advice.
+
+    \b
+    Exit codes:
+      0  no finding at or above --fail-on, and every file scanned
+      1  findings at or above --fail-on (default: violation)
+      2  usage, configuration or ledger error (nothing audited)
+      3  no failing finding, but some files could not be scanned
+    """
+    from .audit import audit as run_audit
+    from .report.formats import FORMATS, write_atomic
+
+    settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames)
+    try:
+        report = run_audit(list(sources), ledger=ledger_path, processing=processing, as_of=as_of,
+                           detector=detector, threshold=threshold, review_threshold=review_threshold,
+                           settings=settings, workers=workers, include=include, exclude=exclude,
+                           manifest=manifest, endpoint_url=endpoint_url)
+    except BipacheckError as exc:
+        fail(str(exc))
+    text = FORMATS[fmt]().render(report)
+    if output:
+        write_atomic(output, text)
+        click.echo(f"report written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(exit_code_for(report, fail_on))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema that `audit --format json` reports follow (versioned)."""
+    from .report.formats import report_schema
+
+    click.echo(json.dumps(report_schema(), indent=2))
+
+
+@cli.command()
+def rules() -> None:
+    """List the rule ids with their citations and what fixes them."""
+    from .audit import rule_catalogue
+
+    for rule in rule_catalogue():
+        click.echo(f"{rule['id']}  ({rule['citation']})\n  {rule['summary']}\n  fix: {rule['fix']}")
+
+
 @cli.group()
 def models() -> None:
     """Detector weights: list, pull (download and verify), import (offline), verify.

@@ -21,6 +21,8 @@ class YuNet:
         self.model_sha256 = model_sha256
         self.threshold = threshold
         self.nms_iou = nms_iou
+        # OpenCV 5 warns on every create that the new engine ignores targets; it is noise here
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         self._net = cv2.FaceDetectorYN.create(model_path, "", (320, 320), threshold, nms_iou, 5000)
 
     def settings(self) -> dict:

@@ -1,0 +1,141 @@
+"""The main job: scan sources, cross-reference the consent ledger, build the report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+
+from . import __version__
+from .detect.factory import DEFAULT_DETECTOR, DEFAULT_THRESHOLDS
+from .engine import DetectorConfig, run_scans
+from .errors import ConfigError
+from .policy import exposure
+from .policy.evaluate import evaluate_photo
+from .policy.profiles import DEFAULT_PROFILE, profile as get_profile
+from .policy.rules import RULES, SEVERITIES
+from .report.model import Finding, Report
+from .scanner import PhotoScan, ScanSettings, SkippedFile
+
+
+def review_threshold_for(threshold: float) -> float:
+    """Faces scoring between this and the threshold are flagged for human review."""
+    return round(threshold * 0.75, 4)
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def audit(
+    sources: Sequence[str] = (),
+    *,
+    ledger: str | None = None,
+    processing: str = DEFAULT_PROFILE,
+    as_of: datetime | None = None,
+    detector: str = DEFAULT_DETECTOR,
+    threshold: float | None = None,
+    review_threshold: float | None = None,
+    settings: ScanSettings = ScanSettings(),
+    workers: int = 1,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    manifest: str | None = None,
+    endpoint_url: str | None = None,
+    entries: Iterable | None = None,
+) -> Report:
+    """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) against the ledger.
+
+    Returns the Report that `bipacheck audit --format json` writes.
+    """
+    started = now_utc()
+    as_of = as_of or started
+    if as_of.tzinfo is None:
+        raise ConfigError("--as-of needs a time zone (e.g. 2025-01-31 or 2025-01-31T00:00:00+00:00)")
+    prof = get_profile(processing)
+    threshold = threshold if threshold is not None else DEFAULT_THRESHOLDS.get(detector, 0.5)
+    review_threshold = review_threshold if review_threshold is not None else review_threshold_for(threshold)
+    if review_threshold > threshold:
+        raise ConfigError(f"review threshold {review_threshold} is above the threshold {threshold}")
+    config = DetectorConfig(detector, review_threshold)
+    built = config.create()
+    lookup = _open_ledger(ledger)
+
+    if entries is None:
+        from .sources import iter_sources
+
+        entries = iter_sources(list(sources), include=list(include), exclude=list(exclude),
+                               manifest=manifest, endpoint_url=endpoint_url)
+
+    findings: list[Finding] = []
+    skipped: list[dict] = []
+    photos: list[dict] = []
+    persons: set[str] = set()
+    unconsented_faces = faces_total = photos_with_faces = 0
+    violation_photos: set[str] = set()
+    for result in run_scans(entries, config, settings, workers=workers, detector=built):
+        if isinstance(result, SkippedFile):
+            skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
+            findings.append(Finding("BIPACHECK-UNSCANNED", "review",
+                                    f"Not scanned ({result.reason}): {result.message}",
+                                    result.url, result.sha256, result.size, details={"reason": result.reason}))
+            continue
+        links = lookup.photo_links(sha256=result.sha256, relpath=result.relpath) if lookup else []
+        outcome = evaluate_photo(result, links=links, lookup=lookup, profile=prof, as_of=as_of, threshold=threshold)
+        findings.extend(outcome.findings)
+        persons.update(outcome.unconsented_persons)
+        unconsented_faces += len(outcome.unconsented_persons)
+        faces_total += len(outcome.faces)
+        photos_with_faces += bool(outcome.faces)
+        if any(f.severity == "violation" for f in outcome.findings):
+            violation_photos.add(result.url)
+        photos.append(_photo_row(result, len(outcome.faces)))
+
+    finished = now_utc()
+    run = {
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat(),
+        "sources": list(sources),
+        "processing": {"profile": prof.name, "derives_identifiers": prof.derives_identifiers,
+                       "consent_scope": prof.scope, "explanation": prof.explanation},
+        "as_of": as_of.isoformat(),
+        "detector": {**built.settings(), "threshold": threshold, "review_threshold": review_threshold},
+        "min_face": settings.min_face,
+        "max_pixels": settings.max_pixels,
+        "ledger": {"path": ledger, "sha256": lookup.file_sha256() if lookup else None},
+    }
+    by_severity = Counter(f.severity for f in findings)
+    summary = {
+        "files_listed": len(photos) + len(skipped),
+        "scanned": len(photos),
+        "skipped": len(skipped),
+        "photos_with_faces": photos_with_faces,
+        "faces": faces_total,
+        "unconsented_faces": unconsented_faces,
+        "photos_with_violations": len(violation_photos),
+        "findings_by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
+        "findings_by_rule": dict(sorted(Counter(f.rule_id for f in findings).items())),
+        "exposure": exposure.estimate(len(persons), unconsented_faces, prof.derives_identifiers),
+    }
+    return Report(run, summary, findings, skipped, photos, {"name": "bipacheck", "version": __version__})
+
+
+def _open_ledger(path: str | None):
+    if path is None:
+        return None
+    from .ledger import Ledger
+
+    return Ledger.open(path)
+
+
+def _photo_row(scan: PhotoScan, faces: int) -> dict:
+    row = {"path": scan.url, "sha256": scan.sha256, "size": scan.size, "format": scan.format,
+           "width": scan.width, "height": scan.height, "faces": faces}
+    if scan.warnings:
+        row["warnings"] = scan.warnings
+    return row
+
+
+def rule_catalogue() -> list[dict]:
+    return [{"id": r.id, "name": r.name, "citation": r.citation, "summary": r.summary, "fix": r.fix}
+            for r in RULES.values()]

@@ -1,0 +1,85 @@
+"""Output formats: one class per format with the same `render(report) -> str` method (pip-audit style)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+
+from .model import Report
+
+
+def report_schema() -> dict:
+    """The versioned JSON Schema every JSON report follows (also `bipacheck schema`)."""
+    return json.loads(resources.files("bipacheck.report").joinpath("schema.json").read_text("utf-8"))
+
+
+class JsonFormat:
+    name = "json"
+
+    def render(self, report: Report) -> str:
+        return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+class TableFormat:
+    """A readable summary for people: totals, exposure, then the worst photos first."""
+
+    name = "table"
+
+    def __init__(self, limit: int = 20):
+        self.limit = limit
+
+    def render(self, report: Report) -> str:
+        s, run = report.summary, report.run
+        exp = s["exposure"]
+        lines = [
+            f"bipacheck audit - processing profile: {run['processing']['profile']}"
+            f" ({'derives' if run['processing']['derives_identifiers'] else 'does not derive'} biometric identifiers)",
+            f"as of {run['as_of']}; detector {run['detector']['detector']} "
+            f"(threshold {run['detector']['threshold']}, min face {run['min_face']} px); ledger {run['ledger']['path']}",
+            f"files: {s['files_listed']} listed, {s['scanned']} scanned, {s['skipped']} skipped",
+            f"faces: {s['faces']} in {s['photos_with_faces']} photos; {s['unconsented_faces']} without a valid "
+            f"written release; {s['photos_with_violations']} photos with violations",
+            f"exposure (estimate, not legal advice): {exp['unconsented_persons']} persons -> "
+            f"${exp['per_person']['negligent']:,} negligent / ${exp['per_person']['reckless']:,} reckless per person; "
+            f"per scan (Cothron): ${exp['per_scan']['negligent']:,} / ${exp['per_scan']['reckless']:,}",
+        ]
+        by_photo: dict[str, list] = {}
+        for f in report.findings:
+            if not f.suppressed:
+                by_photo.setdefault(f.path, []).append(f)
+        rank = {"violation": 2, "review": 1, "info": 0}
+        worst = sorted(by_photo.items(), key=lambda kv: (-max(rank[f.severity] for f in kv[1]), -len(kv[1]), kv[0]))
+        if worst:
+            lines.append("")
+            lines.append("worst photos:")
+        for path, items in worst[: self.limit]:
+            lines.append(f"  {path}")
+            for f in items:
+                lines.append(f"    {f.severity.upper():9} {f.rule_id:24} {f.message}")
+        if len(worst) > self.limit:
+            lines.append(f"  ... and {len(worst) - self.limit} more photos (see --format json)")
+        suppressed = sum(f.suppressed for f in report.findings)
+        if suppressed:
+            lines.append(f"{suppressed} finding(s) accepted in the baseline")
+        return "\n".join(lines) + "\n"
+
+
+FORMATS = {"json": JsonFormat, "table": TableFormat}
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write the whole report or nothing: a crash never leaves half a file under the real name."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".bipacheck-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

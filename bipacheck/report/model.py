@@ -1,0 +1,115 @@
+"""The audit report: findings with stable fingerprints, skipped files, run facts and summary.
+
+Nothing here can hold pixels, crops, landmarks, embeddings or display names: faces are boxes,
+scores and ledger subject ids only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from ..policy.rules import RULES, SEVERITIES
+
+SCHEMA_VERSION = "1.0.0"
+BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
+
+
+def fingerprint(content_sha256: str | None, rule_id: str, box: list[int] | None, fallback_key: str = "") -> str:
+    """Stable id of a finding: content hash + rule + rounded box. No path, no timestamp, so a renamed
+    photo keeps its fingerprint and an edited one gets a new one. `fallback_key` is used only when
+    the content could not be read at all."""
+    rounded = "-" if box is None else ",".join(str(round(v / BOX_GRID)) for v in box)
+    key = f"{content_sha256 or 'unread:' + fallback_key}|{rule_id}|{rounded}"
+    return hashlib.sha256(key.encode("utf-8", "backslashreplace")).hexdigest()[:32]
+
+
+@dataclass
+class FaceRecord:
+    box: list[int]
+    score: float | None  # None for a face known only from the ledger or metadata
+    source: str  # 'detector', 'ledger' (a linked box the detector missed), 'metadata'
+    subject_id: str | None = None
+    consent_status: str = "none"
+    consent_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "box": self.box,
+            "score": None if self.score is None else round(self.score, 4),
+            "source": self.source,
+            "subject_id": self.subject_id,
+            "consent_status": self.consent_status,
+            "consent_id": self.consent_id,
+        }
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: str
+    message: str
+    path: str
+    sha256: str | None
+    size: int | None
+    faces: list[FaceRecord] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+    baseline_state: str | None = None  # 'new' / 'unchanged' once compared with a baseline
+    suppressed: bool = False
+    justification: str | None = None
+
+    def __post_init__(self):
+        assert self.rule_id in RULES and self.severity in SEVERITIES
+
+    @property
+    def fingerprint(self) -> str:
+        box = self.faces[0].box if len(self.faces) == 1 else None
+        return fingerprint(self.sha256, self.rule_id, box, self.path)
+
+    @property
+    def citation(self) -> str:
+        return RULES[self.rule_id].citation
+
+    def as_dict(self) -> dict:
+        out = {
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "citation": self.citation,
+            "message": self.message,
+            "photo": {"path": self.path, "sha256": self.sha256, "size": self.size},
+            "faces": [f.as_dict() for f in self.faces],
+            "fingerprint": self.fingerprint,
+        }
+        if self.details:
+            out["details"] = self.details
+        if self.baseline_state:
+            out["baseline_state"] = self.baseline_state
+        if self.suppressed:
+            out["suppressed"] = {"kind": "baseline", "justification": self.justification}
+        return out
+
+
+@dataclass
+class Report:
+    run: dict
+    summary: dict
+    findings: list[Finding]
+    skipped: list[dict]
+    photos: list[dict]  # one row per scanned file: path, sha256, faces count (no pixels)
+    tool: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": self.tool,
+            "run": self.run,
+            "summary": self.summary,
+            "findings": [f.as_dict() for f in self.findings],
+            "skipped": self.skipped,
+            "photos": self.photos,
+        }
+
+    def failing(self, fail_on: str) -> list[Finding]:
+        from ..policy.rules import severity_at_least
+
+        return [f for f in self.findings if not f.suppressed and severity_at_least(f.severity, fail_on)]
