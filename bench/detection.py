@@ -1,0 +1,484 @@
+"""Detection benchmark: accuracy, speed and false alarms of bipacheck's detectors.
+
+Measures what decides the defaults (bipacheck.detect.factory.DEFAULT_THRESHOLDS, the min-face
+size, reduced decoding) on the labelled sets in ../shared/eval (see ../shared/README.md):
+
+* the standard protocol, comparable with ../shared/DETECTORS.md: greedy matching by score at
+  IoU >= 0.5, `ignore` boxes neutral; AP (all points), recall at precision 0.90, recall and
+  precision at the operating threshold, recall by face size;
+* the product's operating point: faces under --min-face are ignore (the product does not report
+  them), recall of faces >= 32 px and precision at the operating threshold, and the best such
+  recall reachable at precision >= 0.85;
+* ms per image through `scan_bytes` (decode included) at each OpenCV thread count;
+* false alarms per image on face-free scenes (scikit-image's photos and generated images).
+
+Photos go through the product's own `scan_bytes`, so reduced decoding (`reduction_for`) is part
+of what is measured; --no-reduce forces full-resolution decoding to show what reduction costs.
+Run once at a LOW detector threshold: thresholding later keeps a prefix of the score-sorted
+detections (greedy matching and NMS both work in score order), so every operating threshold
+is read off one run.
+
+    python bench/detection.py --set wider_s400 --detector centerface --threshold 0.05
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL_ROOT = REPO.parent / "shared" / "eval"
+SIZE_BINS = [(0, 16, "<16"), (16, 32, "16-32"), (32, 64, "32-64"), (64, 128, "64-128"), (128, 1 << 30, ">=128")]
+IOU_MATCH = 0.5
+BIG_FACE = 32  # the operating point's recall counts faces at least this large (max of w, h)
+
+
+# ----------------------------------------------------------------------------- data
+
+@dataclass
+class Sample:
+    path: Path
+    faces: np.ndarray  # (n, 4) x, y, w, h
+    ignore: np.ndarray
+
+
+def load_set(root: Path, labels: str, limit: int | None) -> list[Sample]:
+    doc = json.loads((root / labels).read_text())
+    samples = []
+    for entry in doc["images"][:limit]:
+        samples.append(Sample(root / entry["file"],
+                              np.array(entry["faces"], dtype=float).reshape(-1, 4),
+                              np.array(entry.get("ignore", []), dtype=float).reshape(-1, 4)))
+    return samples
+
+
+def face_free_images() -> list[tuple[str, bytes]]:
+    """(name, encoded bytes) of photos and synthetic images with no face in them."""
+    import cv2
+    import skimage.data
+    from PIL import Image
+
+    scenes = {}
+    for name in ("coffee", "chelsea", "rocket", "brick", "grass", "gravel", "coins", "moon", "clock",
+                 "hubble_deep_field", "immunohistochemistry", "page", "text", "retina", "colorwheel", "cell"):
+        arr = getattr(skimage.data, name)()
+        if arr.ndim == 2:
+            arr = np.stack([arr] * 3, axis=-1)
+        scenes[name] = np.ascontiguousarray(arr[..., :3]).astype(np.uint8)
+
+    images: dict[str, np.ndarray] = dict(scenes)
+    for name, arr in scenes.items():  # large photos take the reduced-decode path
+        h, w = arr.shape[:2]
+        f = 2000 / max(h, w)
+        images[f"{name}@2000"] = cv2.resize(arr, (round(w * f), round(h * f)), interpolation=cv2.INTER_CUBIC)
+    tiles = [cv2.resize(a, (500, 500), interpolation=cv2.INTER_AREA) for a in scenes.values()]
+    images["mosaic@2000"] = np.vstack([np.hstack(tiles[r * 4:r * 4 + 4]) for r in range(4)])
+
+    rng = np.random.default_rng(0)
+    images["noise_uniform"] = rng.integers(0, 256, (768, 1024, 3), dtype=np.uint8)
+    blobs = cv2.GaussianBlur(rng.normal(128, 60, (1500, 2000, 3)).clip(0, 255).astype(np.uint8), (0, 0), 3)
+    images["noise_blurred@2000"] = cv2.normalize(blobs, None, 0, 255, cv2.NORM_MINMAX)
+    x = np.linspace(0, 255, 1600)[None, :, None]
+    y = np.linspace(0, 255, 1200)[:, None, None]
+    images["gradient_linear"] = np.broadcast_to(np.concatenate([x + 0 * y, y + 0 * x, 255 - x + 0 * y], -1),
+                                                (1200, 1600, 3)).astype(np.uint8)
+    yy, xx = np.mgrid[-1:1:1200j, -1:1:1200j]
+    radial = (np.sqrt(xx ** 2 + yy ** 2).clip(0, 1) * 255).astype(np.uint8)
+    images["gradient_radial"] = np.stack([radial, 255 - radial, radial // 2], -1)
+    images["flat_grey"] = np.full((600, 800, 3), 128, np.uint8)
+
+    out = []
+    for name, arr in images.items():
+        buf = io.BytesIO()
+        if name.startswith(("noise", "gradient")):
+            Image.fromarray(np.ascontiguousarray(arr)).save(buf, "PNG")  # the non-JPEG path too
+        else:
+            Image.fromarray(np.ascontiguousarray(arr)).save(buf, "JPEG", quality=90)
+        out.append((name, buf.getvalue()))
+    return out
+
+
+# ----------------------------------------------------------------------------- running
+
+@contextmanager
+def decode_reduction(min_face: int, reduce: bool):
+    """Pin the reduction scan_bytes uses: the product's own for `min_face`, or none at all.
+
+    Lets the accuracy pass call scan_bytes with min_face=1 (so the standard protocol sees every
+    detection) while decoding exactly as the product does at `min_face`.
+    """
+    from bipacheck import scanner
+
+    original = scanner.reduction_for
+    scanner.reduction_for = ((lambda det, _mf: original(det, min_face)) if reduce
+                             else (lambda det, _mf: 1.0))
+    try:
+        yield
+    finally:
+        scanner.reduction_for = original
+
+
+def scan_all(detector, items, min_face: int, reduce: bool, report_min_face: int | None = None):
+    """(faces per item as (n, 5) arrays x, y, w, h, score; ms per item; skipped names).
+
+    Decoding is the product's for `min_face` (or full resolution without `reduce`); faces are
+    filtered at `report_min_face`, which defaults to `min_face`.
+    """
+    from bipacheck.scanner import PhotoScan, ScanSettings, scan_bytes
+
+    settings = ScanSettings(min_face=min_face if report_min_face is None else report_min_face)
+    dets, ms, skipped = [], [], []
+    with decode_reduction(min_face, reduce):
+        for name, data in items:
+            t0 = time.perf_counter()
+            result = scan_bytes(data, name, name, detector, settings)
+            ms.append((time.perf_counter() - t0) * 1000)
+            if not isinstance(result, PhotoScan):
+                skipped.append(f"{name}: {result.message}")
+                dets.append(np.zeros((0, 5)))
+                continue
+            dets.append(np.array([[f.x, f.y, f.w, f.h, f.score] for f in result.faces], dtype=float).reshape(-1, 5))
+    return dets, ms, skipped
+
+
+def min_face_filter(d: np.ndarray, min_face: int) -> np.ndarray:
+    """The product's own filter (scanner.scan_bytes): drop boxes whose max(w, h) < min_face."""
+    return d[np.maximum(d[:, 2], d[:, 3]) >= min_face]
+
+
+# ----------------------------------------------------------------------------- matching
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
+    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, 0, None], b[None, :, 0])
+    ih = np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, 1, None], b[None, :, 1])
+    inter = iw.clip(0) * ih.clip(0)
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def match_image(dets: np.ndarray, faces: np.ndarray, ignore: np.ndarray):
+    """Greedy by score: each detection takes the unmatched face it overlaps most (IoU >= 0.5);
+    otherwise it is neutral if it overlaps an ignore box, else a false alarm.
+
+    Returns (scores, is_hit) of the non-neutral detections, and per face the score of the
+    detection that found it (-inf when missed).
+    """
+    order = np.argsort(-dets[:, 4], kind="stable")
+    dets = dets[order]
+    to_face = iou_matrix(dets[:, :4], faces)
+    on_ignore = (iou_matrix(dets[:, :4], ignore) >= IOU_MATCH).any(axis=1) if len(ignore) else np.zeros(len(dets), bool)
+    face_score = np.full(len(faces), -np.inf)
+    scores, hits = [], []
+    free = np.ones(len(faces), bool)
+    for i in range(len(dets)):
+        if len(faces):
+            row = np.where(free, to_face[i], -1.0)
+            j = int(np.argmax(row))
+            if row[j] >= IOU_MATCH:
+                free[j] = False
+                face_score[j] = dets[i, 4]
+                scores.append(dets[i, 4])
+                hits.append(True)
+                continue
+        if on_ignore[i]:
+            continue
+        scores.append(dets[i, 4])
+        hits.append(False)
+    return np.array(scores, dtype=float), np.array(hits, dtype=bool), face_score
+
+
+@dataclass
+class Matched:
+    scores: np.ndarray  # non-neutral detections, all images
+    hits: np.ndarray
+    face_scores: np.ndarray  # per face to be found: score of the detection that found it
+    face_sizes: np.ndarray  # per face: max(w, h)
+
+    def curve(self):
+        """(thresholds, precision, recall) at every distinct score, highest threshold first."""
+        order = np.argsort(-self.scores, kind="stable")
+        s, h = self.scores[order], self.hits[order]
+        tp, fp = np.cumsum(h), np.cumsum(~h)
+        last = np.r_[s[1:] != s[:-1], True] if len(s) else np.zeros(0, bool)  # cut only between scores
+        n = max(len(self.face_scores), 1)
+        return s[last], tp[last] / np.maximum(tp[last] + fp[last], 1), tp[last] / n
+
+    def at(self, threshold: float, min_size: float = 0) -> tuple[float, float]:
+        """(recall of faces with max(w, h) >= min_size, precision) when keeping scores >= threshold."""
+        keep = self.scores >= threshold
+        kept = int(keep.sum())
+        prec = float(self.hits[keep].sum() / kept) if kept else 1.0
+        return self.recall(threshold, min_size), prec
+
+    def recall(self, threshold: float, lo: float = 0, hi: float = np.inf) -> float:
+        sel = (self.face_sizes >= lo) & (self.face_sizes < hi)
+        return float((self.face_scores[sel] >= threshold).mean()) if sel.any() else float("nan")
+
+
+def match_all(samples: list[Sample], dets: list[np.ndarray], min_face: int = 0) -> Matched:
+    """Match a whole set; with min_face > 0 the operating protocol: smaller faces become
+    ignore boxes and smaller detections are dropped, as the product drops them."""
+    all_s, all_h, all_fs, all_sz = [], [], [], []
+    for sample, d in zip(samples, dets):
+        faces, ignore = sample.faces, sample.ignore
+        if min_face:
+            small = np.maximum(faces[:, 2], faces[:, 3]) < min_face
+            ignore = np.vstack([ignore, faces[small]])
+            faces = faces[~small]
+            d = min_face_filter(d, min_face)
+        s, h, fs = match_image(d, faces, ignore)
+        all_s.append(s)
+        all_h.append(h)
+        all_fs.append(fs)
+        all_sz.append(np.maximum(faces[:, 2], faces[:, 3]))
+    return Matched(np.concatenate(all_s), np.concatenate(all_h), np.concatenate(all_fs), np.concatenate(all_sz))
+
+
+def average_precision(m: Matched) -> float:
+    """All-points AP: area under the precision envelope (VOC 2010+ style)."""
+    _, prec, rec = m.curve()
+    mrec = np.r_[0.0, rec]
+    mpre = np.r_[prec, 0.0]
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]  # envelope: best precision at recall >= r
+    return float(np.sum((mrec[1:] - mrec[:-1]) * mpre[:-1]))
+
+
+def best_recall_at_precision(m: Matched, min_precision: float, min_size: float = 0):
+    """(recall of faces >= min_size, threshold, precision) of the threshold with the highest such
+    recall among those keeping precision >= min_precision; (0, nan, nan) when none does."""
+    thr, prec, _ = m.curve()
+    ok = prec >= min_precision
+    if not ok.any():
+        return 0.0, float("nan"), float("nan")
+    sel = np.sort(m.face_scores[m.face_sizes >= min_size])
+    n = max(len(sel), 1)
+    found = (len(sel) - np.searchsorted(sel, thr, side="left")) / n  # faces scoring >= thr
+    i = int(np.argmax(np.where(ok, found, -1)))
+    return float(found[i]), float(thr[i]), float(prec[i])
+
+
+# ----------------------------------------------------------------------------- one detector
+
+@dataclass
+class Report:
+    detector: str
+    run_threshold: float
+    op_threshold: float
+    min_face: int
+    reduce_by: float
+    images: int
+    figures: dict = field(default_factory=dict)
+
+
+def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None:
+    import cv2
+
+    from bipacheck.detect.factory import DEFAULT_THRESHOLDS, create_detector
+    from bipacheck.errors import ConfigError
+    from bipacheck.scanner import reduction_for
+
+    op = args.operating_threshold if args.operating_threshold is not None else DEFAULT_THRESHOLDS[name]
+    try:
+        detector = create_detector(name, args.threshold)
+    except ConfigError as exc:
+        print(f"\n{name}: skipped ({exc})")
+        return None
+    if args.threshold > op:
+        print(f"warning: run threshold {args.threshold} is above the operating threshold {op}; "
+              "figures at the operating threshold are wrong", file=sys.stderr)
+    reduce_by = reduction_for(detector, args.min_face) if not args.no_reduce else 1.0
+    report = Report(name, args.threshold, op, args.min_face, reduce_by, len(samples))
+    items = [(str(s.path), s.path.read_bytes()) for s in samples]
+    print(f"\n{name}: {len(items)} images, run threshold {args.threshold}, operating threshold {op}, "
+          f"min-face {args.min_face}, decode reduced by {reduce_by:g}", flush=True)
+
+    # Accuracy: scan_bytes at min_face=1 with the product's decode reduction, min-face applied here
+    cv2.setNumThreads(max(args.threads))
+    dets, _, skipped = scan_all(detector, items, args.min_face, not args.no_reduce, report_min_face=1)
+    for line in skipped:
+        print(f"  skipped {line}")
+    self_check(detector, items[:3], dets[:3], args)
+
+    std = match_all(samples, dets)
+    opm = match_all(samples, dets, min_face=args.min_face)
+    r90, t90, _ = best_recall_at_precision(std, 0.90)
+    r_op, p_op = std.at(op)
+    f = report.figures
+    f["standard"] = {
+        "faces": int(len(std.face_scores)), "ap": average_precision(std),
+        "recall_at_p90": r90, "threshold_at_p90": t90, "recall_at_op": r_op, "precision_at_op": p_op,
+        "recall_by_size_at_op": {lab: std.recall(op, lo, hi) for lo, hi, lab in SIZE_BINS},
+        "recall_by_size_at_p90": {lab: std.recall(t90, lo, hi) for lo, hi, lab in SIZE_BINS},
+    }
+    r32, p = opm.at(op, BIG_FACE)
+    best = best_recall_at_precision(opm, 0.85, BIG_FACE)
+    f["operating"] = {
+        "faces": int(len(opm.face_scores)), "faces_ge32": int((opm.face_sizes >= BIG_FACE).sum()),
+        "recall_ge32": r32, "recall_ge_min_face": opm.recall(op), "precision": p,
+        "best_recall_ge32_at_p85": best[0], "threshold_best": best[1], "precision_best": best[2],
+        "sweep": {f"{t:g}": dict(zip(("recall_ge32", "precision"), opm.at(t, BIG_FACE)),
+                                 recall_ge_min_face=opm.recall(t)) for t in args.sweep},
+    }
+
+    # Speed: the product configuration (operating threshold, real min-face), per thread count
+    timing_items = items[:args.timing_limit] if args.timing_limit else items
+    timed = create_detector(name, op)
+    f["ms_per_image"] = {}
+    for n in args.threads:
+        cv2.setNumThreads(n)
+        _, ms, _ = scan_all(timed, timing_items, args.min_face, reduce=not args.no_reduce)
+        f["ms_per_image"][str(n)] = {"mean": float(np.mean(ms)), "median": float(np.median(ms)),
+                                     "images": len(ms)}
+
+    # False alarms on face-free images: the product path, read at each threshold
+    cv2.setNumThreads(max(args.threads))
+    fa_dets, _, fa_skipped = scan_all(detector, face_free, args.min_face, reduce=not args.no_reduce)
+    names = [n for n, _ in face_free]
+    f["face_free"] = {"images": len(names), "skipped": fa_skipped,
+                      **false_alarms(names, fa_dets, op),
+                      "sweep": {f"{t:g}": false_alarms(names, fa_dets, t)["detections"] for t in args.sweep}}
+    return report
+
+
+def false_alarms(names, dets, threshold) -> dict:
+    per = {n: d[d[:, 4] >= threshold] for n, d in zip(names, dets)}
+    hit = {n: {"count": len(d), "max_score": round(float(d[:, 4].max()), 3)} for n, d in per.items() if len(d)}
+    total = sum(v["count"] for v in hit.values())
+    return {"detections": total, "per_image": total / max(len(names), 1), "images_with_alarms": hit}
+
+
+def self_check(detector, items, deferred, args) -> None:
+    """The deferred min-face filter must give what scan_bytes itself gives at the real min-face."""
+    real, _, _ = scan_all(detector, items, args.min_face, reduce=not args.no_reduce)
+    for (name, _), a, b in zip(items, real, deferred):
+        b = min_face_filter(b, args.min_face)
+        if sorted(map(tuple, a.round(4))) != sorted(map(tuple, b.round(4))):
+            print(f"  WARNING: {name}: deferred min-face filter differs from scan_bytes "
+                  f"({len(b)} vs {len(a)} faces)", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------- output
+
+def _f(x: float) -> str:
+    return "  - " if x != x else f"{x:.3f}".lstrip("0") if 0 <= x < 1 else f"{x:.2f}"
+
+
+def print_report(r: Report) -> None:
+    s, o, ff = r.figures["standard"], r.figures["operating"], r.figures["face_free"]
+    ms = " / ".join(f"{k}T {v['mean']:.0f}" for k, v in r.figures["ms_per_image"].items())
+    n_timed = next(iter(r.figures["ms_per_image"].values()))["images"]
+    print(f"  standard  ({s['faces']} faces): AP {_f(s['ap'])} | R@P.90 {_f(s['recall_at_p90'])} "
+          f"(thr {_f(s['threshold_at_p90'])}) | at op thr {r.op_threshold:g}: R {_f(s['recall_at_op'])} "
+          f"P {_f(s['precision_at_op'])}")
+    for key, label in (("recall_by_size_at_op", f"op thr {r.op_threshold:g}"), ("recall_by_size_at_p90", "P.90 thr")):
+        sizes = " ".join(f"{k} {_f(v)}" for k, v in s[key].items())
+        print(f"  by size at {label}: {sizes}")
+    print(f"  operating (min-face {r.min_face}; {o['faces']} faces, {o['faces_ge32']} >= 32 px): "
+          f"recall>=32 {_f(o['recall_ge32'])} (all >= {r.min_face}: {_f(o['recall_ge_min_face'])}) "
+          f"prec {_f(o['precision'])} at thr {r.op_threshold:g} | best R>=32 @P>=.85 "
+          f"{_f(o['best_recall_ge32_at_p85'])} (thr {_f(o['threshold_best'])}, prec {_f(o['precision_best'])})")
+    print(f"  ms/image (decode included, mean of {n_timed}): {ms}")
+    alarms = ", ".join(f"{n} x{v['count']} (max {v['max_score']})" for n, v in ff["images_with_alarms"].items())
+    print(f"  face-free ({ff['images']} images): {ff['detections']} false alarms, "
+          f"{ff['per_image']:.3f}/image{': ' + alarms if alarms else ''}")
+    for line in ff["skipped"]:
+        print(f"  face-free skipped {line}")
+    if o["sweep"]:
+        print(f"  {'thr':>6} {'R>=32':>6} {'R>=' + str(r.min_face):>6} {'prec':>6} {'FA':>4}")
+        for t, v in o["sweep"].items():
+            print(f"  {float(t):>6.2f} {_f(v['recall_ge32']):>6} {_f(v['recall_ge_min_face']):>6} "
+                  f"{_f(v['precision']):>6} {ff['sweep'][t]:>4}")
+
+
+def print_summary(reports: list[Report]) -> None:
+    print("\nsummary")
+    for r in reports:
+        s, o, ff = r.figures["standard"], r.figures["operating"], r.figures["face_free"]
+        ms = "/".join(f"{v['mean']:.0f}" for v in r.figures["ms_per_image"].values())
+        threads = "/".join(f"{k}T" for k in r.figures["ms_per_image"])
+        sizes = "/".join(_f(v) for v in s["recall_by_size_at_op"].values())
+        print(f"{r.detector:<10} AP {_f(s['ap'])} | R@P.90 {_f(s['recall_at_p90'])} (thr {_f(s['threshold_at_p90'])}) "
+              f"| op: recall>=32 {_f(o['recall_ge32'])} prec {_f(o['precision'])} (thr {_f(r.op_threshold)}) "
+              f"| best R>=32@P.85 {_f(o['best_recall_ge32_at_p85'])} (thr {_f(o['threshold_best'])}) "
+              f"| sizes {sizes} | ms {threads} {ms} | FA/face-free img {ff['per_image']:.2f}")
+
+
+# ----------------------------------------------------------------------------- command line
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Timings are wall-clock on a shared machine: compare runs made side by side.")
+    p.add_argument("--set", default="wider_s400", choices=["wider_s400", "dlib_faces"], help="evaluation set in ../shared/eval")
+    p.add_argument("--labels", default="labels.json", choices=["labels.json", "labels_medium.json", "labels_easy.json"],
+                   help="label file of the set (WIDER hard / medium / easy protocol)")
+    p.add_argument("--eval-root", type=Path, default=EVAL_ROOT, help="directory holding the sets (default ../shared/eval)")
+    p.add_argument("--detector", action="append", choices=["centerface", "yunet", "mtcnn"],
+                   help="detector to measure; repeatable (default: all three)")
+    p.add_argument("--threshold", type=float, default=0.05,
+                   help="detector score threshold for the run; keep it LOW so the whole curve is measured")
+    p.add_argument("--operating-threshold", type=float, default=None,
+                   help="threshold for the at-threshold figures (default: the detector's DEFAULT_THRESHOLDS)")
+    p.add_argument("--sweep", default="", help="comma-separated operating thresholds to tabulate, e.g. 0.3,0.35,0.4")
+    p.add_argument("--min-face", type=int, default=24, help="product min-face size (px, max of w and h)")
+    p.add_argument("--no-reduce", action="store_true", help="decode at full resolution (reduce_by forced to 1)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N images of the set")
+    p.add_argument("--timing-limit", type=int, default=None, help="time only the first N of those images")
+    p.add_argument("--threads", default="1,2", help="OpenCV thread counts to time, comma-separated")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    args = p.parse_args(argv)
+    try:
+        args.threads = [int(t) for t in args.threads.split(",") if t.strip()]
+        args.sweep = [float(t) for t in args.sweep.split(",") if t.strip()]
+    except ValueError:
+        p.error("--threads and --sweep take comma-separated numbers")
+    if not args.threads or min(args.threads) < 1:
+        p.error("--threads needs at least one count >= 1")
+    if not 0 < args.threshold < 1:
+        p.error("--threshold must be between 0 and 1")
+    if args.sweep and min(args.sweep) < args.threshold:
+        p.error("--sweep thresholds must not be below the run --threshold")
+    args.detector = args.detector or ["centerface", "yunet", "mtcnn"]
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    root = args.eval_root / args.set
+    if not (root / args.labels).is_file():
+        print(f"no evaluation data at {root / args.labels} (../shared/eval is not part of the repository); "
+              "nothing to measure, skipping")
+        return 0
+    samples = load_set(root, args.labels, args.limit)
+    face_free = face_free_images()
+    print(f"set {args.set}/{args.labels}: {len(samples)} images; {len(face_free)} face-free images; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (timings are noisy on a shared machine)")
+    reports = []
+    for name in args.detector:
+        report = evaluate(name, args, samples, face_free)
+        if report:
+            print_report(report)
+            reports.append(report)
+    if reports:
+        print_summary(reports)
+    if args.json:
+        doc = {"set": args.set, "labels": args.labels, "no_reduce": args.no_reduce,
+               "reports": [r.__dict__ for r in reports]}
+        args.json.write_text(json.dumps(doc, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
