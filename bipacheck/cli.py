@@ -182,7 +182,7 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
       2  usage, configuration or ledger error (nothing audited)
       3  no failing finding, but some files could not be scanned
     """
-    from .audit import audit as run_audit
+    from .auditing import audit as run_audit
     from .report.formats import FORMATS, write_atomic
 
     settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames)
@@ -213,7 +213,7 @@ def schema() -> None:
 @cli.command()
 def rules() -> None:
     """List the rule ids with their citations and what fixes them."""
-    from .audit import rule_catalogue
+    from .auditing import rule_catalogue
 
     for rule in rule_catalogue():
         click.echo(f"{rule['id']}  ({rule['citation']})\n  {rule['summary']}\n  fix: {rule['fix']}")
