@@ -1,0 +1,368 @@
+"""`bipacheck ledger ...`: a thin click layer over bipacheck.ledger.Ledger (same names)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import BipacheckError
+from . import fields
+from .dates import format_datetime, now_utc, parse_datetime
+from .fields import KINDS
+from .ledger import Ledger
+from .models import Event
+from .status import consent_state
+
+
+class _LedgerGroup(click.Group):
+    """Turns library errors into a one-paragraph message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BipacheckError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+DB = click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
+ACTOR = click.option("--actor", metavar="NAME",
+                     help="Who makes this change, recorded in the event (default: the OS user).")
+JSON_OUT = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(cls=_LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def ledger() -> None:
+    """Keep the consent ledger: subjects, written releases and photo links.
+
+    The ledger is one SQLite file. Every change appends a hash-chained event naming who made
+    it, so `verify` can prove nothing was edited or deleted behind bipacheck's back. Dates are
+    ISO 8601 with a time zone; a bare date such as 2024-05-01 means 00:00 UTC that day.
+    """
+
+
+@ledger.command()
+@DB
+@ACTOR
+def init(db: Path, actor: str | None) -> None:
+    """Create a new, empty ledger file DB (reusing DB if it is already an empty ledger)."""
+    with Ledger.create(db, actor=actor) as opened:
+        click.echo(f"ledger ready: {opened.path} (schema v{opened.schema_version})")
+
+
+@ledger.command("import")
+@DB
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(KINDS),
+              help="What FILE holds; default: inferred from its header or JSON keys.")
+@ACTOR
+def import_(db: Path, file: Path, kind: str | None, actor: str | None) -> None:
+    """Import subjects, consents or links from FILE (CSV or JSON Lines) into DB.
+
+    All or nothing: one bad row rejects the file, every bad line is listed and the ledger is
+    left unchanged. Re-importing the same file changes nothing; a changed row for a known id
+    is recorded as an edit. See docs/LEDGER.md for the columns.
+    """
+    with Ledger(db, actor=actor) as opened:
+        result = opened.import_file(file, kind=kind)
+    click.echo(f"{result.source}: {result.kind}: {result.added} added, {result.edited} edited, "
+               f"{result.unchanged} unchanged")
+
+
+@ledger.command()
+@DB
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="csv, or json for JSON Lines (one object per line).")
+@click.option("--kind", type=click.Choice([*KINDS, "events"]),
+              help="Export one kind; without it, write subjects, consents and links files "
+                   "into the --output directory.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="File (with --kind) or directory (without) to write; default: stdout "
+                   "(--kind only).")
+def export(db: Path, fmt: str, kind: str | None, output: Path | None) -> None:
+    """Export DB's records in the same formats `import` reads (plus the event log)."""
+    with Ledger(db) as opened:
+        if kind is None:
+            if output is None:
+                raise click.UsageError("without --kind, give --output DIRECTORY")
+            for path in opened.export_dir(output, fmt):
+                click.echo(f"wrote {path}", err=True)
+        elif output is None:
+            opened.export(kind, click.get_text_stream("stdout"), fmt)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                count = opened.export(kind, fh, fmt)
+            click.echo(f"wrote {count} {kind} to {output}", err=True)
+
+
+def _subject_options(func: Any) -> Any:
+    for option in reversed([
+        click.option("--name", "display_name", help="Display name (optional, for people)."),
+        click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
+                     help="Jurisdiction of residence such as US-IL; repeat for several."),
+        click.option("--last-interaction", "last_interaction_at", metavar="DATE",
+                     help="Date of last interaction (starts the 3-year BIPA destruction clock)."),
+        click.option("--purpose-satisfied", "purpose_satisfied_at", metavar="DATE",
+                     help="Date the collection purpose was satisfied, if it was."),
+    ]):
+        func = option(func)
+    return func
+
+
+@ledger.command("add-subject")
+@DB
+@click.argument("subject")
+@_subject_options
+@ACTOR
+def add_subject(db: Path, subject: str, display_name: str | None, jurisdictions: tuple[str, ...],
+                last_interaction_at: str | None, purpose_satisfied_at: str | None,
+                actor: str | None) -> None:
+    """Add SUBJECT (a platform user id, or an id you give a non-user) to DB."""
+    with Ledger(db, actor=actor) as opened:
+        opened.add_subject(subject, display_name, list(jurisdictions), last_interaction_at,
+                           purpose_satisfied_at)
+    click.echo(f"subject {subject} recorded")
+
+
+@ledger.command("edit-subject")
+@DB
+@click.argument("subject")
+@_subject_options
+@ACTOR
+def edit_subject(db: Path, subject: str, display_name: str | None,
+                 jurisdictions: tuple[str, ...], last_interaction_at: str | None,
+                 purpose_satisfied_at: str | None, actor: str | None) -> None:
+    """Change SUBJECT's details; options not given keep their current value."""
+    changes = {"display_name": display_name, "last_interaction_at": last_interaction_at,
+               "purpose_satisfied_at": purpose_satisfied_at,
+               "jurisdictions": list(jurisdictions) or None}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option")
+    with Ledger(db, actor=actor) as opened:
+        opened.edit_subject(subject, **changes)
+    click.echo(f"subject {subject} updated")
+
+
+@ledger.command()
+@DB
+@click.argument("subject")
+@click.option("--scope", required=True, help="What may be derived, e.g. face_geometry.")
+@click.option("--purpose", help="Purpose the person agreed to, as written in the release.")
+@click.option("--granted-at", metavar="DATE", help="When the release took effect (default: now).")
+@click.option("--expires-at", metavar="DATE", help="When it ends, if it states a date.")
+@click.option("--term", metavar="DURATION",
+              help="Length of term as ISO 8601 duration, e.g. P3Y (counted from --granted-at).")
+@click.option("--method", type=click.Choice(["written", "electronic"]), default="written",
+              show_default=True,
+              help="How it was signed; electronic signatures count (P.A. 103-0769).")
+@click.option("--notice-version", help="Version of the written notice the person was shown.")
+@click.option("--evidence-uri", help="Where the signed document is kept.")
+@click.option("--evidence-sha256", metavar="HEX", help="SHA-256 of the signed document.")
+@click.option("--evidence-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The signed document itself: its SHA-256 is computed and recorded.")
+@click.option("--id", "consent_id", help="Consent id (default: a new random id).")
+@ACTOR
+def grant(db: Path, subject: str, scope: str, purpose: str | None, granted_at: str | None,
+          expires_at: str | None, term: str | None, method: str, notice_version: str | None,
+          evidence_uri: str | None, evidence_sha256: str | None, evidence_file: Path | None,
+          consent_id: str | None, actor: str | None) -> None:
+    """Record a written release by SUBJECT for SCOPE."""
+    if evidence_file is not None:
+        computed = _file_sha256(evidence_file)
+        if evidence_sha256 and evidence_sha256.lower() != computed:
+            raise click.UsageError("--evidence-sha256 does not match --evidence-file")
+        evidence_sha256 = computed
+    with Ledger(db, actor=actor) as opened:
+        consent = opened.grant(subject, scope, granted_at, consent_id=consent_id,
+                               purpose=purpose, expires_at=expires_at, term=term, method=method,
+                               notice_version=notice_version, evidence_uri=evidence_uri,
+                               evidence_sha256=evidence_sha256)
+    click.echo(f"consent {consent.consent_id} recorded for {subject}")
+
+
+@ledger.command()
+@DB
+@click.argument("consent_id")
+@click.option("--at", "revoked_at", metavar="DATE", help="When it was revoked (default: now).")
+@click.option("--reason", help="Why, as told by the person (recorded in the event).")
+@ACTOR
+def revoke(db: Path, consent_id: str, revoked_at: str | None, reason: str | None,
+           actor: str | None) -> None:
+    """Revoke release CONSENT_ID. The release stays in the ledger as proof of the past."""
+    with Ledger(db, actor=actor) as opened:
+        consent = opened.revoke(consent_id, revoked_at, reason=reason)
+    click.echo(f"consent {consent_id} revoked at {format_datetime(consent.revoked_at)}")
+
+
+def _photo_options(func: Any) -> Any:
+    for option in reversed([
+        click.option("--photo-sha256", metavar="HEX", help="SHA-256 of the photo's bytes."),
+        click.option("--photo-path", metavar="RELPATH",
+                     help="Photo path relative to the audited root."),
+        click.option("--photo-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="The photo itself: its SHA-256 is computed and used."),
+        click.option("--box", metavar="'X Y W H'",
+                     help="Face box in upright pixels, as 'x y w h' or a JSON list."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _photo_hash(photo_sha256: str | None, photo_file: Path | None) -> str | None:
+    return _file_sha256(photo_file) if photo_file is not None else photo_sha256
+
+
+@ledger.command()
+@DB
+@click.argument("subject")
+@_photo_options
+@click.option("--role", type=click.Choice(["uploader", "tagged", "other"]), default="tagged",
+              show_default=True, help="How SUBJECT relates to the photo.")
+@ACTOR
+def link(db: Path, subject: str, photo_sha256: str | None, photo_path: str | None,
+         photo_file: Path | None, box: str | None, role: str, actor: str | None) -> None:
+    """Record that SUBJECT appears in a photo (by content hash and/or relative path)."""
+    with Ledger(db, actor=actor) as opened:
+        made = opened.link(subject, _photo_hash(photo_sha256, photo_file), photo_path, box, role)
+    click.echo(f"link {made.link_id} recorded")
+
+
+@ledger.command()
+@DB
+@click.argument("subject")
+@_photo_options
+@ACTOR
+def unlink(db: Path, subject: str, photo_sha256: str | None, photo_path: str | None,
+           photo_file: Path | None, box: str | None, actor: str | None) -> None:
+    """Remove SUBJECT's links to a photo (every box, unless --box is given)."""
+    with Ledger(db, actor=actor) as opened:
+        count = opened.unlink(subject, _photo_hash(photo_sha256, photo_file), photo_path, box)
+    click.echo(f"{count} link(s) removed")
+
+
+@ledger.command()
+@DB
+@click.argument("subject")
+@click.option("--as-of", metavar="DATE", help="Date to evaluate consents at (default: now).")
+@click.option("--scope", default="face_geometry", show_default=True,
+              help="Scope to evaluate consents for.")
+@JSON_OUT
+def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -> None:
+    """Show SUBJECT: details, destruction deadline, every release with its status, links."""
+    with Ledger(db) as opened:
+        found = opened.subject(subject)
+        if found is None:
+            raise click.ClickException(f"unknown subject {subject!r}")
+        when = parse_datetime(as_of, "as_of") if as_of else now_utc()
+        wanted = fields.scope(scope, "scope") or ""
+        consents = [(c, consent_state(c, wanted, when)) for c in opened.consents(subject)]
+        links = opened.links(subject)
+        deadline = opened.retention_deadline(subject)
+        overall = opened.consent_status(subject, scope, when)
+    if as_json:
+        _echo_json({"subject": found.__dict__, "retention_deadline": deadline,
+                    "status": overall.to_dict(),
+                    "consents": [{**c.__dict__, "status": s} for c, s in consents],
+                    "links": [l.__dict__ for l in links]})
+        return
+    click.echo(f"subject {found.subject_id}" + (f" ({found.display_name})" if found.display_name
+                                                 else ""))
+    click.echo(f"  jurisdictions: {', '.join(found.jurisdictions) or '-'}")
+    click.echo(f"  last interaction: {format_datetime(found.last_interaction_at) or '-'}")
+    click.echo(f"  purpose satisfied: {format_datetime(found.purpose_satisfied_at) or '-'}")
+    click.echo(f"  destroy biometric data by: {format_datetime(deadline) or 'unknown'}")
+    click.echo(f"  {scope}: {overall.status} ({overall.reason})")
+    click.echo(f"consents ({len(consents)}):")
+    for c, state in consents:
+        click.echo(f"  {c.consent_id}  {state:13}  scope={c.scope} method={c.method} "
+                   f"granted={format_datetime(c.granted_at)} "
+                   f"ends={format_datetime(c.ends_at) or '-'} "
+                   f"revoked={format_datetime(c.revoked_at) or '-'} "
+                   f"notice={c.notice_version or '-'}")
+    click.echo(f"links ({len(links)}):")
+    for l in links:
+        click.echo(f"  {l.photo_sha256 or '-'} {l.photo_path or '-'} box={l.box} role={l.role}")
+
+
+@ledger.command()
+@DB
+@click.argument("subject")
+@click.option("--scope", required=True, help="Processing asked about, e.g. face_geometry.")
+@click.option("--as-of", metavar="DATE", help="Audit date (default: now).")
+@JSON_OUT
+def status(db: Path, subject: str, scope: str, as_of: str | None, as_json: bool) -> None:
+    """Did SUBJECT have a valid release for SCOPE as of the date?
+
+    Prints valid, not-yet-valid, expired, revoked, out-of-scope or none, with the release cited.
+    """
+    with Ledger(db) as opened:
+        result = opened.consent_status(subject, scope, as_of or now_utc())
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        click.echo(f"{result.status}: {result.reason}")
+
+
+def _event_line(event: Event) -> str:
+    changed = event.changes()
+    if event.before is None and event.after is not None:
+        detail = ""
+    else:
+        detail = " " + ", ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in changed.items())
+    note = f" {json.dumps(event.note, ensure_ascii=False)}" if event.note else ""
+    return (f"#{event.seq} {event.at} {event.actor} {event.action} {event.kind} "
+            f"{event.key}{detail}{note}")
+
+
+@ledger.command()
+@DB
+@click.option("--subject", help="Only events about this subject, its consents and its links.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the last N events.")
+@JSON_OUT
+def history(db: Path, subject: str | None, limit: int | None, as_json: bool) -> None:
+    """List the change events in DB, oldest first: who changed what, when."""
+    with Ledger(db) as opened:
+        found = opened.history(subject, limit)
+    if as_json:
+        _echo_json([e.__dict__ for e in found])
+        return
+    for event in found:
+        click.echo(_event_line(event))
+
+
+@ledger.command()
+@DB
+@JSON_OUT
+def verify(db: Path, as_json: bool) -> None:
+    """Check DB's hash chain and every row against it; exit 1 naming the first broken event.
+
+    Keep the printed head hash somewhere else (e.g. in the audit report): the chain proves
+    the past, and a quoted head also proves nothing was cut from its end.
+    """
+    with Ledger(db) as opened:
+        result = opened.verify()
+    if as_json:
+        _echo_json(result.__dict__)
+    elif result.ok:
+        click.echo(f"OK: {result.reason}; head {result.head_hash}")
+    else:
+        click.echo(f"BROKEN at event {result.first_broken_event}: {result.reason}", err=True)
+    if not result.ok:
+        sys.exit(1)

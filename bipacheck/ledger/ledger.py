@@ -1,0 +1,486 @@
+"""The Ledger API: open/create, questions the audit asks, and recorded changes.
+
+Every write runs in one `BEGIN IMMEDIATE` transaction (WAL mode, busy timeout), so two writers
+queue instead of losing work, and a process killed mid-write leaves the ledger as it was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlite_utils import Database
+
+from . import events, fields, io
+from .dates import add_years, format_datetime, normalize_datetime, now_utc, parse_datetime
+from .errors import ImportRejected, InvalidValue, LedgerError, NotALedger
+from .models import Consent, ConsentStatus, Event, ImportResult, PhotoLink, Subject, VerifyResult
+from .schema import APP_ID, CURRENT_VERSION, MIGRATIONS, create_tables, read_meta
+from .status import best_status
+
+BUSY_TIMEOUT_SECONDS = 60.0
+RETENTION_YEARS = 3  # BIPA 15(a): destroy within 3 years of the last interaction
+IMPORT_CHUNK = 500
+_ROLE_STRENGTH = {"uploader": 0, "tagged": 1, "other": 2}
+_ORDER = {"subjects": "subject_id", "consents": "subject_id, granted_at, consent_id",
+          "links": "subject_id, photo_sha256, photo_path, box", "events": "seq"}
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or "unknown"
+
+
+def _connect(path: Path, must_exist: bool) -> sqlite3.Connection:
+    target = path.resolve().as_uri() + ("?mode=rw" if must_exist else "")
+    try:
+        return sqlite3.connect(target, uri=True, isolation_level=None,
+                               timeout=BUSY_TIMEOUT_SECONDS)
+    except sqlite3.Error as exc:
+        raise NotALedger(f"cannot open ledger {path}: {exc}") from None
+
+
+def _prepare(db: Database) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
+class Ledger:
+    """A consent ledger file. `Ledger(path)` opens an existing one; see `Ledger.create`."""
+
+    def __init__(self, path: str | os.PathLike, *, actor: str | None = None):
+        self.path = Path(path)
+        self.actor = actor or default_actor()
+        if not self.path.is_file():
+            raise NotALedger(f"no ledger at {self.path} (create one with `bipacheck ledger init`)")
+        conn = _connect(self.path, must_exist=True)
+        try:
+            meta = read_meta(conn, str(self.path))
+            self.db = Database(conn)
+            _prepare(self.db)
+        except BaseException:
+            conn.close()
+            raise
+        if int(meta["schema_version"]) < CURRENT_VERSION:
+            self._migrate()
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, actor: str | None = None) -> "Ledger":
+        return cls(path, actor=actor)
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, *, actor: str | None = None) -> "Ledger":
+        """Make a new ledger. An existing empty ledger is reused; anything else is refused."""
+        path = Path(path)
+        if path.exists() and (not path.is_file() or path.stat().st_size > 0):
+            if not path.is_file():
+                raise LedgerError(f"{path} exists and is not a file")
+            ledger = cls(path, actor=actor)
+            if ledger.is_empty():
+                return ledger
+            ledger.close()
+            raise LedgerError(f"{path} already holds a ledger with records; refusing to "
+                              "initialize over it")
+        if not path.parent.is_dir():
+            raise LedgerError(f"cannot create {path}: directory {path.parent} does not exist")
+        db = Database(_connect(path, must_exist=False))
+        try:
+            _prepare(db)
+            db.execute("BEGIN IMMEDIATE")
+            if "meta" not in db.table_names():  # another process may have just created it
+                create_tables(db)
+                db["meta"].insert_all([
+                    {"key": "app", "value": APP_ID},
+                    {"key": "schema_version", "value": str(CURRENT_VERSION)},
+                    {"key": "created_at", "value": format_datetime(now_utc())},
+                ])
+                chain = events.Chain(db)
+                chain.append("init", events.SCHEMA_KIND, "", None, None, actor or default_actor(),
+                             {"app": APP_ID, "schema_version": CURRENT_VERSION})
+                chain.flush()
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+        finally:
+            db.close()
+        return cls(path, actor=actor)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._meta()["schema_version"])
+
+    def _meta(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+
+    def is_empty(self) -> bool:
+        """No subjects, consents or links, and no events beyond schema bookkeeping."""
+        rows = sum(self.db[kind].count for kind in fields.KINDS)
+        return rows == 0 and not self.db.execute(
+            "SELECT 1 FROM events WHERE kind != ? LIMIT 1", [events.SCHEMA_KIND]).fetchone()
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[events.Chain]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LedgerError(f"ledger {self.path} is busy (another process is writing): "
+                              f"{exc}") from None
+        try:
+            chain = events.Chain(self.db)
+            yield chain
+            chain.flush()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    def _migrate(self) -> None:
+        with self._transaction() as chain:
+            version = int(self._meta()["schema_version"])  # re-read: someone may have migrated
+            while version < CURRENT_VERSION:
+                step = MIGRATIONS[version]
+                step.apply(self.db)
+                chain.append("migrate", events.SCHEMA_KIND, "", None, None, self.actor,
+                             {"from": version, "to": step.to_version,
+                              "description": step.description})
+                version = step.to_version
+            self.db["meta"].upsert({"key": "schema_version", "value": str(version)}, pk="key")
+
+    def _stored(self, kind: str, key: str) -> dict[str, Any] | None:
+        pk = fields.KEY[kind]
+        rows = list(self.db.query(f"SELECT * FROM [{kind}] WHERE [{pk}] = ?", [key]))
+        return rows[0] if rows else None
+
+    def _write(self, chain: events.Chain, kind: str, before: dict | None, after: dict | None,
+               action: str, actor: str, note: dict | None = None) -> None:
+        """Store one row change and its event. Insert, update or delete follows from before/after."""
+        key = (after or before or {})[fields.KEY[kind]]
+        if before is None:
+            self.db[kind].insert(after)
+        elif after is None:
+            self.db[kind].delete(key)
+        else:
+            self.db[kind].update(key, {k: v for k, v in after.items() if before.get(k) != v})
+        chain.append(action, kind, key, before, after, actor, note)
+
+    # -- reading ---------------------------------------------------------------------------
+    def subject(self, subject_id: str) -> Subject | None:
+        row = self._stored("subjects", str(subject_id))
+        return Subject.from_row(row) if row else None
+
+    def subjects(self) -> list[Subject]:
+        return [Subject.from_row(r) for r in self._rows("subjects")]
+
+    def consent(self, consent_id: str) -> Consent | None:
+        row = self._stored("consents", str(consent_id))
+        return Consent.from_row(row) if row else None
+
+    def consents(self, subject_id: str | None = None) -> list[Consent]:
+        return [Consent.from_row(r) for r in self._rows("consents", subject_id)]
+
+    def links(self, subject_id: str | None = None) -> list[PhotoLink]:
+        return [PhotoLink.from_row(r) for r in self._rows("links", subject_id)]
+
+    def _rows(self, kind: str, subject_id: str | None = None) -> Iterator[dict[str, Any]]:
+        where, args = ("WHERE subject_id = ?", [str(subject_id)]) if subject_id else ("", [])
+        return self.db.query(f"SELECT * FROM [{kind}] {where} ORDER BY {_ORDER[kind]}", args)
+
+    def photo_links(self, sha256: str | None = None, relpath: str | None = None) -> list[PhotoLink]:
+        """Subjects linked to a photo by content hash OR relative path, one per subject+box."""
+        digest = fields.sha256(sha256, "sha256")
+        path = fields.photo_path(relpath, "relpath")
+        if digest is None and path is None:
+            return []
+        rows = self.db.query("SELECT * FROM links WHERE photo_sha256 = ? OR photo_path = ?",
+                             [digest, path])
+        best: dict[tuple, PhotoLink] = {}
+        for link in map(PhotoLink.from_row, rows):
+            key = (link.subject_id, tuple(link.box) if link.box else None)
+            held = best.get(key)
+            if held is None or _ROLE_STRENGTH[link.role] < _ROLE_STRENGTH[held.role]:
+                best[key] = link
+        return sorted(best.values(), key=lambda l: (l.subject_id, l.box or []))
+
+    def consent_status(self, subject_id: str, scope: str, as_of: datetime | str) -> ConsentStatus:
+        """Whether `subject_id` had a release covering `scope` at `as_of` (aware datetime)."""
+        when = parse_datetime(as_of, "as_of")
+        if when is None:
+            raise InvalidValue("as_of: a date is required")
+        wanted = fields.scope(scope)
+        if wanted is None:
+            raise InvalidValue("scope: a scope such as face_geometry is required")
+        return best_status(self.consents(str(subject_id)), wanted, when)
+
+    def retention_deadline(self, subject_id: str) -> datetime | None:
+        """BIPA 15(a): purpose satisfied, or 3 years after the last interaction, if earlier."""
+        subject = self.subject(subject_id)
+        if subject is None:
+            return None
+        candidates = [subject.purpose_satisfied_at] if subject.purpose_satisfied_at else []
+        if subject.last_interaction_at:
+            candidates.append(add_years(subject.last_interaction_at, RETENTION_YEARS))
+        return min(candidates) if candidates else None
+
+    def history(self, subject_id: str | None = None, limit: int | None = None) -> list[Event]:
+        """Events oldest first; for a subject: its own row, its consents and its links."""
+        where, args = "", []
+        if subject_id is not None:
+            where = ("WHERE (kind = 'subjects' AND key = ?) "
+                     "OR json_extract(after, '$.subject_id') = ? "
+                     "OR json_extract(before, '$.subject_id') = ?")
+            args = [str(subject_id)] * 3
+        base = f"SELECT * FROM events {where}"
+        sql = (f"SELECT * FROM ({base} ORDER BY seq DESC LIMIT {int(limit)}) ORDER BY seq"
+               if limit else f"{base} ORDER BY seq")
+        return [events.decode(r) for r in self.db.query(sql, args)]
+
+    def head(self) -> tuple[int, str]:
+        """(last event number, its hash): quote it elsewhere to anchor the chain."""
+        return events.head(self.db)
+
+    def verify(self) -> VerifyResult:
+        """Replay the hash chain and compare every row with it, in one consistent snapshot."""
+        self.db.execute("BEGIN")
+        try:
+            return events.verify(self.db)
+        finally:
+            self.db.rollback()
+
+    def file_sha256(self) -> str:
+        """SHA-256 of the ledger file after folding the WAL into it (for the audit report)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    # -- changing --------------------------------------------------------------------------
+    def add_subject(self, subject_id: str, display_name: str | None = None,
+                    jurisdictions: list[str] | str | None = None,
+                    last_interaction_at: datetime | str | None = None,
+                    purpose_satisfied_at: datetime | str | None = None, *,
+                    actor: str | None = None) -> Subject:
+        """Add a person; repeating the same call is a no-op, a different one an error."""
+        given = fields.normalize("subjects", {
+            "subject_id": subject_id, "display_name": display_name,
+            "jurisdictions": jurisdictions, "last_interaction_at": last_interaction_at,
+            "purpose_satisfied_at": purpose_satisfied_at})
+        row = fields.complete("subjects", given, None)
+        with self._transaction() as chain:
+            before = self._stored("subjects", row["subject_id"])
+            if before is not None and before != row:
+                raise LedgerError(f"subject {row['subject_id']!r} already exists with other "
+                                  "details; use edit-subject to change them")
+            if before is None:
+                self._write(chain, "subjects", None, row, "add-subject", actor or self.actor)
+        return Subject.from_row(row)
+
+    def edit_subject(self, subject_id: str, *, actor: str | None = None,
+                     **changes: Any) -> Subject:
+        """Change some of a subject's fields (e.g. last_interaction_at); others are kept."""
+        if "subject_id" in changes:
+            raise InvalidValue("subject_id cannot be edited; add a new subject instead")
+        given = fields.normalize("subjects", changes)
+        with self._transaction() as chain:
+            before = self._require("subjects", str(subject_id))
+            after = fields.complete("subjects", given, before)
+            if after != before:
+                self._write(chain, "subjects", before, after, "edit", actor or self.actor)
+        return Subject.from_row(after)
+
+    def grant(self, subject_id: str, scope: str, granted_at: datetime | str | None = None, *,
+              consent_id: str | None = None, purpose: str | None = None,
+              expires_at: datetime | str | None = None, term: str | None = None,
+              method: str = "written", notice_version: str | None = None,
+              evidence_uri: str | None = None, evidence_sha256: str | None = None,
+              actor: str | None = None) -> Consent:
+        """Record a written release. granted_at defaults to now; consent_id to a new id."""
+        given = fields.normalize("consents", {
+            "consent_id": consent_id or f"C-{uuid.uuid4().hex[:12]}",
+            "subject_id": subject_id, "scope": scope, "purpose": purpose,
+            "granted_at": granted_at if granted_at is not None else now_utc(),
+            "expires_at": expires_at, "term": term, "method": method,
+            "notice_version": notice_version, "evidence_uri": evidence_uri,
+            "evidence_sha256": evidence_sha256})
+        row = fields.complete("consents", given, None)
+        problems = fields.check("consents", row)
+        if problems:
+            raise InvalidValue("; ".join(problems))
+        with self._transaction() as chain:
+            self._require("subjects", row["subject_id"])
+            before = self._stored("consents", row["consent_id"])
+            if before is not None and before != row:
+                raise LedgerError(f"consent {row['consent_id']!r} already exists with other "
+                                  "terms; a release is never rewritten, grant a new one")
+            if before is None:
+                self._write(chain, "consents", None, row, "grant", actor or self.actor)
+        return Consent.from_row(row)
+
+    def revoke(self, consent_id: str, revoked_at: datetime | str | None = None, *,
+               reason: str | None = None, actor: str | None = None) -> Consent:
+        """Mark a release revoked from `revoked_at` (default now). The row is kept as proof."""
+        when = normalize_datetime(revoked_at if revoked_at is not None else now_utc(),
+                                  "revoked_at")
+        with self._transaction() as chain:
+            before = self._require("consents", str(consent_id))
+            if before["revoked_at"]:
+                raise LedgerError(f"consent {consent_id!r} was already revoked at "
+                                  f"{before['revoked_at']}")
+            after = {**before, "revoked_at": when}
+            problems = fields.check("consents", after)
+            if problems:
+                raise InvalidValue("; ".join(problems))
+            self._write(chain, "consents", before, after, "revoke", actor or self.actor,
+                        {"reason": reason} if reason else None)
+        return Consent.from_row(after)
+
+    def link(self, subject_id: str, photo_sha256: str | None = None,
+             photo_path: str | None = None, box: list[int] | str | None = None,
+             role: str = fields.DEFAULT_ROLE, *, actor: str | None = None) -> PhotoLink:
+        """Record that a subject appears in a photo (by content hash and/or relative path)."""
+        given = fields.normalize("links", {"subject_id": subject_id, "photo_sha256": photo_sha256,
+                                           "photo_path": photo_path, "box": box, "role": role})
+        row = fields.complete("links", given, None)
+        problems = fields.check("links", row)
+        if problems:
+            raise InvalidValue("; ".join(problems))
+        with self._transaction() as chain:
+            self._require("subjects", row["subject_id"])
+            before = self._stored("links", row["link_id"])
+            if before != row:
+                self._write(chain, "links", before, row, "edit" if before else "link",
+                            actor or self.actor)
+        return PhotoLink.from_row(row)
+
+    def unlink(self, subject_id: str, photo_sha256: str | None = None,
+               photo_path: str | None = None, box: list[int] | str | None = None, *,
+               actor: str | None = None) -> int:
+        """Remove a subject's links to a photo (all boxes unless `box` is given)."""
+        given = fields.normalize("links", {"subject_id": subject_id, "photo_sha256": photo_sha256,
+                                           "photo_path": photo_path, "box": box})
+        if not (given["photo_sha256"] or given["photo_path"]):
+            raise InvalidValue("one of photo_sha256 or photo_path is required")
+        clauses = [f"[{name}] = ?" for name, value in given.items() if value is not None]
+        values = [value for value in given.values() if value is not None]
+        with self._transaction() as chain:
+            rows = list(self.db.query(f"SELECT * FROM links WHERE {' AND '.join(clauses)}",
+                                      values))
+            if not rows:
+                raise LedgerError(f"no link of subject {given['subject_id']!r} to that photo")
+            for row in rows:
+                self._write(chain, "links", row, None, "unlink", actor or self.actor)
+        return len(rows)
+
+    def _require(self, kind: str, key: str) -> dict[str, Any]:
+        row = self._stored(kind, key)
+        if row is None:
+            singular = kind[:-1]
+            raise LedgerError(f"unknown {singular} {key!r}")
+        return row
+
+    # -- files -----------------------------------------------------------------------------
+    def import_file(self, path: str | os.PathLike, kind: str | None = None,
+                    actor: str | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> ImportResult:
+        """Import a CSV or JSON Lines file, all or nothing; re-importing it changes nothing.
+
+        New rows are recorded as `import` events, changed rows as `edit` events. Any bad row
+        rejects the whole file with ImportRejected listing every bad line. `progress(done,
+        total)` is called as rows are written, inside the transaction.
+        """
+        source = io.read_source(path)
+        kind = kind or io.infer_kind(source.columns)
+        if kind not in fields.KINDS:
+            raise ImportRejected(source.name, [(source.header_line, "cannot tell whether this "
+                                 "file holds subjects, consents or links; pass --kind")])
+        parsed, problems = io.parse_rows(kind, source)
+        result = ImportResult(kind, source.name)
+        actor = actor or self.actor
+        with self._transaction() as chain:
+            plan, more = self._plan_import(kind, parsed)
+            problems += more
+            if problems:
+                raise ImportRejected(source.name, problems)
+            result.unchanged = len(parsed) - len(plan)
+            for start in range(0, len(plan), IMPORT_CHUNK):
+                for line, before, after in plan[start:start + IMPORT_CHUNK]:
+                    note = {"source": source.name, "source_sha256": source.sha256, "line": line}
+                    self._write(chain, kind, before, after, "edit" if before else "import",
+                                actor, note)
+                    result.edited += before is not None
+                    result.added += before is None
+                chain.flush()
+                if progress:
+                    progress(min(start + IMPORT_CHUNK, len(plan)), len(plan))
+        return result
+
+    def _plan_import(self, kind: str, parsed: list[tuple[int, dict]]) -> tuple[list, list]:
+        """(line, before, after) for each row that changes something, and the problems found."""
+        pk = fields.KEY[kind]
+        existing = {row[pk]: row for row in self.db.query(f"SELECT * FROM [{kind}]")}
+        subjects = {r[0] for r in self.db.execute("SELECT subject_id FROM subjects")}
+        plan, problems = [], []
+        for line, given in parsed:
+            key = fields.complete(kind, given, None)[pk]
+            before = existing.get(key)
+            after = fields.complete(kind, given, before)
+            reasons = fields.check(kind, after)
+            if kind != "subjects" and after["subject_id"] not in subjects:
+                reasons.append(f"unknown subject {after['subject_id']!r} (import subjects first)")
+            if kind == "consents" and before and before["revoked_at"] and not after["revoked_at"]:
+                reasons.append(f"consent {key!r} was revoked at {before['revoked_at']}; an import "
+                               "cannot undo a revocation (grant a new consent instead)")
+            if reasons:
+                problems.append((line, "; ".join(reasons)))
+            elif after != before:
+                plan.append((line, before, after))
+        return plan, problems
+
+    def export(self, kind: str, out: TextIO, format: str = "csv") -> int:
+        """Write one kind (subjects, consents, links or events) to `out`; returns rows written.
+
+        Exports of subjects, consents and links import back unchanged (a no-op re-import).
+        """
+        if kind not in (*fields.KINDS, "events"):
+            raise LedgerError(f"unknown kind {kind!r}; use subjects, consents, links or events")
+        self.db.execute("BEGIN")  # one snapshot even while others write
+        try:
+            return io.write_rows(kind, self._rows(kind), out, format)
+        finally:
+            self.db.rollback()
+
+    def export_dir(self, directory: str | os.PathLike, format: str = "csv") -> list[Path]:
+        """Write subjects, consents and links files (e.g. subjects.csv) into `directory`."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for kind in fields.KINDS:
+            target = directory / f"{kind}.{'csv' if format == 'csv' else 'jsonl'}"
+            with open(target, "w", encoding="utf-8", newline="") as fh:
+                self.export(kind, fh, format)
+            written.append(target)
+        return written

@@ -1,0 +1,160 @@
+"""The records the ledger hands out: plain dataclasses with datetimes, no SQLite in sight."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from .dates import format_datetime, from_stored, parse_duration
+
+
+@dataclass
+class Subject:
+    subject_id: str
+    display_name: str | None = None
+    jurisdictions: list[str] = field(default_factory=list)
+    last_interaction_at: datetime | None = None
+    purpose_satisfied_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Subject":
+        return cls(
+            subject_id=row["subject_id"],
+            display_name=row["display_name"],
+            jurisdictions=json.loads(row["jurisdictions"] or "[]"),
+            last_interaction_at=from_stored(row["last_interaction_at"]),
+            purpose_satisfied_at=from_stored(row["purpose_satisfied_at"]),
+        )
+
+
+@dataclass
+class Consent:
+    """One written release. `term` is an ISO 8601 duration counted from `granted_at`."""
+
+    consent_id: str
+    subject_id: str
+    scope: str
+    granted_at: datetime
+    method: str
+    purpose: str | None = None
+    expires_at: datetime | None = None
+    term: str | None = None
+    revoked_at: datetime | None = None
+    notice_version: str | None = None
+    evidence_uri: str | None = None
+    evidence_sha256: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Consent":
+        values = dict(row)
+        for name in ("granted_at", "expires_at", "revoked_at"):
+            values[name] = from_stored(values[name])
+        return cls(**values)
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """When the release lapses on its own: the earlier of expires_at and granted_at + term."""
+        ends = [self.expires_at] if self.expires_at else []
+        if self.term:
+            ends.append(parse_duration(self.term).after(self.granted_at))
+        return min(ends) if ends else None
+
+
+@dataclass
+class PhotoLink:
+    """A subject seen in a photo; `box` is [x, y, w, h] in upright pixels, or None if unknown."""
+
+    subject_id: str
+    box: list[int] | None
+    role: str
+    photo_sha256: str | None = None
+    photo_path: str | None = None
+    link_id: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "PhotoLink":
+        return cls(
+            subject_id=row["subject_id"],
+            box=json.loads(row["box"]) if row["box"] else None,
+            role=row["role"],
+            photo_sha256=row["photo_sha256"],
+            photo_path=row["photo_path"],
+            link_id=row["link_id"],
+        )
+
+
+STATUSES = ("valid", "not-yet-valid", "expired", "revoked", "out-of-scope", "none")
+
+
+@dataclass
+class ConsentStatus:
+    """The answer for one subject, scope and date. `expires_at` is the effective end
+    (explicit expiry or granted_at + term, whichever is earlier)."""
+
+    status: str
+    consent_id: str | None = None
+    granted_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    method: str | None = None
+    notice_version: str | None = None
+    scope: str | None = None
+    evidence_uri: str | None = None
+    evidence_sha256: str | None = None
+    reason: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "valid"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        for name in ("granted_at", "expires_at", "revoked_at"):
+            out[name] = format_datetime(out[name])
+        return out
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    first_broken_event: int | None
+    reason: str
+    events: int = 0
+    head_hash: str | None = None
+    problems: list[str] = field(default_factory=list)  # every finding, first one first
+
+
+@dataclass
+class Event:
+    seq: int
+    at: str
+    actor: str
+    action: str
+    kind: str
+    key: str
+    before: dict | None
+    after: dict | None
+    note: dict | None
+    prev_hash: str
+    hash: str
+
+    def changes(self) -> dict[str, list[Any]]:
+        """Field -> [old, new] for every column this event changed."""
+        before, after = self.before or {}, self.after or {}
+        names = list(dict.fromkeys([*before, *after]))
+        return {n: [before.get(n), after.get(n)] for n in names if before.get(n) != after.get(n)}
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    source: str
+    added: int = 0
+    edited: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.edited
