@@ -1,0 +1,117 @@
+"""Strip face tags from many files into an output folder, never touching the sources."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..errors import ConfigError
+from .read import read_face_tags
+from .sidecars import sidecar_paths
+from .strip import StripError, strip_face_tags_report
+
+IMAGE_EXTENSIONS = {
+    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".gif", ".heic", ".heif",
+    ".avif", ".dng", ".nef", ".cr2", ".cr3", ".arw", ".orf", ".rw2", ".raf", ".psd",
+}
+
+
+@dataclass
+class StripOutcome:
+    source: str
+    output: str
+    removed: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def plan_outputs(sources: list[str], out_dir: str) -> list[tuple[str, str]]:
+    """(source, output) pairs. Raises ConfigError before anything is written if an output
+    would overwrite a source or two sources would land on the same output."""
+    pairs: list[tuple[str, str]] = []
+    out_real = os.path.realpath(out_dir)
+    for source in sources:
+        if os.path.isdir(source):
+            base = os.path.basename(os.path.normpath(os.path.abspath(source)))
+            for path in _walk_images(source, out_real):
+                pairs.append((path, os.path.join(out_dir, base, os.path.relpath(path, source))))
+        elif os.path.isfile(source):
+            pairs.append((source, os.path.join(out_dir, os.path.basename(source))))
+        else:
+            raise ConfigError(f"{source}: no such file or folder")
+    source_files = {os.path.realpath(s): s for s, _ in pairs}
+    outputs: dict[str, str] = {}
+    for source, output in pairs:
+        real = os.path.realpath(output)
+        if real in source_files:
+            raise ConfigError(
+                f"{output} would overwrite the source {source_files[real]}; choose another --out folder"
+            )
+        if real in outputs:
+            raise ConfigError(f"{outputs[real]} and {source} would both be written to {output}")
+        outputs[real] = source
+    return pairs
+
+
+def _walk_images(folder: str, skip_real: str) -> Iterator[str]:
+    for root, dirs, files in os.walk(folder):
+        # Do not descend into the output folder when it lies inside a source folder.
+        dirs[:] = sorted(d for d in dirs if os.path.realpath(os.path.join(root, d)) != skip_real)
+        for name in sorted(files):
+            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+                yield os.path.join(root, name)
+
+
+def strip_face_tags_to_dir(sources: list[str], out_dir: str) -> Iterator[StripOutcome]:
+    """Write a stripped copy of every image in `sources` (files or folders, recursed) under
+    out_dir, yielding one outcome per file. Planning errors raise ConfigError first."""
+    pairs = plan_outputs(sources, out_dir)
+    for source, output in pairs:
+        outcome = StripOutcome(source, output)
+        try:
+            with open(source, "rb") as fh:
+                data = fh.read()
+            result = strip_face_tags_report(data)
+            _write_copy(source, output, result.data)
+            outcome.removed, outcome.notes = result.removed, result.notes
+        except (OSError, StripError) as exc:
+            outcome.error = str(exc)
+        outcome.notes += _sidecar_warnings(source)
+        yield outcome
+
+
+def _write_copy(source: str, output: str, data: bytes) -> None:
+    folder = os.path.dirname(output) or "."
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".strip-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        shutil.copystat(source, tmp)  # keep timestamps: photo libraries sort by them
+        os.replace(tmp, output)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _sidecar_warnings(source: str) -> list[str]:
+    warnings = []
+    for path in sidecar_paths(source):
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, "rb") as fh:
+                content = fh.read()
+        except OSError:
+            continue
+        tags = read_face_tags(b"", sidecars={path: content}, photo_name=os.path.basename(source))
+        if tags.regions:
+            warnings.append(
+                f"sidecar {path} holds {len(tags.regions)} face tag(s); it was not copied or changed"
+            )
+    return warnings

@@ -1,0 +1,47 @@
+"""Stored size and Exif orientation of an image, read from its header with Pillow."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image
+
+from .geometry import Frame
+
+_heif_tried = False
+
+
+def _register_heif() -> None:
+    # HEIC/AVIF photos from phones carry face regions too; pillow-heif is optional.
+    global _heif_tried
+    if _heif_tried:
+        return
+    _heif_tried = True
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return
+    register_heif_opener()
+
+
+def read_frame(data: bytes) -> tuple[Frame | None, str | None]:
+    """(Frame, None), or (None, reason) when the header cannot be read. Pixels are not decoded."""
+    _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. DecompressionBombWarning: we decode nothing
+            with Image.open(io.BytesIO(data)) as im:
+                width, height = im.size
+                # getexif() falls back to tiff:Orientation in the XMP when there is no Exif tag,
+                # as ImageOps.exif_transpose does, so boxes match the detector's upright image.
+                orientation = im.getexif().get(0x0112, 1)
+    except Exception as exc:
+        return None, f"image header unreadable ({type(exc).__name__}: {exc}); regions have no boxes"
+    try:
+        orientation = int(orientation)
+    except (TypeError, ValueError):
+        orientation = 0
+    if orientation not in range(1, 9):
+        return Frame(width, height, 1), f"Exif orientation {orientation!r} is not 1..8; read as 1"
+    return Frame(width, height, orientation), None
