@@ -414,9 +414,10 @@ class Ledger:
         """
         source = io.read_source(path)
         kind = kind or io.infer_kind(source.columns)
-        if kind not in fields.KINDS:
-            raise ImportRejected(source.name, [(source.header_line, "cannot tell whether this "
-                                 "file holds subjects, consents or links; pass --kind")])
+        if kind not in fields.KINDS:  # an unreadable file says why before we guess its kind
+            raise ImportRejected(source.name, source.problems or [(
+                source.header_line,
+                "cannot tell whether this file holds subjects, consents or links; pass --kind")])
         parsed, problems = io.parse_rows(kind, source)
         result = ImportResult(kind, source.name)
         actor = actor or self.actor
