@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import ImageFile
+from PIL import Image, ImageFile
 
 from bipacheck.metadata import FaceTags, TagRegion, read_face_tags
 from test_metadata_support import (
@@ -241,3 +241,16 @@ def test_header_is_read_without_decoding_pixels(monkeypatch):
         raise AssertionError("pixels decoded")
     monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
     assert read_face_tags(data).regions[0].box == [24, 30, 36, 24]  # x' = 80 - y, y' = x
+
+
+def test_heif_regions_use_the_stored_frame_before_its_rotation():
+    pytest.importorskip("pillow_heif")
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored_image(SIZE, SQUARE).save(out, "HEIF", quality=-1, exif=exif.tobytes(), xmp=packet(_mwg_for(SQUARE)))
+    data = out.getvalue()
+    [region] = read_face_tags(data).regions
+    assert region.box == [30, 70, 40, 30]  # as for the JPEG with orientation 6 above
+    oracle = upright_red_box(data)
+    assert all(abs(a - b) <= 2 for a, b in zip(region.box, oracle)), (region.box, oracle)

@@ -171,3 +171,15 @@ def test_packet_in_an_unknown_container_is_stripped_in_place():
     assert read_face_tags(stripped).regions == []
     assert stripped[:len(out.getvalue())] == out.getvalue()
     assert _title(_xmp_texts(stripped)) == "Harbour at dusk"
+
+
+def test_heif_packet_is_stripped_in_place():
+    pytest.importorskip("pillow_heif")
+    out = io.BytesIO()
+    stored_image((120, 80), (10, 10, 50, 50)).save(out, "HEIF", quality=-1, xmp=EVERYTHING)
+    original = out.getvalue()
+    assert len(read_face_tags(original).regions) == 4
+    stripped = strip_face_tags(original)
+    assert read_face_tags(stripped).regions == []
+    assert len(stripped) == len(original)
+    assert (pixels(stripped) == pixels(original)).all()

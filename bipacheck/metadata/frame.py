@@ -36,6 +36,12 @@ def read_frame(data: bytes) -> tuple[Frame | None, str | None]:
                 # getexif() falls back to tiff:Orientation in the XMP when there is no Exif tag,
                 # as ImageOps.exif_transpose does, so boxes match the detector's upright image.
                 orientation = im.getexif().get(0x0112, 1)
+                if "original_orientation" in im.info:
+                    # pillow-heif applies the HEIF rotation itself: size is already upright and
+                    # the Exif tag reads 1. Regions refer to the stored image, so undo that here.
+                    orientation = im.info["original_orientation"] or 1
+                    if orientation in (5, 6, 7, 8):
+                        width, height = height, width
     except Exception as exc:
         return None, f"image header unreadable ({type(exc).__name__}: {exc}); regions have no boxes"
     try:
