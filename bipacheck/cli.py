@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -161,12 +162,16 @@ def exit_code_for(report, fail_on: str) -> int:
 @policy_options
 @detection_options
 @source_options
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
-              help="json: the legal team's report (schema: `bipacheck schema`); table: a readable summary.")
+@click.option("--format", "fmt", type=click.Choice(["json", "table", "sarif"]), default="table", show_default=True,
+              help="json: the legal team's report (schema: `bipacheck schema`); table: a readable summary; "
+                   "sarif: SARIF 2.1.0 for CI and code-scanning dashboards.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write the report here (atomically) instead of standard output.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=None,
+              help="Accepted findings (see `bipacheck baseline`): matching findings are suppressed and do not "
+                   "fail the run; entries that match nothing are reported as stale.")
 def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, detector, threshold, min_face,
-          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, fmt, output):
+          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, fmt, output, baseline_path):
     """Audit SOURCES (folders, files, s3://bucket/prefix, gs://bucket/prefix) against the consent ledger.
 
     Every face counts, bystanders included: a face without a matched ledger subject holding a
@@ -183,7 +188,7 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
       3  no failing finding, but some files could not be scanned
     """
     from .auditing import audit as run_audit
-    from .report.formats import FORMATS, write_atomic
+    from .report.formats import FORMATS
 
     settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames)
     try:
@@ -191,15 +196,24 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
                            detector=detector, threshold=threshold, review_threshold=review_threshold,
                            settings=settings, workers=workers, include=include, exclude=exclude,
                            manifest=manifest, endpoint_url=endpoint_url)
+        if baseline_path:
+            from .check import attach_baseline
+
+            attach_baseline(report, baseline_path, partial=False)
     except BipacheckError as exc:
         fail(str(exc))
-    text = FORMATS[fmt]().render(report)
+    emit(FORMATS[fmt]().render(report), output)
+    sys.exit(exit_code_for(report, fail_on))
+
+
+def emit(text: str, output: str | None) -> None:
+    from .report.formats import write_atomic
+
     if output:
         write_atomic(output, text)
         click.echo(f"report written to {output}", err=True)
     else:
         click.echo(text, nl=False)
-    sys.exit(exit_code_for(report, fail_on))
 
 
 @cli.command()
@@ -217,6 +231,117 @@ def rules() -> None:
 
     for rule in rule_catalogue():
         click.echo(f"{rule['id']}  ({rule['citation']})\n  {rule['summary']}\n  fix: {rule['fix']}")
+
+
+def config_options(func):
+    """Flags of `check` and `baseline`; each overrides the same key of [tool.bipacheck] / .bipacheck.toml."""
+    from .policy.profiles import PROFILES
+
+    options = [
+        click.option("--ledger", type=click.Path(dir_okay=False), default=None, help="Consent ledger (SQLite)."),
+        click.option("--processing", type=click.Choice(list(PROFILES)), default=None,
+                     help="Processing profile (default face-templates)."),
+        click.option("--detector", type=click.Choice(DETECTORS), default=None, help="Face detector (default centerface)."),
+        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+                     help="Detector score threshold."),
+        click.option("--min-face", type=click.IntRange(1), default=None, help="Smallest face reported (px, default 24)."),
+        click.option("--baseline", type=click.Path(dir_okay=False), default=None,
+                     help="Baseline of accepted findings (default .bipacheck-baseline.json when configured)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("files", nargs=-1)
+@config_options
+@click.option("--fail-on", type=click.Choice(["violation", "review", "info", "never"]), default=None,
+              help="Weakest severity of a NEW finding that blocks (default violation).")
+@click.option("--staged", is_flag=True, help="Check the staged (git index) version of the files, not the working "
+                                             "tree copies; with no FILES, every staged added or modified file.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
+              help="text: a short summary for developers; json or sarif: the full report.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write json/sarif here.")
+def check(files, ledger, processing, detector, threshold, min_face, baseline, fail_on, staged, fmt, output):
+    """Check FILES before they are committed (the pre-commit hook's entry point).
+
+    Audits exactly FILES against the configured ledger. Settings come from [tool.bipacheck] in
+    pyproject.toml or from .bipacheck.toml (ledger, processing, detector, threshold, min_face,
+    fail_on, baseline); flags override them. Findings accepted in the baseline do not block.
+
+    \b
+    Exit codes: 0 no new finding; 1 new findings; 2 configuration error
+    (missing ledger, unknown detector, missing weights: the message names the fix).
+    """
+    from .check import check as run_check, human_summary
+    from .config import merged
+    from .report.formats import FORMATS
+
+    try:
+        settings = merged({"ledger": ledger, "processing": processing, "detector": detector,
+                           "threshold": threshold, "min_face": min_face, "baseline": baseline,
+                           "fail_on": fail_on})
+        if not files and not staged:
+            click.echo("bipacheck: no files to check", err=True)
+            sys.exit(EXIT_OK)
+        report = run_check(list(files), settings=settings, staged=staged)
+    except BipacheckError as exc:
+        fail(str(exc))
+    fail_on = settings.get("fail_on", "violation")
+    if fmt == "text":
+        click.echo(human_summary(report, fail_on), nl=False, err=bool(report.failing(fail_on)))
+    else:
+        emit(FORMATS[fmt]().render(report), output)
+    sys.exit(EXIT_VIOLATIONS if report.failing(fail_on) else EXIT_OK)
+
+
+@cli.group()
+def baseline() -> None:
+    """Findings accepted on purpose (.bipacheck-baseline.json), keyed by fingerprint.
+
+    A fingerprint is the photo's content SHA-256 + rule id + rounded face box: no path and no
+    timestamp, so a renamed photo stays accepted, an edited one does not, and merges rarely conflict.
+    """
+
+
+@baseline.command("create")
+@click.argument("files", nargs=-1, required=True)
+@config_options
+@click.option("--justification", default=None, help="Why these findings are accepted (stored with each entry).")
+def baseline_create(files, ledger, processing, detector, threshold, min_face, baseline, justification):
+    """Audit FILES (files or folders) and write a baseline accepting every finding."""
+    _write_baseline(files, locals(), update=False)
+
+
+@baseline.command("update")
+@click.argument("files", nargs=-1, required=True)
+@config_options
+@click.option("--justification", default=None, help="Why the new findings are accepted.")
+def baseline_update(files, ledger, processing, detector, threshold, min_face, baseline, justification):
+    """Audit FILES and add their findings to the baseline; entries for these photos that no longer
+    match are pruned, entries for other photos are kept."""
+    _write_baseline(files, locals(), update=True)
+
+
+def _write_baseline(files, flags: dict, update: bool) -> None:
+    from . import baseline as baseline_mod
+    from .check import check as run_check
+    from .config import merged
+
+    try:
+        settings = merged({k: flags[k] for k in ("ledger", "processing", "detector", "threshold", "min_face",
+                                                 "baseline")})
+        path = settings.pop("baseline", None) or baseline_mod.DEFAULT_BASELINE
+        report = run_check(list(files), settings=settings)
+        if update and Path(path).exists():
+            result = baseline_mod.update(report, baseline_mod.Baseline.load(path), flags["justification"])
+        else:
+            result = baseline_mod.create(report, flags["justification"])
+        result.save(path)
+    except BipacheckError as exc:
+        fail(str(exc))
+    click.echo(f"{path}: {len(result.entries)} accepted finding(s)")
 
 
 @cli.group()
@@ -291,3 +416,7 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+
+
+if __name__ == "__main__":
+    cli()

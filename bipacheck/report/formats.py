@@ -66,9 +66,6 @@ class TableFormat:
         return "\n".join(lines) + "\n"
 
 
-FORMATS = {"json": JsonFormat, "table": TableFormat}
-
-
 def write_atomic(path: str, text: str) -> None:
     """Write the whole report or nothing: a crash never leaves half a file under the real name."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -83,3 +80,12 @@ def write_atomic(path: str, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _formats() -> dict:
+    from .sarif import SarifFormat
+
+    return {"json": JsonFormat, "table": TableFormat, "sarif": SarifFormat}
+
+
+FORMATS = _formats()

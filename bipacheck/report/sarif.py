@@ -1,0 +1,99 @@
+"""SARIF 2.1.0 for CI and code-scanning dashboards: one rule per rule id, one result per finding,
+face boxes as attachment rectangles in image pixels, baselined findings as suppressions."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from ..policy.rules import RULES
+from .model import Finding, Report
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVELS = {"violation": "error", "review": "warning", "info": "note"}
+FINGERPRINT_KEY = "bipacheck/finding/v1"
+
+
+def artifact_uri(path: str) -> str:
+    """A URI reference for a report path: bucket URLs as they are, local paths percent-encoded."""
+    if "://" in path:
+        scheme, rest = path.split("://", 1)
+        return f"{scheme}://{quote(rest, safe='/')}"
+    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
+
+
+def _rule(rule_id: str) -> dict:
+    rule = RULES[rule_id]
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": f"{rule.summary} ({rule.citation})"},
+        "help": {"text": f"{rule.summary}\nCitation: {rule.citation}\nFix: {rule.fix}",
+                 "markdown": f"{rule.summary}\n\n**Citation:** {rule.citation}\n\n**Fix:** {rule.fix}"},
+        "properties": {"citation": rule.citation, "tags": ["privacy", "biometric", "BIPA"]},
+    }
+
+
+def _result(finding: Finding, rule_index: dict[str, int]) -> dict:
+    uri = artifact_uri(finding.path)
+    result = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index[finding.rule_id],
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "properties": {"severity": finding.severity, "citation": finding.citation, "sha256": finding.sha256},
+    }
+    if finding.faces:
+        result["attachments"] = [{
+            "description": {"text": "face boxes in image pixels (upright)"},
+            "artifactLocation": {"uri": uri},
+            "rectangles": [{
+                "left": f.box[0], "top": f.box[1], "right": f.box[0] + f.box[2], "bottom": f.box[1] + f.box[3],
+                "message": {"text": f"face (score {'n/a' if f.score is None else f'{f.score:.2f}'}, "
+                                    f"subject {f.subject_id or 'unidentified'}, release {f.consent_status})"},
+            } for f in finding.faces],
+        }]
+    if finding.baseline_state:
+        result["baselineState"] = finding.baseline_state
+    if finding.suppressed:
+        result["suppressions"] = [{"kind": "external", "state": "accepted",
+                                   "justification": finding.justification or "accepted in the bipacheck baseline"}]
+    return result
+
+
+class SarifFormat:
+    name = "sarif"
+
+    def render(self, report: Report) -> str:
+        rule_ids = list(RULES)
+        index = {rid: i for i, rid in enumerate(rule_ids)}
+        results = [_result(f, index) for f in report.findings]
+        for stale in (report.run.get("baseline") or {}).get("stale", []):
+            rid = stale.get("rule_id") if stale.get("rule_id") in index else "BIPACHECK-UNSCANNED"
+            results.append({
+                "ruleId": rid, "ruleIndex": index[rid], "level": "none", "baselineState": "absent",
+                "message": {"text": "Baseline entry no longer matches any finding (stale)."},
+                "partialFingerprints": {FINGERPRINT_KEY: stale["fingerprint"]},
+            })
+        run = {
+            "tool": {"driver": {
+                "name": "bipacheck", "version": report.tool.get("version", ""),
+                "informationUri": "https://pypi.org/project/bipacheck/",
+                "rules": [_rule(rid) for rid in rule_ids],
+            }},
+            "invocations": [{
+                "executionSuccessful": True,
+                "startTimeUtc": report.run["started_at"].replace("+00:00", "Z"),
+                "endTimeUtc": report.run["finished_at"].replace("+00:00", "Z"),
+                "toolExecutionNotifications": [
+                    {"level": "warning", "message": {"text": f"{s['path']}: not scanned ({s['reason']}): {s['message']}"}}
+                    for s in report.skipped],
+            }],
+            "results": results,
+            "properties": {"processing": report.run["processing"]["profile"], "summary": report.summary},
+        }
+        doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,157 @@
+"""`check`, config files, baselines and SARIF output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from bipacheck.cli import cli
+from bipacheck.ledger import Ledger
+from tests.conftest import SHARED
+from tests.images import encode, rgb, side_by_side
+
+SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def validate_sarif(text: str) -> dict:
+    doc = json.loads(text)
+    if not SARIF_SCHEMA.exists():
+        pytest.skip("official SARIF 2.1.0 schema not available (../shared/schemas absent)")
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    jsonschema.Draft7Validator(schema).validate(doc)
+    return doc
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, centerface):
+    """A repository folder with a ledger and [tool.bipacheck] config, as a team would set it up."""
+    root = tmp_path / "site"
+    (root / "assets").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    Ledger.create(root / "consent.db").close()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "site"\n\n[tool.bipacheck]\nledger = "consent.db"\n'
+        'baseline = ".bipacheck-baseline.json"\n')
+    (root / "assets" / "team.jpg").write_bytes(encode(side_by_side("astronaut", "camera"), "JPEG", quality=90))
+    (root / "assets" / "scene.jpg").write_bytes(encode(rgb("coffee"), "JPEG", quality=90))
+    monkeypatch.chdir(root)
+    return root
+
+
+def run(*args) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def test_check_blocks_unconsented_faces_with_fix_instructions(project):
+    code, out = run("check", "assets/team.jpg", "assets/scene.jpg")
+    assert code == 1
+    assert out.count("BIPA-15B-NO-RELEASE") == 2
+    assert "bipacheck ledger link" in out and "redact" in out and "baseline update" in out
+    assert run("check", "assets/scene.jpg")[0] == 0
+
+
+def test_linking_consent_in_the_ledger_unblocks(project):
+    code, out = run("check", "--format", "json", "assets/team.jpg")
+    sha = json.loads(out)["photos"][0]["sha256"]
+    ledger = Ledger.open(project / "consent.db")
+    for subject in ("astro", "cam"):
+        ledger.add_subject(subject, jurisdictions="US-IL", last_interaction_at="2026-01-01")
+        ledger.grant(subject, "face_geometry", "2025-01-01", method="electronic")
+    ledger.link("astro", photo_path="assets/team.jpg", box=[180, 60, 90, 115])  # by repo-relative path
+    ledger.link("cam", photo_sha256=sha, box=[707, 115, 65, 85])
+    ledger.close()
+    code, out = run("check", "assets/team.jpg")
+    assert code == 0, out
+
+
+def test_configuration_errors_exit_2_and_name_the_fix(project, tmp_path, monkeypatch):
+    code, out = run("check", "--ledger", "nope.db", "assets/team.jpg")
+    assert code == 2 and "bipacheck ledger init" in out
+    (project / ".bipacheck.toml").write_text('ledger = "consent.db"\ncolour = "blue"\n')
+    code, out = run("check", "assets/team.jpg")
+    assert code == 2 and "unknown setting" in out
+    (project / ".bipacheck.toml").unlink()
+    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "empty"))
+    code, out = run("check", "assets/team.jpg")
+    assert code == 2 and "bipacheck models pull centerface" in out
+
+
+def test_baseline_accepts_renamed_photos_but_not_edited_ones(project):
+    assert run("baseline", "create", "assets/team.jpg", "--justification", "staff photo, releases on paper")[0] == 0
+    data = json.loads((project / ".bipacheck-baseline.json").read_text())
+    assert len(data["findings"]) == 2 and data["settings"]["detector"] == "centerface"
+    text = (project / ".bipacheck-baseline.json").read_text()
+    assert "team.jpg" not in text and "assets" not in text  # keyed by content, never by path
+    assert run("check", "assets/team.jpg")[0] == 0
+
+    os.rename(project / "assets" / "team.jpg", project / "assets" / "renamed.jpg")
+    assert run("check", "assets/renamed.jpg")[0] == 0
+
+    from PIL import Image
+
+    Image.open(project / "assets" / "renamed.jpg").save(project / "assets" / "renamed.jpg", "JPEG", quality=70)
+    code, out = run("check", "assets/renamed.jpg")
+    assert code == 1 and "BIPA-15B-NO-RELEASE" in out
+
+
+def test_stale_baseline_entries_are_reported(project):
+    run("baseline", "create", "assets/team.jpg")
+    data = json.loads((project / ".bipacheck-baseline.json").read_text())
+    sha = next(iter(data["findings"].values()))["sha256"]
+    data["findings"]["0" * 32] = {"rule_id": "BIPA-15B-EXPIRED", "sha256": sha, "justification": None}
+    (project / ".bipacheck-baseline.json").write_text(json.dumps(data))
+    code, out = run("check", "assets/team.jpg")
+    assert code == 0 and "1 baseline entry no longer" in out
+    code, out = run("audit", "assets", "--ledger", "consent.db", "--baseline", ".bipacheck-baseline.json",
+                    "--format", "json")
+    report = json.loads(out)
+    assert [s["fingerprint"] for s in report["run"]["baseline"]["stale"]] == ["0" * 32]
+    assert code == 0  # accepted findings do not fail
+    # update prunes the stale entry of the audited photo
+    run("baseline", "update", "assets/team.jpg")
+    assert "0" * 32 not in (project / ".bipacheck-baseline.json").read_text()
+
+
+def test_sarif_output_validates_and_carries_boxes_and_baseline_states(project):
+    run("baseline", "create", "assets/team.jpg")
+    (project / "assets" / "new.png").write_bytes(encode(rgb("astronaut")))
+    (project / "assets" / "broken.jpg").write_bytes(b"\xff\xd8\xff" + b"\x00" * 10)
+    code, out = run("audit", "assets", "--ledger", "consent.db", "--baseline", ".bipacheck-baseline.json",
+                    "--format", "sarif")
+    doc = validate_sarif(out)
+    results = doc["runs"][0]["results"]
+    states = sorted((Path(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]).name,
+                     r["baselineState"], "suppressions" in r) for r in results)
+    assert states == [("broken.jpg", "new", False), ("new.png", "new", False),
+                      ("team.jpg", "unchanged", True), ("team.jpg", "unchanged", True)]
+    rules = {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in results} <= rules
+    new = next(r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("new.png"))
+    rect = new["attachments"][0]["rectangles"][0]
+    assert 150 < rect["left"] < 200 and 240 < rect["right"] < 290 and new["level"] == "error"
+    assert len(new["partialFingerprints"]["bipacheck/finding/v1"]) == 32
+    code, out = run("check", "assets/new.png", "--format", "sarif")
+    validate_sarif(out)
+    assert code == 1
+
+
+def test_staged_mode_scans_the_index_not_the_working_tree(project):
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    subprocess.run(["git", "add", "assets/scene.jpg"], check=True, env=env)
+    # the working tree copy now shows a face, but the staged blob is the face-free scene
+    (project / "assets" / "scene.jpg").write_bytes(encode(rgb("astronaut"), "JPEG"))
+    assert run("check", "--staged", "assets/scene.jpg")[0] == 0
+    assert run("check", "assets/scene.jpg")[0] == 1
+    # and the other way round
+    subprocess.run(["git", "add", "assets/scene.jpg"], check=True, env=env)
+    (project / "assets" / "scene.jpg").write_bytes(encode(rgb("coffee"), "JPEG"))
+    code, out = run("check", "--staged")
+    assert code == 1 and "scene.jpg" in out

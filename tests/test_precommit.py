@@ -1,0 +1,84 @@
+"""The real pre-commit tool runs this repository's hook on real commits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bipacheck.ledger import Ledger
+from tests.images import encode, rgb, side_by_side
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
+           "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"}
+    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=check)
+
+
+@pytest.fixture(scope="module")
+def checkout_rev() -> str:
+    if shutil.which("pre-commit") is None:
+        pytest.skip("the pre-commit tool is not installed (pip install -e '.[test]')")
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "bipacheck", "pyproject.toml",
+                            ".pre-commit-hooks.yaml"], cwd=CHECKOUT, capture_output=True, text=True).stdout
+    if dirty.strip():
+        pytest.skip("pre-commit installs the hook from a commit; commit the package first")
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=CHECKOUT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_hook_blocks_then_passes_after_consent_baseline_and_rename(tmp_path, checkout_rev, model_dir):
+    repo = tmp_path / "site"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    ledger_path = tmp_path / "consent.db"
+    Ledger.create(ledger_path).close()
+    (repo / "pyproject.toml").write_text(
+        f'[tool.bipacheck]\nledger = "{ledger_path}"\nbaseline = ".bipacheck-baseline.json"\n')
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {CHECKOUT}\n  rev: {checkout_rev}\n  hooks:\n  - id: bipacheck\n")
+    git(repo, "add", "pyproject.toml", ".pre-commit-config.yaml")
+    git(repo, "commit", "-q", "-m", "setup", "--no-verify")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, check=True, capture_output=True)
+
+    # 1. a photo with an unconsented face is blocked, with a readable reason
+    (repo / "team.jpg").write_bytes(encode(side_by_side("astronaut", "coffee"), "JPEG", quality=90))
+    git(repo, "add", "team.jpg")
+    blocked = git(repo, "commit", "-m", "add team photo", check=False)
+    assert blocked.returncode != 0
+    output = blocked.stdout + blocked.stderr
+    assert "BIPA-15B-NO-RELEASE" in output and "team.jpg" in output and "written release" in output
+
+    # 2. after the person's release is linked in the ledger, the same commit passes
+    ledger = Ledger.open(ledger_path)
+    ledger.add_subject("u-1", jurisdictions="US-IL", last_interaction_at="2026-01-01")
+    ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic")
+    ledger.link("u-1", photo_path="team.jpg")
+    ledger.close()
+    passed = git(repo, "commit", "-m", "add team photo", check=False)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+    # 3. a baselined photo passes, and still passes once renamed
+    (repo / "poster.png").write_bytes(encode(rgb("camera")))
+    subprocess.run([sys.executable, "-m", "bipacheck.cli", "baseline", "create", "poster.png",
+                    "--justification", "public-domain poster"], cwd=repo, check=True, capture_output=True)
+    git(repo, "add", "poster.png", ".bipacheck-baseline.json")
+    result = git(repo, "commit", "-m", "poster", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    git(repo, "mv", "poster.png", "poster-final.png")
+    result = git(repo, "commit", "-m", "rename", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    # 4. an edited photo is a new photo: blocked again
+    Image.open(repo / "poster-final.png").crop((0, 0, 500, 500)).save(repo / "poster-final.png")
+    git(repo, "add", "poster-final.png")
+    blocked = git(repo, "commit", "-m", "crop poster", check=False)
+    assert blocked.returncode != 0 and "BIPA-15B-NO-RELEASE" in blocked.stdout + blocked.stderr
