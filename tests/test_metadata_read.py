@@ -254,3 +254,9 @@ def test_heif_regions_use_the_stored_frame_before_its_rotation():
     assert region.box == [30, 70, 40, 30]  # as for the JPEG with orientation 6 above
     oracle = upright_red_box(data)
     assert all(abs(a - b) <= 2 for a, b in zip(region.box, oracle)), (region.box, oracle)
+
+
+def test_person_details_written_as_bare_names_still_count():
+    sloppy = "<Iptc4xmpExt:PersonInImageWDetails><rdf:Bag><rdf:li>Hana</rdf:li></rdf:Bag></Iptc4xmpExt:PersonInImageWDetails>"
+    tags = read_face_tags(encode(stored_image(SIZE), "JPEG", packet(sloppy)))
+    assert tags.regions == [TagRegion(None, "Hana", True, "iptc")]

@@ -216,8 +216,11 @@ def _iptc_people(value: Value) -> list[Found]:
     items = value.items if isinstance(value, Array) else [value]
     found = []
     for person in items:
-        name = text_of(_field(person, IPTC, "PersonName"))
-        ids = texts_of(_field(person, IPTC, "PersonId"))
+        if not isinstance(person, Struct):  # a bare name where the details struct belongs
+            name, ids = text_of(person), []
+        else:
+            name = text_of(_field(person, IPTC, "PersonName"))
+            ids = texts_of(_field(person, IPTC, "PersonId"))
         found.append(Found("iptc", name, bool(name or ids), None, value))
     return found
 
