@@ -19,8 +19,9 @@ from .batch import strip_face_tags_to_dir
 def strip_face_tags_command(sources: tuple[str, ...], out_dir: str) -> None:
     """Write copies of SRC images without face regions or person tags in their XMP.
 
-    SRC may be files or folders (searched recursively for images). Pixels and all other
-    metadata are kept byte for byte. Refuses to run if a copy would overwrite a source.
+    SRC may be files or folders (searched recursively for images). Pixels and other metadata
+    are kept byte for byte; an XMP packet that cannot be read safely is blanked whole. Refuses
+    to run if a copy would overwrite a source. Sidecar files are neither copied nor changed.
     Exits 1 if any file could not be stripped.
     """
     failed = 0
