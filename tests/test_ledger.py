@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
@@ -289,6 +290,15 @@ def test_file_sha256_is_the_hash_of_the_file_bytes(busy):
     assert digest == hashlib.sha256(busy.path.read_bytes()).hexdigest()
     busy.add_subject("u9")
     assert busy.file_sha256() != digest
+
+
+def test_a_ledger_pickles_by_path_for_worker_processes(busy):
+    copy = pickle.loads(pickle.dumps(busy))
+    try:
+        assert copy.path == busy.path and copy.actor == "tester"
+        assert copy.consent_status("u1", "face_geometry", at("2024-06-01T00:00:00")).valid
+    finally:
+        copy.close()
 
 
 def test_ledger_error_is_a_bipacheck_error():

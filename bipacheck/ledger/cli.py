@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,10 @@ def _file_sha256(path: Path) -> str:
 
 
 def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    def plain(item: Any) -> Any:
+        return format_datetime(item) if isinstance(item, datetime) else str(item)
+
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=plain))
 
 
 @click.group(cls=_LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})

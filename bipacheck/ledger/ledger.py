@@ -73,7 +73,19 @@ class Ledger:
             conn.close()
             raise
         if int(meta["schema_version"]) < CURRENT_VERSION:
-            self._migrate()
+            try:
+                self._migrate()
+            except BaseException:
+                self.close()
+                raise
+
+    # A Ledger crosses process boundaries (e.g. an audit's worker pool) by path: each process
+    # opens its own connection, which is what SQLite's locking expects.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": str(self.path), "actor": self.actor}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], actor=state["actor"])  # type: ignore[misc]
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -412,6 +424,8 @@ class Ledger:
         rejects the whole file with ImportRejected listing every bad line. `progress(done,
         total)` is called as rows are written, inside the transaction.
         """
+        if kind is not None and kind not in fields.KINDS:
+            raise LedgerError(f"unknown kind {kind!r}; use one of {', '.join(fields.KINDS)}")
         source = io.read_source(path)
         kind = kind or io.infer_kind(source.columns)
         if kind not in fields.KINDS:  # an unreadable file says why before we guess its kind
