@@ -165,6 +165,8 @@ def test_header_problems_are_reported_before_any_row(example, tmp_path):
         example.import_file(write(tmp_path / "x.csv", "name,email\na,b\n"))
     with pytest.raises(ImportRejected, match="empty file"):
         example.import_file(write(tmp_path / "e.csv", ""))
+    with pytest.raises(ImportRejected, match="not a JSON array"):
+        example.import_file(write(tmp_path / "s.json", '[{"subject_id": "u-1"}]'))
     (tmp_path / "latin1.csv").write_bytes("subject_id\nJosé\n".encode("latin-1"))
     with pytest.raises(ImportRejected, match="line 2: not UTF-8"):
         example.import_file(tmp_path / "latin1.csv")

@@ -60,7 +60,7 @@ def _looks_like_jsonl(path: Path, text: str) -> bool:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return True
-    if suffix in (".csv", ".tsv"):
+    if suffix == ".csv":
         return False
     return text.lstrip().startswith("{")
 
@@ -89,6 +89,9 @@ def _read_csv(text: str, source: SourceFile) -> None:
 
 
 def _read_jsonl(text: str, source: SourceFile) -> None:
+    if text.lstrip().startswith("["):
+        source.problems.append((1, "expected JSON Lines (one object per line), not a JSON array"))
+        return
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
