@@ -63,6 +63,9 @@ def scan_entry(result: PhotoScan) -> dict:
     }
     if result.frame_count > 1:
         entry["frames"] = {"scanned": result.frames_scanned, "total": result.frame_count}
-    if result.warnings:
-        entry["warnings"] = result.warnings
+    if result.tags:
+        entry["face_tags"] = [{"box": t.box, "named": t.named, "tool": t.tool, "where": t.where} for t in result.tags]
+    warnings = result.warnings + [f"metadata: {e}" for e in result.tag_errors]
+    if warnings:
+        entry["warnings"] = warnings
     return entry

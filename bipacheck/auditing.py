@@ -15,7 +15,7 @@ from .policy.evaluate import evaluate_photo
 from .policy.profiles import DEFAULT_PROFILE, profile as get_profile
 from .policy.rules import RULES, SEVERITIES
 from .report.model import Finding, Report
-from .scanner import PhotoScan, ScanSettings, SkippedFile
+from .scanner import SIDECAR_REASON, PhotoScan, ScanSettings, SkippedFile
 
 
 def review_threshold_for(threshold: float) -> float:
@@ -43,6 +43,8 @@ def audit(
     manifest: str | None = None,
     endpoint_url: str | None = None,
     entries: Iterable | None = None,
+    tag_map: dict[str, str] | None = None,
+    show_names: bool = False,
 ) -> Report:
     """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) against the ledger.
 
@@ -76,12 +78,15 @@ def audit(
     for result in run_scans(entries, config, settings, workers=workers, detector=built):
         if isinstance(result, SkippedFile):
             skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
+            if result.reason == SIDECAR_REASON:
+                continue  # metadata of a photo, read with it: not a photo that escaped the audit
             findings.append(Finding("BIPACHECK-UNSCANNED", "review",
                                     f"Not scanned ({result.reason}): {result.message}",
                                     result.url, result.sha256, result.size, details={"reason": result.reason}))
             continue
         links = lookup.photo_links(sha256=result.sha256, relpath=result.relpath) if lookup else []
-        outcome = evaluate_photo(result, links=links, lookup=lookup, profile=prof, as_of=as_of, threshold=threshold)
+        outcome = evaluate_photo(result, links=links, lookup=lookup, profile=prof, as_of=as_of,
+                                 threshold=threshold, tag_map=tag_map, show_names=show_names)
         findings.extend(outcome.findings)
         persons.update(outcome.unconsented_persons)
         unconsented_faces += len(outcome.unconsented_persons)
@@ -131,9 +136,31 @@ def _open_ledger(path: str | None):
 def _photo_row(scan: PhotoScan, faces: int) -> dict:
     row = {"path": scan.url, "sha256": scan.sha256, "size": scan.size, "format": scan.format,
            "width": scan.width, "height": scan.height, "faces": faces}
-    if scan.warnings:
-        row["warnings"] = scan.warnings
+    warnings = scan.warnings + [f"metadata: {e}" for e in scan.tag_errors]
+    if warnings:
+        row["warnings"] = warnings
     return row
+
+
+def load_tag_map(path: str) -> dict[str, str]:
+    """The operator's explicit map from names in face tags to ledger subject ids: CSV with columns
+    `name,subject_id`, or a JSON object {"name": "subject_id"}. Names are never guessed."""
+    import csv
+    import json
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            if path.lower().endswith(".json"):
+                data = json.load(fh)
+                if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+                    raise ValueError("expected a JSON object of name -> subject id")
+                return dict(data)
+            rows = list(csv.DictReader(fh))
+    except (OSError, ValueError, csv.Error) as exc:
+        raise ConfigError(f"tag map {path}: {exc}") from None
+    if rows and not {"name", "subject_id"} <= set(rows[0]):
+        raise ConfigError(f"tag map {path}: needs the columns name,subject_id")
+    return {row["name"].strip(): row["subject_id"].strip() for row in rows if row.get("name")}
 
 
 def rule_catalogue() -> list[dict]:

@@ -94,7 +94,9 @@ def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, incl
         s = doc["summary"]
         click.echo(f"{s['files']} file(s): {s['scanned']} scanned, {s['skipped']} skipped, {s['faces']} face(s)",
                    err=True)
-    sys.exit(EXIT_SKIPPED if doc["skipped"] else EXIT_OK)
+    from .scanner import SIDECAR_REASON
+
+    sys.exit(EXIT_SKIPPED if any(s["reason"] != SIDECAR_REASON for s in doc["skipped"]) else EXIT_OK)
 
 
 class IsoDateTime(click.ParamType):
@@ -152,9 +154,12 @@ def policy_options(func):
 
 
 def exit_code_for(report, fail_on: str) -> int:
+    from .scanner import SIDECAR_REASON
+
     if report.failing(fail_on):
         return EXIT_VIOLATIONS
-    return EXIT_SKIPPED if report.skipped else EXIT_OK
+    unscanned = [s for s in report.skipped if s["reason"] != SIDECAR_REASON]
+    return EXIT_SKIPPED if unscanned else EXIT_OK
 
 
 @cli.command()
@@ -170,8 +175,15 @@ def exit_code_for(report, fail_on: str) -> int:
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=None,
               help="Accepted findings (see `bipacheck baseline`): matching findings are suppressed and do not "
                    "fail the run; entries that match nothing are reported as stale.")
+@click.option("--tag-map", type=click.Path(dir_okay=False), default=None,
+              help="CSV (name,subject_id) or JSON mapping names in face tags to ledger subject ids. Names are "
+                   "matched to subjects only through this map.")
+@click.option("--show-names", is_flag=True, help="Include the names found in face tags in the report "
+                                                 "(off by default: reports carry subject ids only).")
+@click.option("--no-tags", is_flag=True, help="Do not read face tags from metadata and sidecars.")
 def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, detector, threshold, min_face,
-          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, fmt, output, baseline_path):
+          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, fmt, output, baseline_path,
+          tag_map, show_names, no_tags):
     """Audit SOURCES (folders, files, s3://bucket/prefix, gs://bucket/prefix) against the consent ledger.
 
     Every face counts, bystanders included: a face without a matched ledger subject holding a
@@ -190,12 +202,15 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
     from .auditing import audit as run_audit
     from .report.formats import FORMATS
 
-    settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames)
+    from .auditing import load_tag_map
+
+    settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames, read_tags=not no_tags)
     try:
         report = run_audit(list(sources), ledger=ledger_path, processing=processing, as_of=as_of,
                            detector=detector, threshold=threshold, review_threshold=review_threshold,
                            settings=settings, workers=workers, include=include, exclude=exclude,
-                           manifest=manifest, endpoint_url=endpoint_url)
+                           manifest=manifest, endpoint_url=endpoint_url,
+                           tag_map=load_tag_map(tag_map) if tag_map else None, show_names=show_names)
         if baseline_path:
             from .check import attach_baseline
 
@@ -412,7 +427,11 @@ def verify(names) -> None:
 
 def _register_subcommands() -> None:
     # Each feature keeps its commands beside its library code; this file only wires them up.
-    pass
+    from .ledger.cli import ledger
+    from .metadata.cli import strip_face_tags_command
+
+    cli.add_command(ledger)
+    cli.add_command(strip_face_tags_command)
 
 
 _register_subcommands()

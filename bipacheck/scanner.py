@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .detect.base import Detector, Face, iou
-from .errors import ImageError
+from .errors import ImageError, UnsupportedFormat
 from .imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, load_image
+from .metadata import TagRegion, read_face_tags, sidecar_paths
+from .metadata.sidecars import sidecar_kind
+
+SIDECAR_REASON = "sidecar-metadata"  # an XMP/Takeout/Picasa file: read with its photo, not a photo itself
 
 DEFAULT_MIN_FACE = 24
 
@@ -17,9 +23,11 @@ class ScanSettings:
     min_face: int = DEFAULT_MIN_FACE  # faces smaller than this (max of w, h; original pixels) are not reported
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_frames: int = DEFAULT_MAX_FRAMES
+    read_tags: bool = True  # face regions in the file's metadata and in sidecars next to it
 
     def as_dict(self) -> dict:
-        return {"min_face": self.min_face, "max_pixels": self.max_pixels, "max_frames": self.max_frames}
+        return {"min_face": self.min_face, "max_pixels": self.max_pixels, "max_frames": self.max_frames,
+                "read_tags": self.read_tags}
 
 
 @dataclass
@@ -35,6 +43,8 @@ class PhotoScan:
     frames_scanned: int = 1
     frame_count: int = 1
     warnings: list[str] = field(default_factory=list)
+    tags: list[TagRegion] = field(default_factory=list)  # face tags other software wrote
+    tag_errors: list[str] = field(default_factory=list)  # unreadable metadata (the pixels were still scanned)
 
 
 @dataclass
@@ -53,18 +63,45 @@ def reduction_for(detector: Detector, min_face: int) -> float:
 
 
 def scan_bytes(data: bytes, url: str, relpath: str, detector: Detector,
-               settings: ScanSettings = ScanSettings()) -> PhotoScan | SkippedFile:
+               settings: ScanSettings = ScanSettings(),
+               sibling: Callable[[str], bytes | None] | None = None) -> PhotoScan | SkippedFile:
+    """sibling: reads a file next to this one by name (for XMP/Takeout/Picasa sidecars)."""
     sha = hashlib.sha256(data).hexdigest()
     try:
         image = load_image(data, max_pixels=settings.max_pixels, max_frames=settings.max_frames,
                            reduce_by=reduction_for(detector, settings.min_face))
+    except UnsupportedFormat as exc:
+        if sidecar_kind(relpath):
+            return SkippedFile(url, relpath, SIDECAR_REASON, f"metadata sidecar, read with its photo ({exc.message})",
+                               sha, len(data))
+        return SkippedFile(url, relpath, exc.reason, exc.message, sha, len(data))
     except ImageError as exc:
         return SkippedFile(url, relpath, exc.reason, exc.message, sha, len(data))
     faces = _merge_frames([detector.detect(frame) for frame in image.frames], image.scale)
     faces = [f for f in faces if max(f.w, f.h) >= settings.min_face]
     faces.sort(key=lambda f: (f.y, f.x))
-    return PhotoScan(url, relpath, sha, len(data), image.format, image.width, image.height, faces,
+    scan = PhotoScan(url, relpath, sha, len(data), image.format, image.width, image.height, faces,
                      len(image.frames), image.frame_count, image.warnings)
+    if settings.read_tags:
+        _read_tags(scan, data, sibling)
+    return scan
+
+
+def _read_tags(scan: PhotoScan, data: bytes, sibling) -> None:
+    sidecars, errors = {}, []
+    if sibling is not None:
+        for candidate in sidecar_paths(scan.relpath):
+            name = posixpath.basename(candidate)
+            try:
+                content = sibling(name)
+            except (ImageError, ValueError) as exc:
+                errors.append(f"sidecar {name}: {exc}")
+                continue
+            if content is not None:
+                sidecars[name] = content
+    tags = read_face_tags(data, sidecars=sidecars, photo_name=posixpath.basename(scan.relpath))
+    scan.tags = list(tags.regions)
+    scan.tag_errors = errors + list(tags.errors)
 
 
 def _merge_frames(per_frame: list[list[Face]], scale: float) -> list[Face]:
@@ -86,4 +123,4 @@ def scan_object(obj, detector: Detector, settings: ScanSettings = ScanSettings()
         data = obj.read()
     except ImageError as exc:
         return SkippedFile(obj.url, obj.relpath, exc.reason, exc.message, None, obj.size)
-    return scan_bytes(data, obj.url, obj.relpath, detector, settings)
+    return scan_bytes(data, obj.url, obj.relpath, detector, settings, getattr(obj, "sibling", None))

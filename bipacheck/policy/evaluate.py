@@ -56,14 +56,57 @@ def _assign_links(records: list[FaceRecord], low: list[FaceRecord], links) -> li
     return records
 
 
+def _add_tag_faces(records: list[FaceRecord], tags, tag_map: dict[str, str]) -> list[tuple]:
+    """Face tags other software wrote count as faces where the detector missed them; a named tag
+    mapped to a ledger subject (only through the operator's explicit map) identifies its face.
+    Returns (region, record or None, subject id or None) per tag region."""
+    rows = []
+    for region in tags:
+        subject = tag_map.get(region.name) if region.named and region.name else None
+        record = None
+        if region.box:
+            best = max(records, key=lambda r: iou(r.box, region.box), default=None)
+            if best is not None and iou(best.box, region.box) >= LINK_MATCH_IOU:
+                record = best
+            else:
+                record = FaceRecord(list(region.box), None, "metadata")
+                records.append(record)
+            if subject and record.subject_id is None:
+                record.subject_id = subject
+        rows.append((region, record, subject))
+    return rows
+
+
+def _tag_finding_details(rows, show_names: bool, lookup, profile: Profile, as_of: datetime) -> tuple[str, dict]:
+    regions, unconsented_named = [], 0
+    for region, record, subject in rows:
+        status = record.consent_status if record is not None and record.subject_id == subject else None
+        if subject and status is None and lookup is not None:
+            status = lookup.consent_status(subject, profile.scope, as_of).status
+        entry = {"box": region.box, "named": region.named, "tool": region.tool, "where": region.where,
+                 "subject": subject if subject else ("named, not in ledger" if region.named else None),
+                 "consent_status": status if subject else None}
+        if show_names and region.name:
+            entry["name"] = region.name
+        if region.named and status != "valid":
+            unconsented_named += 1
+        regions.append(entry)
+    if unconsented_named:
+        severity = "violation" if profile.derives_identifiers else "review"
+    else:
+        severity = "info"
+    return severity, {"regions": regions, "named_without_valid_release": unconsented_named}
+
+
 def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: datetime,
-                   threshold: float) -> PhotoOutcome:
+                   threshold: float, tag_map: dict[str, str] | None = None, show_names: bool = False) -> PhotoOutcome:
     """lookup: has consent_status(subject, scope, as_of) and retention_deadline(subject), or is None."""
     outcome = PhotoOutcome()
     confirmed = [FaceRecord(f.box, f.score, "detector") for f in scan.faces if f.score >= threshold]
     low = [FaceRecord(f.box, f.score, "detector") for f in scan.faces if f.score < threshold]
     records = _assign_links(confirmed, low, links)
     low = [r for r in low if r not in records]
+    tag_rows = _add_tag_faces(records, scan.tags, tag_map or {})
     severity = "violation" if profile.derives_identifiers else "info"
 
     def finding(rule_id: str, faces: list[FaceRecord], message: str, sev: str, **details) -> Finding:
@@ -89,6 +132,15 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
                     f"Retention deadline for subject {rec.subject_id} passed on {deadline.date().isoformat()}: "
                     f"{RULES['BIPA-15A-RETENTION'].summary}", severity,
                     retention_deadline=deadline.isoformat()))
+    if tag_rows:
+        tag_severity, details = _tag_finding_details(tag_rows, show_names, lookup, profile, as_of)
+        named = sum(1 for region, _, _ in tag_rows if region.named)
+        tools = sorted({region.tool for region, _, _ in tag_rows})
+        outcome.findings.append(finding(
+            "BIPACHECK-FACE-TAGS", [r for _, r, _ in tag_rows if r is not None],
+            f"{len(tag_rows)} face tag(s) in the file's metadata ({', '.join(tools)}), {named} naming a person; "
+            f"{details['named_without_valid_release']} named without a valid release in the ledger.",
+            tag_severity, **details))
     for rec in low:
         outcome.findings.append(finding(
             "BIPACHECK-LOW-CONFIDENCE", [rec],
