@@ -1,0 +1,223 @@
+"""Local files and folders, listed with plain os calls on bytes paths so that any filename works."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..errors import UnreadableFile
+from .filters import ManifestKey, PathFilter
+from .objects import Skipped, SourceObject, printable
+
+# O_NONBLOCK: a file swapped for a FIFO after listing must not hang read().
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _os_message(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno == errno.EIO:
+        return "I/O error"
+    return exc.strerror or str(exc)
+
+
+def _read_regular_file(path: bytes, missing_ok: bool = False) -> bytes | None:
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        if missing_ok:
+            return None
+        raise UnreadableFile("vanished since listing") from None
+    except OSError as e:
+        raise UnreadableFile(_os_message(e)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            if missing_ok:
+                return None
+            raise UnreadableFile("is a directory")
+        if not stat.S_ISREG(mode):
+            raise UnreadableFile("not a regular file (FIFO, socket or device)")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError as e:
+        raise UnreadableFile(f"I/O error: {_os_message(e)}") from None
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A local file by its real (bytes) path; picklable."""
+
+    path: bytes
+
+    def read(self) -> bytes:
+        data = _read_regular_file(self.path)
+        assert data is not None
+        return data
+
+    def sibling(self, name: str) -> bytes | None:
+        return _read_regular_file(
+            os.path.join(os.path.dirname(self.path), os.fsencode(name)), missing_ok=True
+        )
+
+
+def _join(url_root: str, relpath: str) -> str:
+    return url_root + relpath if url_root.endswith("/") else f"{url_root}/{relpath}"
+
+
+def _make_object(url: str, relpath: str, real: bytes, st: os.stat_result) -> SourceObject:
+    return SourceObject(url, relpath, st.st_size, f"{st.st_size}:{st.st_mtime_ns}", LocalFile(real))
+
+
+def _stat_failure(exc: OSError, via_symlink: bool) -> tuple[str, str]:
+    """(reason, message) for an entry that could not be stat'ed."""
+    if exc.errno == errno.ELOOP:
+        return "symlink-loop", "symbolic link loop"
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        if via_symlink:
+            return "dangling-symlink", "symbolic link points to a missing file"
+        return "not-found", "vanished during listing"
+    if isinstance(exc, PermissionError):
+        return "permission-denied", "permission denied"
+    return "unreadable", _os_message(exc)
+
+
+@dataclass
+class _Child:
+    relpath: str
+    real: bytes
+    st: os.stat_result | None = None
+    skip: tuple[str, str] | None = None
+
+    @property
+    def is_dir(self) -> bool:
+        return self.st is not None and stat.S_ISDIR(self.st.st_mode)
+
+
+def _list_children(folder: bytes, folder_rel: str, follow_symlinks: bool) -> list[_Child]:
+    """One folder's entries, stat'ed, in an order that makes the depth-first walk sorted by relpath."""
+    children = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = printable(os.fsdecode(entry.name))
+            child = _Child(f"{folder_rel}/{name}" if folder_rel else name, entry.path)
+            is_link = entry.is_symlink()
+            try:
+                if not is_link:
+                    child.st = entry.stat(follow_symlinks=False)
+                elif follow_symlinks:
+                    child.st = os.stat(entry.path)
+                else:
+                    child.skip = ("symlink", "symbolic link not followed (follow_symlinks is off)")
+            except OSError as e:
+                child.skip = _stat_failure(e, is_link)
+            children.append(child)
+    # A folder sorts as "name/" so that "a-b" < "a/x" holds just as in a sort of full relpaths.
+    children.sort(key=lambda c: c.relpath + "/" if c.is_dir else c.relpath)
+    return children
+
+
+def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
+          follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
+    root_key = (root_st.st_dev, root_st.st_ino)
+    # (st_dev, st_ino) of every folder entered -> its relpath: stops symlink loops and
+    # keeps a folder reached through two links from being audited twice.
+    visited = {root_key: "."}
+    try:
+        stack = [iter(_list_children(root, "", follow_symlinks))]
+    except OSError as e:
+        yield Skipped(url_root, *_stat_failure(e, False))
+        return
+    ancestors = [root_key]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            ancestors.pop()
+            continue
+        url = _join(url_root, child.relpath)
+        if child.skip is not None:
+            if filt.accepts(child.relpath):
+                yield Skipped(url, *child.skip)
+        elif child.is_dir:
+            if filt.prunes(child.relpath):
+                continue
+            key = (child.st.st_dev, child.st.st_ino)
+            if key in ancestors:
+                yield Skipped(url, "symlink-loop", f"links back to its own parent folder {visited[key]}")
+            elif key in visited:
+                yield Skipped(url, "already-listed", f"same folder as {visited[key]}, listed there")
+            else:
+                visited[key] = child.relpath
+                try:
+                    children = _list_children(child.real, child.relpath, follow_symlinks)
+                except OSError as e:
+                    yield Skipped(url, *_stat_failure(e, False))
+                    continue
+                stack.append(iter(children))
+                ancestors.append(key)
+        elif stat.S_ISREG(child.st.st_mode):
+            if filt.accepts(child.relpath):
+                yield _make_object(url, child.relpath, child.real, child.st)
+        elif filt.accepts(child.relpath):
+            yield Skipped(url, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
+
+
+def _manifest_objects(root: bytes, url_root: str, keys: list[ManifestKey], filt: PathFilter,
+                      follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
+    for mk in keys:
+        relpath = printable(mk.key)
+        url = _join(url_root, relpath)
+        if mk.invalid:
+            yield Skipped(url, "invalid-key", mk.invalid)
+            continue
+        if not filt.accepts(relpath):
+            continue
+        real = os.path.join(root, os.fsencode(mk.key))
+        try:
+            st = os.stat(real) if follow_symlinks else os.lstat(real)
+        except (FileNotFoundError, NotADirectoryError):
+            yield Skipped(url, "not-found", "listed in the manifest but not found")
+            continue
+        except OSError as e:
+            yield Skipped(url, *_stat_failure(e, False))
+            continue
+        if stat.S_ISREG(st.st_mode):
+            yield _make_object(url, relpath, real, st)
+        elif stat.S_ISLNK(st.st_mode):
+            yield Skipped(url, "symlink", "symbolic link not followed (follow_symlinks is off)")
+        elif stat.S_ISDIR(st.st_mode):
+            yield Skipped(url, "not-a-regular-file", "is a folder; manifest keys name files")
+        else:
+            yield Skipped(url, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
+
+
+def iter_local(root: bytes, url_root: str, *, filt: PathFilter, manifest: list[ManifestKey] | None,
+               follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
+    """Objects under a local file or folder. `url_root` is the spec as the user wrote it."""
+    try:
+        st = os.stat(root)  # the spec itself is followed even if it is a link: the user named it
+    except OSError as e:
+        reason, message = _stat_failure(e, False)
+        if reason == "not-found":
+            message = "no such file or folder"
+        yield Skipped(url_root, reason, message)
+        return
+    if stat.S_ISREG(st.st_mode):
+        # A single-file spec: relpath is its name; a manifest only applies to folders.
+        relpath = printable(os.fsdecode(os.path.basename(root)))
+        if filt.accepts(relpath):
+            yield _make_object(url_root, relpath, root, st)
+    elif not stat.S_ISDIR(st.st_mode):
+        yield Skipped(url_root, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
+    elif manifest is not None:
+        yield from _manifest_objects(root, url_root, manifest, filt, follow_symlinks)
+    else:
+        yield from _walk(root, url_root, st, filt, follow_symlinks)

@@ -1,0 +1,64 @@
+"""What every source hands the scanner: listed objects that can be read later, and skipped inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Location(Protocol):
+    """Where an object's bytes live. Implementations must pickle (workers receive them)."""
+
+    def read(self) -> bytes: ...
+
+    def sibling(self, name: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """One listed file or bucket object. `url`/`relpath` are for display; `read()` fetches the bytes."""
+
+    url: str
+    relpath: str
+    size: int | None
+    change_key: str
+    # Excluded from ==/hash: two listings of the same unchanged object compare equal.
+    location: Location = field(repr=False, compare=False)
+
+    def read(self) -> bytes:
+        """The whole object. Raises bipacheck.errors.UnreadableFile with the reason."""
+        return self.location.read()
+
+    def sibling(self, name: str) -> bytes | None:
+        """Bytes of the file `name` in the same folder/prefix (e.g. an XMP sidecar), None if absent.
+
+        Raises UnreadableFile if it exists but cannot be read.
+        """
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"sibling name must be a plain file name, got {name!r}")
+        return self.location.sibling(name)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that was found but not listed as an object. `reason` is a stable code."""
+
+    url: str
+    reason: str
+    message: str
+
+
+# C0/C1 control characters would break line-oriented reports and terminals.
+_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+
+
+def printable(name: str) -> str:
+    """A valid, printable UTF-8 form of a name that may hold undecodable bytes.
+
+    Undecodable bytes (surrogate escapes from os.fsdecode) and control characters become \\xNN.
+    """
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # lone surrogates that did not come from undecodable bytes
+        raw = name.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace").translate(_CONTROL_ESCAPES)

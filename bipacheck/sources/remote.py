@@ -1,0 +1,138 @@
+"""Bucket objects (s3://, gs://) through fsspec: one flat listing, bytes read straight into memory."""
+
+from __future__ import annotations
+
+import importlib.util
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import fsspec
+
+from ..errors import ConfigError, UnreadableFile
+from .filters import ManifestKey, PathFilter
+from .objects import Skipped, SourceObject, printable
+
+# protocol -> (fsspec implementation package, bipacheck extra that installs it)
+BUCKET_PROTOCOLS = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs")}
+
+
+def storage_options(protocol: str, endpoint_url: str | None) -> dict[str, Any]:
+    # Credentials come from each library's usual environment/profile chain; only the endpoint
+    # of an S3-compatible store (MinIO, Ceph...) or a GCS emulator is ours to pass.
+    return {"endpoint_url": endpoint_url} if endpoint_url else {}
+
+
+def open_filesystem(protocol: str, options: dict[str, Any]) -> fsspec.AbstractFileSystem:
+    """The (instance-cached) fsspec filesystem; ConfigError naming the extra if it is missing."""
+    package, extra = BUCKET_PROTOCOLS[protocol]
+    if importlib.util.find_spec(package) is None:
+        raise ConfigError(
+            f"{protocol}:// sources need the {package} package: pip install 'bipacheck[{extra}]'"
+        )
+    try:
+        return fsspec.filesystem(protocol, **options)
+    except ImportError as e:
+        raise ConfigError(f"cannot load {package} for {protocol}:// sources: {e}") from None
+
+
+def _error_message(exc: Exception) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "vanished since listing"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"{type(exc).__name__}: {exc}"
+
+
+@dataclass(frozen=True)
+class BucketObject:
+    """An object by protocol, storage options and path: pickles without sessions or sockets;
+    workers get the filesystem back from fsspec's instance cache."""
+
+    protocol: str
+    path: str  # "bucket/key", as fsspec names it
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def _fs(self) -> fsspec.AbstractFileSystem:
+        return open_filesystem(self.protocol, self.options)
+
+    def read(self) -> bytes:
+        try:
+            return self._fs().cat_file(self.path)
+        # Network and service errors of any kind make this one object unreadable, not the audit.
+        except Exception as e:  # noqa: BLE001
+            raise UnreadableFile(_error_message(e)) from None
+
+    def sibling(self, name: str) -> bytes | None:
+        try:
+            return self._fs().cat_file(posixpath.join(posixpath.dirname(self.path), name))
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # noqa: BLE001
+            raise UnreadableFile(f"sidecar {name}: {_error_message(e)}") from None
+
+
+def change_key(info: dict[str, Any]) -> str:
+    """A cheap change detector from listing metadata alone (no extra request per object)."""
+    size = info.get("size")
+    if info.get("ETag"):  # s3
+        return f"{str(info['ETag']).strip(chr(34))}:{size}"
+    if info.get("generation"):  # gcs
+        return f"{info['generation']}:{size}"
+    if info.get("VersionId"):
+        return f"{info['VersionId']}:{size}"
+    mtime = info.get("LastModified") or info.get("updated") or info.get("mtime")
+    return f"{size}:{mtime}"
+
+
+def _listing_failure(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, FileNotFoundError):
+        return "not-found", "no such bucket or prefix"
+    if isinstance(exc, PermissionError):
+        return "permission-denied", f"permission denied: {exc}"
+    return "unreadable", f"listing failed: {type(exc).__name__}: {exc}"
+
+
+def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: PathFilter,
+                manifest: list[ManifestKey] | None) -> Iterator[SourceObject | Skipped]:
+    """Objects under s3://bucket/prefix (or one object), listed in a single flat pass."""
+    fs = open_filesystem(protocol, options)
+    root = fs._strip_protocol(spec).rstrip("/")
+    # The filesystem instance is shared and caches listings: a second audit must see changes.
+    fs.invalidate_cache()
+    try:
+        found = fs.find(root, detail=True)
+        if not found and not fs.exists(root):
+            raise FileNotFoundError(root)
+    except Exception as e:  # noqa: BLE001 - any listing failure skips this spec, not the audit
+        yield Skipped(printable(spec), *_listing_failure(e))
+        return
+
+    by_relpath: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, info in found.items():
+        if info.get("type", "file") != "file" or name.endswith("/"):
+            continue  # folder placeholders, not objects
+        relpath = name[len(root) + 1:] if name.startswith(root + "/") else posixpath.basename(name)
+        by_relpath[relpath] = (name, info)
+
+    def make(relpath: str) -> SourceObject:
+        name, info = by_relpath[relpath]
+        return SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
+                            change_key(info), BucketObject(protocol, name, options))
+
+    if manifest is None:
+        for relpath in sorted(by_relpath, key=printable):
+            if filt.accepts(printable(relpath)):
+                yield make(relpath)
+        return
+    for mk in manifest:
+        url = printable(f"{protocol}://{root}/{mk.key}")
+        if mk.invalid:
+            yield Skipped(url, "invalid-key", mk.invalid)
+        elif not filt.accepts(printable(mk.key)):
+            continue
+        elif mk.key in by_relpath:
+            yield make(mk.key)
+        else:
+            yield Skipped(url, "not-found", "listed in the manifest but not found")
