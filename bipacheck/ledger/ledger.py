@@ -51,6 +51,11 @@ def _connect(path: Path, must_exist: bool) -> sqlite3.Connection:
 
 
 def _prepare(db: Database) -> None:
+    # sqlite-utils < 4 committed any open transaction inside insert/update, which would break
+    # all-or-nothing imports silently; refuse to run rather than risk that.
+    if not hasattr(Database, "atomic"):
+        raise LedgerError("the consent ledger needs sqlite-utils >= 4.0 (pip install -U "
+                          "sqlite-utils)")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
