@@ -6,6 +6,7 @@ import importlib.util
 import os
 import pickle
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,25 @@ import pytest
 from bipacheck.errors import ConfigError, UnreadableFile
 from bipacheck.sources import Skipped, SourceObject, iter_sources
 
-RUNNING_AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _mode_bits_are_enforced() -> bool:
+    """False for root (CAP_DAC_OVERRIDE), which reads and lists whatever the mode bits say."""
+    fd, probe = tempfile.mkstemp()
+    os.close(fd)
+    os.chmod(probe, 0)
+    try:
+        with open(probe, "rb"):
+            return False
+    except PermissionError:
+        return True
+    finally:
+        os.unlink(probe)
+
+
+needs_enforced_permissions = pytest.mark.skipif(
+    not _mode_bits_are_enforced(), reason="running as root: chmod 000 does not block reads"
+)
 
 
 @pytest.fixture
@@ -152,7 +171,7 @@ def test_fifo_is_skipped_and_never_opened(tree: Path, deadline):
     assert (skip.url, skip.reason) == (f"{tree}/pipe.jpg", "not-a-regular-file")
 
 
-@pytest.mark.skipif(RUNNING_AS_ROOT, reason="root reads files whatever their mode bits say")
+@needs_enforced_permissions
 def test_unreadable_file_is_listed_but_read_raises(tree: Path):
     path = tree / "noext"
     path.chmod(0)
@@ -164,7 +183,7 @@ def test_unreadable_file_is_listed_but_read_raises(tree: Path):
         path.chmod(0o644)
 
 
-@pytest.mark.skipif(RUNNING_AS_ROOT, reason="root lists folders whatever their mode bits say")
+@needs_enforced_permissions
 def test_unlistable_folder_is_skipped_and_the_walk_goes_on(tree: Path):
     locked = tree / "thumbs"
     locked.chmod(0)

@@ -51,8 +51,7 @@ class StagedBlob:
     def sibling(self, name: str) -> bytes | None:
         # The staged sidecar goes with the staged photo; ":0:<path>" is the stage-0 index entry
         # and, unlike ":<path>", cannot be misread when a path itself starts with "1:".
-        parent = posixpath.dirname(self.path)
-        path = posixpath.join(parent, os.fsencode(name)) if parent else os.fsencode(name)
+        path = posixpath.join(posixpath.dirname(self.path), os.fsencode(name))
         proc = _git(self.toplevel, "cat-file", "blob", b":0:" + path)
         return proc.stdout if proc.returncode == 0 else None
 

@@ -18,7 +18,7 @@ from .objects import Skipped, SourceObject, printable
 BUCKET_PROTOCOLS = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs")}
 
 
-def storage_options(protocol: str, endpoint_url: str | None) -> dict[str, Any]:
+def storage_options(endpoint_url: str | None) -> dict[str, Any]:
     # Credentials come from each library's usual environment/profile chain; only the endpoint
     # of an S3-compatible store (MinIO, Ceph...) or a GCS emulator is ours to pass.
     return {"endpoint_url": endpoint_url} if endpoint_url else {}

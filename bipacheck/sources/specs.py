@@ -31,7 +31,7 @@ def _plan(spec: str, *, filt: PathFilter, manifest: list[ManifestKey] | None,
         # Percent-escapes decode to raw bytes, so non-UTF-8 local names stay reachable.
         return partial(local, unquote_to_bytes(parts.path), printable(spec))
     if scheme in BUCKET_PROTOCOLS:
-        options = storage_options(scheme, endpoint_url)
+        options = storage_options(endpoint_url)
         open_filesystem(scheme, options)  # fail now, before any output, if the extra is missing
         return partial(iter_bucket, spec, scheme, options, filt=filt, manifest=manifest)
     raise ConfigError(
