@@ -107,7 +107,7 @@ def audit(
         "detector": {**built.settings(), "threshold": threshold, "review_threshold": review_threshold},
         "min_face": settings.min_face,
         "max_pixels": settings.max_pixels,
-        "ledger": {"path": ledger, "sha256": lookup.file_sha256() if lookup else None},
+        "ledger": _ledger_facts(ledger, lookup),
     }
     by_severity = Counter(f.severity for f in findings)
     summary = {
@@ -123,6 +123,14 @@ def audit(
         "exposure": exposure.estimate(len(persons), unconsented_faces, prof.derives_identifiers),
     }
     return Report(run, summary, findings, skipped, photos, {"name": "bipacheck", "version": __version__})
+
+
+def _ledger_facts(path: str | None, lookup) -> dict:
+    """Pin the ledger state the audit saw: file hash plus the head of its hash-chained event log."""
+    if lookup is None:
+        return {"path": None, "sha256": None}
+    seq, head = lookup.head()
+    return {"path": path, "sha256": lookup.file_sha256(), "head_event": seq, "head_hash": head}
 
 
 def _open_ledger(path: str | None):
