@@ -13,7 +13,8 @@ size, reduced decoding) on the labelled sets in ../shared/eval (see ../shared/RE
 * false alarms per image on face-free scenes (scikit-image's photos and generated images).
 
 Photos go through the product's own `scan_bytes`, so reduced decoding (`reduction_for`) is part
-of what is measured; --no-reduce forces full-resolution decoding to show what reduction costs.
+of what is measured; --no-reduce forces full-resolution decoding (--reduce-by any other factor)
+to show what reduction costs.
 Run once at a LOW detector threshold: thresholding later keeps a prefix of the score-sorted
 detections (greedy matching and NMS both work in score order), so every operating threshold
 is read off one run.
@@ -110,8 +111,8 @@ def face_free_images() -> list[tuple[str, bytes]]:
 # ----------------------------------------------------------------------------- running
 
 @contextmanager
-def decode_reduction(min_face: int, reduce: bool):
-    """Pin the reduction scan_bytes uses: the product's own for `min_face`, or none at all.
+def decode_reduction(min_face: int, forced: float | None):
+    """Pin the reduction scan_bytes uses: the product's own for `min_face`, or `forced`.
 
     Lets the accuracy pass call scan_bytes with min_face=1 (so the standard protocol sees every
     detection) while decoding exactly as the product does at `min_face`.
@@ -119,25 +120,25 @@ def decode_reduction(min_face: int, reduce: bool):
     from bipacheck import scanner
 
     original = scanner.reduction_for
-    scanner.reduction_for = ((lambda det, _mf: original(det, min_face)) if reduce
-                             else (lambda det, _mf: 1.0))
+    scanner.reduction_for = ((lambda det, _mf: original(det, min_face)) if forced is None
+                             else (lambda det, _mf: forced))
     try:
         yield
     finally:
         scanner.reduction_for = original
 
 
-def scan_all(detector, items, min_face: int, reduce: bool, report_min_face: int | None = None):
+def scan_all(detector, items, min_face: int, forced: float | None, report_min_face: int | None = None):
     """(faces per item as (n, 5) arrays x, y, w, h, score; ms per item; skipped names).
 
-    Decoding is the product's for `min_face` (or full resolution without `reduce`); faces are
+    Decoding is the product's for `min_face` (or reduced by `forced` when given); faces are
     filtered at `report_min_face`, which defaults to `min_face`.
     """
     from bipacheck.scanner import PhotoScan, ScanSettings, scan_bytes
 
     settings = ScanSettings(min_face=min_face if report_min_face is None else report_min_face)
     dets, ms, skipped = [], [], []
-    with decode_reduction(min_face, reduce):
+    with decode_reduction(min_face, forced):
         for name, data in items:
             t0 = time.perf_counter()
             result = scan_bytes(data, name, name, detector, settings)
@@ -299,7 +300,7 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
     if args.threshold > op:
         print(f"warning: run threshold {args.threshold} is above the operating threshold {op}; "
               "figures at the operating threshold are wrong", file=sys.stderr)
-    reduce_by = reduction_for(detector, args.min_face) if not args.no_reduce else 1.0
+    reduce_by = reduction_for(detector, args.min_face) if args.reduce_by is None else args.reduce_by
     report = Report(name, args.threshold, op, args.min_face, reduce_by, len(samples))
     items = [(str(s.path), s.path.read_bytes()) for s in samples]
     print(f"\n{name}: {len(items)} images, run threshold {args.threshold}, operating threshold {op}, "
@@ -307,7 +308,7 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
 
     # Accuracy: scan_bytes at min_face=1 with the product's decode reduction, min-face applied here
     cv2.setNumThreads(max(args.threads))
-    dets, _, skipped = scan_all(detector, items, args.min_face, not args.no_reduce, report_min_face=1)
+    dets, _, skipped = scan_all(detector, items, args.min_face, args.reduce_by, report_min_face=1)
     for line in skipped:
         print(f"  skipped {line}")
     self_check(detector, items[:3], dets[:3], args)
@@ -339,17 +340,17 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
     f["ms_per_image"] = {}
     for n in args.threads:
         cv2.setNumThreads(n)
-        _, ms, _ = scan_all(timed, timing_items, args.min_face, reduce=not args.no_reduce)
+        _, ms, _ = scan_all(timed, timing_items, args.min_face, args.reduce_by)
         f["ms_per_image"][str(n)] = {"mean": float(np.mean(ms)), "median": float(np.median(ms)),
                                      "images": len(ms)}
 
     # False alarms on face-free images: the product path, read at each threshold
     cv2.setNumThreads(max(args.threads))
-    fa_dets, _, fa_skipped = scan_all(detector, face_free, args.min_face, reduce=not args.no_reduce)
+    fa_dets, _, fa_skipped = scan_all(detector, face_free, args.min_face, args.reduce_by)
     names = [n for n, _ in face_free]
     f["face_free"] = {"images": len(names), "skipped": fa_skipped,
                       **false_alarms(names, fa_dets, op),
-                      "sweep": {f"{t:g}": false_alarms(names, fa_dets, t)["detections"] for t in args.sweep}}
+                      "sweep": {f"{t:g}": false_alarms(names, fa_dets, t) for t in args.sweep}}
     return report
 
 
@@ -362,7 +363,7 @@ def false_alarms(names, dets, threshold) -> dict:
 
 def self_check(detector, items, deferred, args) -> None:
     """The deferred min-face filter must give what scan_bytes itself gives at the real min-face."""
-    real, _, _ = scan_all(detector, items, args.min_face, reduce=not args.no_reduce)
+    real, _, _ = scan_all(detector, items, args.min_face, args.reduce_by)
     for (name, _), a, b in zip(items, real, deferred):
         b = min_face_filter(b, args.min_face)
         if sorted(map(tuple, a.round(4))) != sorted(map(tuple, b.round(4))):
@@ -400,7 +401,7 @@ def print_report(r: Report) -> None:
         print(f"  {'thr':>6} {'R>=32':>6} {'R>=' + str(r.min_face):>6} {'prec':>6} {'FA':>4}")
         for t, v in o["sweep"].items():
             print(f"  {float(t):>6.2f} {_f(v['recall_ge32']):>6} {_f(v['recall_ge_min_face']):>6} "
-                  f"{_f(v['precision']):>6} {ff['sweep'][t]:>4}")
+                  f"{_f(v['precision']):>6} {ff['sweep'][t]['detections']:>4}")
 
 
 def print_summary(reports: list[Report]) -> None:
@@ -434,6 +435,8 @@ def parse_args(argv=None):
     p.add_argument("--sweep", default="", help="comma-separated operating thresholds to tabulate, e.g. 0.3,0.35,0.4")
     p.add_argument("--min-face", type=int, default=24, help="product min-face size (px, max of w and h)")
     p.add_argument("--no-reduce", action="store_true", help="decode at full resolution (reduce_by forced to 1)")
+    p.add_argument("--reduce-by", type=float, default=None,
+                   help="force this decode reduction instead of the product's reduction_for (>= 1)")
     p.add_argument("--limit", type=int, default=None, help="only the first N images of the set")
     p.add_argument("--timing-limit", type=int, default=None, help="time only the first N of those images")
     p.add_argument("--threads", default="1,2", help="OpenCV thread counts to time, comma-separated")
@@ -450,6 +453,12 @@ def parse_args(argv=None):
         p.error("--threshold must be between 0 and 1")
     if args.sweep and min(args.sweep) < args.threshold:
         p.error("--sweep thresholds must not be below the run --threshold")
+    if args.no_reduce:
+        if args.reduce_by not in (None, 1.0):
+            p.error("--no-reduce and --reduce-by contradict each other")
+        args.reduce_by = 1.0
+    if args.reduce_by is not None and args.reduce_by < 1:
+        p.error("--reduce-by must be >= 1")
     args.detector = args.detector or ["centerface", "yunet", "mtcnn"]
     return args
 
@@ -474,7 +483,7 @@ def main(argv=None) -> int:
     if reports:
         print_summary(reports)
     if args.json:
-        doc = {"set": args.set, "labels": args.labels, "no_reduce": args.no_reduce,
+        doc = {"set": args.set, "labels": args.labels, "reduce_by": args.reduce_by, "min_face": args.min_face,
                "reports": [r.__dict__ for r in reports]}
         args.json.write_text(json.dumps(doc, indent=1, default=float))
     return 0
