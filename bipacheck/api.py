@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 
 from . import __version__
+from .cache import ScanCache, open_cache
 from .detect.base import Detector
 from .engine import DetectorConfig, run_scans
 from .scanner import PhotoScan, ScanSettings, SkippedFile
@@ -19,29 +21,59 @@ def iter_scan(
     workers: int = 1,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    manifest: str | None = None,
+    endpoint_url: str | None = None,
+    cache: str | ScanCache | None = None,
+    full: bool = False,
+    dask: str | None = None,
+    progress: bool = False,
     built: Detector | None = None,
 ) -> Iterator[PhotoScan | SkippedFile]:
-    """Faces per file, streamed: every file comes back either scanned or skipped with a reason."""
+    """Faces per file, streamed: every file comes back either scanned or skipped with a reason.
+
+    cache: path of an SQLite scan cache (or an open bipacheck.cache.ScanCache, which the caller
+    closes): unchanged objects come from it; full: rescan everything. dask: a dask.distributed
+    scheduler address or "local". progress: a progress bar on stderr when it is a terminal.
+    """
     from .sources import iter_sources
 
     config = DetectorConfig(detector or DetectorConfig.name, threshold)
     built = built or config.create()  # fail on configuration (missing weights) before listing
-    entries = iter_sources(list(paths), include=list(include), exclude=list(exclude))
-    yield from run_scans(entries, config, settings, workers=workers, detector=built)
+    entries = iter_sources(list(paths), include=list(include), exclude=list(exclude), manifest=manifest,
+                           endpoint_url=endpoint_url)
+    scan_cache = cache
+    if isinstance(cache, (str, os.PathLike)):
+        scan_cache = open_cache(cache, built.settings(), settings, sources=paths, include=include,
+                                exclude=exclude, partial=manifest is not None, full=full)
+    try:
+        yield from run_scans(entries, config, settings, workers=workers, detector=built, cache=scan_cache,
+                             full=full, dask=dask, progress=progress)
+    finally:
+        if scan_cache is not cache:
+            scan_cache.close()
 
 
 def scan(paths: Sequence[str], **options) -> dict:
-    """Scan `paths` and return the `bipacheck scan --format json` document."""
+    """Scan `paths` and return the `bipacheck scan --format json` document (same options as iter_scan)."""
     config = DetectorConfig(options.get("detector") or DetectorConfig.name, options.get("threshold"))
     settings = options.get("settings", ScanSettings())
     built = config.create()
+    scan_cache = None
+    if options.get("cache"):
+        scan_cache = open_cache(options["cache"], built.settings(), settings, sources=paths,
+                                include=options.get("include", ()), exclude=options.get("exclude", ()),
+                                partial=options.get("manifest") is not None, full=options.get("full", False))
     files, skipped = [], []
-    for result in iter_scan(paths, built=built, **options):
-        if isinstance(result, PhotoScan):
-            files.append(scan_entry(result))
-        else:
-            skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
-    return {
+    try:
+        for result in iter_scan(paths, built=built, **{**options, "cache": scan_cache}):
+            if isinstance(result, PhotoScan):
+                files.append(scan_entry(result))
+            else:
+                skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
+    finally:
+        if scan_cache is not None:
+            scan_cache.close()
+    doc = {
         "tool": {"name": "bipacheck", "version": __version__},
         "detector": {**built.settings(), **settings.as_dict()},
         "summary": {"files": len(files) + len(skipped), "scanned": len(files), "skipped": len(skipped),
@@ -49,6 +81,9 @@ def scan(paths: Sequence[str], **options) -> dict:
         "files": files,
         "skipped": skipped,
     }
+    if scan_cache is not None:
+        doc["cache"] = scan_cache.report()
+    return doc
 
 
 def scan_entry(result: PhotoScan) -> dict:

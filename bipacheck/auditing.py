@@ -45,9 +45,16 @@ def audit(
     entries: Iterable | None = None,
     tag_map: dict[str, str] | None = None,
     show_names: bool = False,
+    cache: str | None = None,
+    full: bool = False,
+    dask: str | None = None,
+    progress: bool = False,
 ) -> Report:
     """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) against the ledger.
 
+    cache: an SQLite scan cache (bipacheck.cache): unchanged objects are not scanned again, an
+    interrupted audit resumes; full: rescan everything anyway. dask: a dask.distributed scheduler
+    address or "local". progress: a progress bar on stderr when it is a terminal.
     Returns the Report that `bipacheck audit --format json` writes.
     """
     started = now_utc()
@@ -63,11 +70,19 @@ def audit(
     built = config.create()
     lookup = _open_ledger(ledger)
 
+    listed_here = entries is None
     if entries is None:
         from .sources import iter_sources
 
         entries = iter_sources(list(sources), include=list(include), exclude=list(exclude),
                                manifest=manifest, endpoint_url=endpoint_url)
+    scan_cache = None
+    if cache:
+        from .cache import open_cache
+
+        # Only a listing of whole sources can tell which cached objects were deleted.
+        scan_cache = open_cache(cache, built.settings(), settings, sources=sources, include=include,
+                                exclude=exclude, partial=not listed_here or manifest is not None, full=full)
 
     findings: list[Finding] = []
     skipped: list[dict] = []
@@ -75,7 +90,8 @@ def audit(
     persons: set[str] = set()
     unconsented_faces = faces_total = photos_with_faces = 0
     violation_photos: set[str] = set()
-    for result in run_scans(entries, config, settings, workers=workers, detector=built):
+    for result in run_scans(entries, config, settings, workers=workers, detector=built, cache=scan_cache,
+                            full=full, dask=dask, progress=progress):
         if isinstance(result, SkippedFile):
             skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
             if result.reason == SIDECAR_REASON:
@@ -109,6 +125,9 @@ def audit(
         "max_pixels": settings.max_pixels,
         "ledger": _ledger_facts(ledger, lookup),
     }
+    if scan_cache is not None:
+        scan_cache.close()
+        run["cache"] = scan_cache.report()
     by_severity = Counter(f.severity for f in findings)
     summary = {
         "files_listed": len(photos) + len(skipped),

@@ -58,15 +58,58 @@ def detection_options(func):
     return func
 
 
+def source_options(func):
+    """Options that choose which objects of the sources are audited."""
+    options = [
+        click.option("--include", multiple=True, help="Only objects whose relative path matches this glob (repeatable)."),
+        click.option("--exclude", multiple=True, help="Leave out objects whose relative path matches this glob (repeatable)."),
+        click.option("--manifest", type=click.Path(dir_okay=False), default=None,
+                     help="A text file listing the keys to audit, one per line, relative to each source."),
+        click.option("--endpoint-url", default=None, help="S3-compatible endpoint for s3:// sources."),
+        click.option("--workers", type=click.IntRange(1), default=_default_workers,
+                     show_default="number of CPU cores",
+                     help="Worker processes, each loading the model once; with --dask local, dask workers."),
+        click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+                     help="Run the scans on a dask.distributed cluster: a scheduler address "
+                          "(tcp://host:8786) or 'local' for a local cluster of --workers processes. "
+                          "Needs pip install 'bipacheck[dask]'."),
+        click.option("--cache", "cache_path", type=click.Path(dir_okay=False), default=None,
+                     help="Scan cache (SQLite): unchanged objects are not scanned again, and an interrupted "
+                          "run resumes where it stopped. audit's default: <ledger>.cache.db with --ledger."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write a scan cache."),
+        click.option("--full", is_flag=True,
+                     help="Rescan every object even when the cache has it (the cache is refreshed)."),
+        click.option("--quiet", "-q", is_flag=True,
+                     help="No progress bar (shown on stderr only when it is a terminal anyway)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _default_workers() -> int:
+    from .engine import default_workers
+
+    return default_workers()
+
+
+def cache_for(cache_path: str | None, no_cache: bool, ledger_path: str | None = None) -> str | None:
+    """The scan cache a command uses: --cache, else next to the ledger, never with --no-cache."""
+    from .cache import default_cache_path
+
+    if no_cache:
+        return None
+    return cache_path or (default_cache_path(ledger_path) if ledger_path else None)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @detection_options
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
               help="json: one document with every file; table: a line per file.")
-@click.option("--include", multiple=True, help="Only files whose relative path matches this glob (repeatable).")
-@click.option("--exclude", multiple=True, help="Leave out files whose relative path matches this glob (repeatable).")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Worker processes.")
-def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, include, exclude, workers):
+@source_options
+def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, include, exclude, manifest,
+         endpoint_url, workers, dask_address, cache_path, no_cache, full, quiet):
     """Find faces in PATHS (files, folders scanned recursively, s3:// or gs:// prefixes).
 
     Every file is listed, either with its faces (box [x, y, w, h] in upright original pixels and
@@ -80,7 +123,9 @@ def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, incl
     settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames)
     try:
         doc = api.scan(list(paths), detector=detector, threshold=threshold, settings=settings,
-                       workers=workers, include=include, exclude=exclude)
+                       workers=workers, include=include, exclude=exclude, manifest=manifest,
+                       endpoint_url=endpoint_url, cache=cache_for(cache_path, no_cache), full=full,
+                       dask=dask_address, progress=not quiet)
     except BipacheckError as exc:
         fail(str(exc))
     if fmt == "json":
@@ -111,22 +156,6 @@ class IsoDateTime(click.ParamType):
             return parse_datetime(value, param.name if param else "date")
         except BipacheckError as exc:
             self.fail(str(exc), param, ctx)
-
-
-def source_options(func):
-    """Options that choose which objects of the sources are audited."""
-    options = [
-        click.option("--include", multiple=True, help="Only objects whose relative path matches this glob (repeatable)."),
-        click.option("--exclude", multiple=True, help="Leave out objects whose relative path matches this glob (repeatable)."),
-        click.option("--manifest", type=click.Path(dir_okay=False), default=None,
-                     help="A text file listing the keys to audit, one per line, relative to each source."),
-        click.option("--endpoint-url", default=None, help="S3-compatible endpoint for s3:// sources."),
-        click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
-                     help="Worker processes (each loads the model once)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
 
 
 def policy_options(func):
@@ -182,8 +211,8 @@ def exit_code_for(report, fail_on: str) -> int:
                                                  "(off by default: reports carry subject ids only).")
 @click.option("--no-tags", is_flag=True, help="Do not read face tags from metadata and sidecars.")
 def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, detector, threshold, min_face,
-          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, fmt, output, baseline_path,
-          tag_map, show_names, no_tags):
+          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, dask_address, cache_path,
+          no_cache, full, quiet, fmt, output, baseline_path, tag_map, show_names, no_tags):
     """Audit SOURCES (folders, files, s3://bucket/prefix, gs://bucket/prefix) against the consent ledger.
 
     Every face counts, bystanders included: a face without a matched ledger subject holding a
@@ -210,7 +239,9 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
                            detector=detector, threshold=threshold, review_threshold=review_threshold,
                            settings=settings, workers=workers, include=include, exclude=exclude,
                            manifest=manifest, endpoint_url=endpoint_url,
-                           tag_map=load_tag_map(tag_map) if tag_map else None, show_names=show_names)
+                           tag_map=load_tag_map(tag_map) if tag_map else None, show_names=show_names,
+                           cache=cache_for(cache_path, no_cache, ledger_path), full=full, dask=dask_address,
+                           progress=not quiet)
         if baseline_path:
             from .check import attach_baseline
 

@@ -1,20 +1,34 @@
-"""Runs scans over a stream of source objects: in this process or in worker processes.
+"""Runs scans over a stream of source objects: in this process, in worker processes or on a dask cluster.
 
-Each worker builds its detector once (model load is the expensive part) and receives picklable
-source objects, so no pixels ever cross a process boundary: only boxes, scores and hashes do.
-Results come back in input order, so reports are deterministic whatever the worker count.
+Cache hits are decided here, in the parent, before anything is dispatched: a hit is never read.
+Misses go to workers that build their detector once (model load is the expensive part) and receive
+picklable source objects, so no pixels ever cross a process boundary: only boxes, scores and hashes
+do. At most a small window of work is in flight, every fresh result is written to the cache the
+moment it arrives (so a killed run resumes), and results come back in input order, so reports are
+deterministic whatever the worker count or executor.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .detect.base import Detector
 from .detect.factory import DEFAULT_DETECTOR, create_detector
+from .errors import BipacheckError, ConfigError
 from .scanner import PhotoScan, ScanSettings, SkippedFile, scan_object
+
+IN_FLIGHT_PER_WORKER = 4  # enough to keep every worker busy; more only costs memory
+INLINE_AHEAD_PER_WORKER = 8  # fewer misses than this per worker: scanned in this process
+MAX_HELD_BACK = 1024  # finished results waiting for a slower earlier one, beyond the in-flight window
+
+
+class ScanAborted(BipacheckError):
+    """The workers stopped before the scan finished (killed, out of memory, cluster lost)."""
 
 
 @dataclass(frozen=True)
@@ -30,23 +44,47 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-_worker_state: dict = {}
+# One detector per process and thread, built on first use: pool workers and dask workers alike
+# load the model once and keep it for every later task. (An OpenCV net is not thread-safe.)
+_detectors = threading.local()
 
 
-def _init_worker(config: DetectorConfig, settings: ScanSettings) -> None:
+def detector_for(config: DetectorConfig) -> Detector:
+    cache = getattr(_detectors, "by_config", None)
+    if cache is None:
+        cache = _detectors.by_config = {}
+    if config not in cache:
+        cache[config] = config.create()
+    return cache[config]
+
+
+def _init_pool_worker(config: DetectorConfig) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one process per core already; nested threads only contend
-    _worker_state["detector"] = config.create()
-    _worker_state["settings"] = settings
+    detector_for(config)
 
 
-def _scan_in_worker(obj) -> PhotoScan | SkippedFile:
-    return scan_object(obj, _worker_state["detector"], _worker_state["settings"])
+def scan_task(obj, config: DetectorConfig, settings: ScanSettings,
+              opencv_threads: int | None = None) -> PhotoScan | SkippedFile:
+    """What a worker runs for one object (module level: pickled by reference)."""
+    if opencv_threads is not None:
+        import cv2
+
+        cv2.setNumThreads(opencv_threads)
+    return scan_object(obj, detector_for(config), settings)
 
 
 def skipped_from_source(entry) -> SkippedFile:
     return SkippedFile(entry.url, getattr(entry, "relpath", entry.url), entry.reason, entry.message)
+
+
+@dataclass
+class _Task:
+    entry: object
+    result: PhotoScan | SkippedFile | None = None  # known without scanning
+    stamp: str | None = ""
+    hit: bool = False
 
 
 def run_scans(
@@ -56,31 +94,213 @@ def run_scans(
     *,
     workers: int = 1,
     detector: Detector | None = None,
+    cache=None,
+    full: bool = False,
+    dask: str | None = None,
+    progress: bool = False,
 ) -> Iterator[PhotoScan | SkippedFile]:
     """Scan every SourceObject in `entries`; source-level Skipped entries pass through as results.
 
-    `detector` lets a caller reuse an already built detector when workers == 1.
+    detector: an already built detector to reuse in this process (workers == 1).
+    cache: a bipacheck.cache.ScanCache; unchanged objects come from it, fresh results go into it,
+        and rows of objects no longer listed are dropped once the listing is complete.
+    full: rescan everything (results still go into the cache).
+    dask: a dask.distributed scheduler address, or "local" for a LocalCluster of `workers` processes.
+    progress: show a progress bar on stderr (only when it is a terminal).
     """
-    if workers <= 1:
-        detector = detector or config.create()
-        for entry in entries:
-            if hasattr(entry, "read"):
-                yield scan_object(entry, detector, settings)
-            else:
-                yield skipped_from_source(entry)
-        return
-
     if detector is None:
         # Build one here first so a configuration error (missing weights) surfaces once,
         # cleanly, before any worker starts.
-        config.create()
-    ctx = multiprocessing.get_context("spawn")  # fork + OpenCV threads can deadlock
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(config, settings)) as pool:
-        # Source-level skips are kept in place by scanning a stream of either kind.
-        yield from pool.imap(_scan_or_pass, entries, chunksize=1)
+        detector = config.create()
+    from .progress import ScanProgress
+
+    executor = _LazyExecutor(config, settings, workers, dask, detector)
+    tasks = _small_jobs_inline(_plan(entries, settings, cache, full), executor)
+    with ScanProgress(progress) as bar:
+        try:
+            yield from _in_order(tasks, executor, cache, bar)
+        except BaseException:  # includes the consumer stopping early (GeneratorExit)
+            executor.shutdown(wait=False)
+            raise
+        executor.shutdown(wait=True)
+    if cache is not None:
+        cache.finish()  # only reached when the whole listing was scanned
 
 
-def _scan_or_pass(entry) -> PhotoScan | SkippedFile:
-    if hasattr(entry, "read"):
-        return _scan_in_worker(entry)
-    return skipped_from_source(entry)
+def _plan(entries: Iterable, settings: ScanSettings, cache, full: bool) -> Iterator[_Task]:
+    """Tasks in input order, with results already filled in for source skips and cache hits."""
+    if cache is None:
+        for entry in entries:
+            yield _Task(entry, None if hasattr(entry, "read") else skipped_from_source(entry))
+        return
+    stamped = ((entry, "") for entry in entries)
+    if settings.read_tags:
+        from .sidecar_stamps import SidecarStamper
+
+        stamped = SidecarStamper().stamped(entries)
+    for entry, stamp in stamped:
+        if not hasattr(entry, "read"):
+            cache.protect(entry.url)
+            yield _Task(entry, skipped_from_source(entry))
+            continue
+        cache.saw(entry.url)
+        hit = None if full else cache.lookup(entry, stamp)
+        yield _Task(entry, hit, stamp, hit is not None)
+
+
+def _small_jobs_inline(tasks: Iterator[_Task], executor: "_LazyExecutor") -> Iterator[_Task]:
+    """Look a few misses ahead: when the whole job is that small, scan it in this process, where the
+    model is already loaded; starting worker processes would cost more than they save."""
+    if not executor.may_stay_inline:
+        yield from tasks
+        return
+    ahead, misses = [], 0
+    for task in tasks:
+        ahead.append(task)
+        misses += task.result is None
+        if misses >= INLINE_AHEAD_PER_WORKER * executor.workers:
+            yield from ahead
+            yield from tasks
+            return
+    executor.stay_inline()
+    yield from ahead
+
+
+def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress) -> Iterator:
+    in_flight: dict[cf.Future, tuple[int, _Task]] = {}
+    finished: dict[int, tuple[PhotoScan | SkippedFile, bool]] = {}
+    next_out = 0
+
+    def collect(block: bool) -> None:
+        if not in_flight:
+            return
+        done, _ = cf.wait(in_flight, timeout=None if block else 0, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            seq, task = in_flight.pop(future)
+            result = _result_of(future)
+            if cache is not None:
+                cache.store(task.entry, task.stamp, result)  # now, not in order: a kill loses nothing
+            finished[seq] = (result, False)
+
+    def ready() -> Iterator:
+        nonlocal next_out
+        while next_out in finished:
+            result, hit = finished.pop(next_out)
+            next_out += 1
+            progress.advance(result, hit)
+            yield result
+
+    for seq, task in enumerate(tasks):
+        if task.result is not None:
+            finished[seq] = (task.result, task.hit)
+        else:
+            while len(in_flight) >= executor.window:
+                collect(block=True)
+            in_flight[executor.submit(task.entry)] = (seq, task)
+        collect(block=False)
+        yield from ready()
+        while seq + 1 - next_out > executor.window + MAX_HELD_BACK:
+            collect(block=True)  # a slow object holds back the output: wait rather than pile up
+            yield from ready()
+    while in_flight:
+        collect(block=True)
+        yield from ready()
+    yield from ready()
+
+
+def _result_of(future: cf.Future) -> PhotoScan | SkippedFile:
+    try:
+        return future.result()
+    except BipacheckError:
+        raise
+    except cf.BrokenExecutor:
+        raise ScanAborted("a worker process died (killed, or out of memory); finished results are "
+                          "in the cache: run the same command again to resume") from None
+    except Exception as exc:
+        if type(exc).__name__ == "KilledWorker":  # dask gave up on a task whose workers kept dying
+            raise ScanAborted(f"dask workers died running a scan ({exc}); finished results are in "
+                              "the cache: run the same command again to resume") from None
+        raise
+
+
+class _Inline(cf.Executor):
+    """Scans in this process, with the detector the caller already built."""
+
+    def __init__(self, detector: Detector, settings: ScanSettings):
+        self.detector, self.settings = detector, settings
+
+    def submit(self, obj) -> cf.Future:
+        future: cf.Future = cf.Future()
+        future.set_result(scan_object(obj, self.detector, self.settings))
+        return future
+
+
+class _LazyExecutor:
+    """Starts worker processes or a cluster on the first object that needs scanning, so a re-audit
+    where everything is cached never pays for them."""
+
+    def __init__(self, config: DetectorConfig, settings: ScanSettings, workers: int, dask: str | None,
+                 detector: Detector):
+        self.config, self.settings, self.workers, self.dask = config, settings, max(1, workers), dask
+        self.detector = detector
+        self._executor: cf.Executor | None = None
+        self._closers: list = []
+        self._opencv_threads: int | None = None
+        self.window = IN_FLIGHT_PER_WORKER * (1 if dask is None and workers <= 1 else self.workers)
+
+    @property
+    def may_stay_inline(self) -> bool:
+        return self.dask is None and self.workers > 1  # a cluster asked for by name is always used
+
+    def stay_inline(self) -> None:
+        self._executor = _Inline(self.detector, self.settings)
+
+    def submit(self, obj) -> cf.Future:
+        if self._executor is None:
+            self._start()
+        if isinstance(self._executor, _Inline):
+            return self._executor.submit(obj)
+        return self._executor.submit(scan_task, obj, self.config, self.settings, self._opencv_threads)
+
+    def _start(self) -> None:
+        if self.dask is not None:
+            self._start_dask()
+        elif self.workers <= 1:
+            self._executor = _Inline(self.detector, self.settings)
+        else:
+            ctx = multiprocessing.get_context("spawn")  # fork + OpenCV threads can deadlock
+            self._executor = cf.ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                                    initializer=_init_pool_worker, initargs=(self.config,))
+
+    def _start_dask(self) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ConfigError("--dask needs the distributed package: pip install 'bipacheck[dask]'") from None
+        import logging
+
+        try:
+            if self.dask == "local":
+                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+                self._closers.append(cluster.close)
+                client = Client(cluster)
+                self._opencv_threads = 1  # one single-threaded worker per core
+            else:
+                client = Client(self.dask, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(f"cannot reach the dask scheduler {self.dask}: {exc}") from None
+        self._closers.insert(0, client.close)
+        threads = sum(client.nthreads().values()) or self.workers
+        self.window = IN_FLIGHT_PER_WORKER * threads
+        self._executor = client.get_executor(pure=False)
+
+    def shutdown(self, wait: bool) -> None:
+        if isinstance(self._executor, cf.ProcessPoolExecutor):
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+        for close in self._closers:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - a cluster that is already gone needs no closing
+                pass
+        self._closers.clear()

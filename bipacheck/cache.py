@@ -1,0 +1,257 @@
+"""The incremental scan cache: one SQLite file remembering what the detector found in each object.
+
+A row is keyed by (object URL, settings fingerprint) and holds the listing's change key, a stamp
+of the sidecars next to the object, the content SHA-256 and the detection result as JSON (boxes,
+scores, face tags: never pixels). A row is reused only when fingerprint, change key and stamp all
+match. The consent ledger is never cached: findings are always evaluated afresh from cached
+detections. Each result is committed as soon as it is produced (WAL mode), so an audit killed at
+any point resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from . import __version__
+from .detect.base import Face
+from .errors import ConfigError
+from .metadata import TagRegion
+from .scanner import PhotoScan, ScanSettings, SkippedFile
+
+SCHEMA_VERSION = 1
+_SEEN_BATCH = 512  # listed URLs are recorded in batches; results are committed one by one
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    url TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    change_key TEXT NOT NULL,
+    stamp TEXT,            -- sidecar stamp; NULL when it could not be known (never matches)
+    sha256 TEXT NOT NULL,
+    kind TEXT NOT NULL,    -- 'photo' or 'skipped'
+    result TEXT NOT NULL,  -- JSON
+    PRIMARY KEY (url, fingerprint)
+) WITHOUT ROWID;
+"""
+
+
+def default_cache_path(ledger: str) -> str:
+    """Where the CLI keeps the cache of audits against `ledger` unless told otherwise."""
+    return f"{ledger}.cache.db"
+
+
+def settings_fingerprint(detector_settings: dict, settings: ScanSettings) -> str:
+    """Everything that changes a detection result: model hash, threshold, scan settings, version."""
+    key = {"detector": detector_settings, "scan": settings.as_dict(), "bipacheck": __version__}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def encode_result(result: PhotoScan | SkippedFile) -> tuple[str, str]:
+    """(kind, JSON) of a result, without its URL and relpath (those come from the listing)."""
+    if isinstance(result, PhotoScan):
+        return "photo", json.dumps({
+            "sha256": result.sha256, "size": result.size, "format": result.format,
+            "width": result.width, "height": result.height,
+            "faces": [[int(f.x), int(f.y), int(f.w), int(f.h), float(f.score)] for f in result.faces],
+            "frames_scanned": result.frames_scanned, "frame_count": result.frame_count,
+            "warnings": list(result.warnings), "tags": [t.to_dict() for t in result.tags],
+            "tag_errors": list(result.tag_errors),
+        }, ensure_ascii=False)
+    return "skipped", json.dumps({"reason": result.reason, "message": result.message,
+                                  "sha256": result.sha256, "size": result.size}, ensure_ascii=False)
+
+
+def decode_result(kind: str, text: str, url: str, relpath: str) -> PhotoScan | SkippedFile:
+    data = json.loads(text)
+    if kind == "skipped":
+        return SkippedFile(url, relpath, data["reason"], data["message"], data["sha256"], data["size"])
+    return PhotoScan(url, relpath, data["sha256"], data["size"], data["format"], data["width"],
+                     data["height"], [Face(*f) for f in data["faces"]], data["frames_scanned"],
+                     data["frame_count"], data["warnings"], [TagRegion(**t) for t in data["tags"]],
+                     data["tag_errors"])
+
+
+@dataclass(frozen=True)
+class ListingScope:
+    """Which cached rows a complete listing of `specs` speaks for, so that rows of objects no longer
+    listed can be dropped. `partial` listings (a manifest, pre-listed entries) never drop anything;
+    `accepts` is the include/exclude filter on a path relative to the spec."""
+
+    specs: tuple[str, ...] = ()
+    partial: bool = False
+    accepts: object = None  # Callable[[str], bool] | None
+
+    def roots(self) -> list[str]:
+        roots = []
+        for spec in self.specs:
+            scheme, sep, rest = spec.partition("://")
+            root = f"{scheme.lower()}://{rest}" if sep and scheme.lower() != "file" else spec
+            roots.append(root.rstrip("/") or root)
+        return roots
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    scanned: int = 0
+    dropped: int = 0
+    full: bool = False
+    protected: set[str] = field(default_factory=set)  # listing failures: never drop rows under these
+
+
+class ScanCache:
+    """One audit's view of the cache file: lookups and writes for one settings fingerprint."""
+
+    def __init__(self, path: str | os.PathLike, fingerprint: str, *, scope: ListingScope = ListingScope(),
+                 full: bool = False):
+        self.path = os.fspath(path)
+        self.fingerprint = fingerprint
+        self.scope = scope
+        self.stats = CacheStats(full=full)
+        self._seen: list[tuple[str]] = []
+        self._db = _connect(self.path)
+
+    # -- reading and writing ------------------------------------------------------------------
+    def lookup(self, obj, stamp: str | None) -> PhotoScan | SkippedFile | None:
+        """The cached result of `obj` (a SourceObject) if it is unchanged, else None."""
+        if stamp is None:
+            return None
+        row = self._db.execute(
+            "SELECT change_key, stamp, kind, result FROM results WHERE url = ? AND fingerprint = ?",
+            (obj.url, self.fingerprint)).fetchone()
+        if row is None or row[0] != obj.change_key or row[1] != stamp:
+            return None
+        self.stats.hits += 1
+        return decode_result(row[2], row[3], obj.url, obj.relpath)
+
+    def store(self, obj, stamp: str | None, result: PhotoScan | SkippedFile) -> None:
+        """Commit a fresh result now. Objects that could not be read at all (no content hash:
+        a network error, a vanished file) are not remembered: the next run tries them again."""
+        self.stats.scanned += 1
+        if result.sha256 is None:
+            return
+        kind, text = encode_result(result)
+        self._db.execute(
+            "INSERT OR REPLACE INTO results (url, fingerprint, change_key, stamp, sha256, kind, result)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (obj.url, self.fingerprint, obj.change_key, stamp, result.sha256, kind, text))
+
+    def saw(self, url: str) -> None:
+        """`url` is in this run's listing (its rows must survive the drop at the end)."""
+        self._seen.append((url,))
+        if len(self._seen) >= _SEEN_BATCH:
+            self._flush_seen()
+
+    def protect(self, url: str) -> None:
+        """`url` could not be listed (or was skipped by its source): keep every row under it."""
+        self.stats.protected.add(url.rstrip("/"))
+
+    # -- end of run ---------------------------------------------------------------------------
+    def finish(self) -> None:
+        """Called after a COMPLETE listing only: drop rows of objects under the audited sources
+        that are no longer listed (deleted objects), whatever fingerprint they were stored with."""
+        self._flush_seen()
+        if self.scope.partial or not self.scope.specs:
+            return
+        self._db.create_function("bipa_droppable", 1, self._droppable, deterministic=True)
+        ranges, params = [], []
+        for root in self.scope.roots():
+            ranges.append("(url = ? OR (url >= ? AND url < ?))")
+            params += [root, root + "/", root + "0"]  # '0' follows '/': everything below root
+        where = (f"({' OR '.join(ranges)}) AND url NOT IN (SELECT url FROM temp.seen)"
+                 " AND bipa_droppable(url)")
+        with _transaction(self._db, "IMMEDIATE"):
+            (count,) = self._db.execute(f"SELECT COUNT(DISTINCT url) FROM results WHERE {where}",
+                                        params).fetchone()
+            self._db.execute(f"DELETE FROM results WHERE {where}", params)
+        self.stats.dropped = count
+
+    def _droppable(self, url: str) -> bool:
+        parts = url.split("/")
+        if any("/".join(parts[:i]) in self.stats.protected for i in range(1, len(parts) + 1)):
+            return False
+        if self.scope.accepts is None:
+            return True
+        for root in self.scope.roots():
+            if url.startswith(root + "/"):
+                return bool(self.scope.accepts(url[len(root) + 1:]))
+        return True
+
+    def report(self) -> dict:
+        """The run facts that go into report.run["cache"]."""
+        return {"path": self.path, "fingerprint": self.fingerprint, "full": self.stats.full,
+                "hits": self.stats.hits, "scanned": self.stats.scanned, "dropped": self.stats.dropped}
+
+    def rows(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+
+    def close(self) -> None:
+        try:
+            self._flush_seen()
+        finally:
+            self._db.close()
+
+    def _flush_seen(self) -> None:
+        if self._seen:
+            with _transaction(self._db):
+                self._db.executemany("INSERT OR IGNORE INTO temp.seen (url) VALUES (?)", self._seen)
+            self._seen.clear()
+
+    def __enter__(self) -> "ScanCache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _transaction:
+    def __init__(self, db: sqlite3.Connection, mode: str = "DEFERRED"):
+        self.db, self.mode = db, mode
+
+    def __enter__(self):
+        self.db.execute(f"BEGIN {self.mode}")
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ConfigError(f"cache {path}: folder {parent} does not exist")
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; a kill loses nothing
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable against process death
+        db.executescript(_SCHEMA)
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if version is None:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif version[0] != str(SCHEMA_VERSION):
+            db.close()
+            raise ConfigError(f"cache {path} has schema version {version[0]}, this bipacheck uses "
+                              f"{SCHEMA_VERSION}: delete it or point --cache elsewhere")
+        # Listed URLs of this run: a temporary table, on disk, so memory stays flat.
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS seen (url TEXT PRIMARY KEY) WITHOUT ROWID")
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"cache {path} is not a bipacheck cache ({exc})") from None
+    return db
+
+
+def open_cache(path: str | os.PathLike, detector_settings: dict, settings: ScanSettings, *,
+               sources: Sequence[str] = (), include: Sequence[str] = (), exclude: Sequence[str] = (),
+               partial: bool = False, full: bool = False) -> ScanCache:
+    """The cache for one run over `sources` listed with these include/exclude globs."""
+    accepts = None
+    if include or exclude:
+        from .sources.filters import PathFilter
+
+        accepts = PathFilter(tuple(include), tuple(exclude)).accepts
+    scope = ListingScope(tuple(str(s) for s in sources), partial, accepts)
+    return ScanCache(path, settings_fingerprint(detector_settings, settings), scope=scope, full=full)

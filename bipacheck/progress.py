@@ -1,0 +1,61 @@
+"""A progress bar on stderr for long scans: count, rate, cache hits, elapsed time and ETA.
+
+Shown only when stderr is a terminal (logs and CI output stay clean) and not asked to be quiet.
+The total is usually unknown (sources are listed while they are scanned), so the ETA appears only
+when a caller knows the total.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+class ScanProgress:
+    """Context manager; `advance(result, hit)` once per result, in output order."""
+
+    def __init__(self, enabled: bool = True, total: int | None = None, description: str = "scanning"):
+        self.enabled = enabled and _stderr_is_terminal()
+        self.total = total
+        self.description = description
+        self.count = self.hits = self.skipped = 0
+        self._bar = None
+        self._task = None
+
+    def __enter__(self) -> "ScanProgress":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[cache]}"),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=False, refresh_per_second=4,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=self.total, rate="", cache="")
+        return self
+
+    def advance(self, result, hit: bool) -> None:
+        self.count += 1
+        self.hits += hit
+        self.skipped += not hasattr(result, "faces")
+        if self._bar is None:
+            return
+        task = self._bar.tasks[0]
+        speed = task.speed
+        rate = f"{speed:.1f}/s" if speed else ""
+        cache = f"{self.hits} cached" if self.hits else ""
+        self._bar.update(self._task, advance=1, rate=rate, cache=cache)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
