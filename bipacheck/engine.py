@@ -116,7 +116,8 @@ def run_scans(
 
     executor = _LazyExecutor(config, settings, workers, dask, detector)
     tasks = _small_jobs_inline(_plan(entries, settings, cache, full), executor)
-    with ScanProgress(progress) as bar:
+    total = len(entries) if hasattr(entries, "__len__") else None  # sources stream: usually unknown
+    with ScanProgress(progress, total=total) as bar:
         try:
             yield from _in_order(tasks, executor, cache, bar)
         except BaseException:  # includes the consumer stopping early (GeneratorExit)

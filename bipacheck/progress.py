@@ -27,12 +27,11 @@ class ScanProgress:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                        TimeRemainingColumn)
 
-            self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[cache]}"),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                console=Console(stderr=True), transient=False, refresh_per_second=4,
-            )
+            columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[cache]}"), TimeElapsedColumn()]
+            if self.total is not None:
+                columns += [TextColumn("ETA"), TimeRemainingColumn()]
+            self._bar = Progress(*columns, console=Console(stderr=True), transient=False, refresh_per_second=4)
             self._bar.start()
             self._task = self._bar.add_task(self.description, total=self.total, rate="", cache="")
         return self
