@@ -108,7 +108,7 @@ def export(db: Path, fmt: str, kind: str | None, output: Path | None) -> None:
             for path in opened.export_dir(output, fmt):
                 click.echo(f"wrote {path}", err=True)
         elif output is None:
-            opened.export(kind, click.get_text_stream("stdout"), fmt)
+            opened.export(kind, sys.stdout, fmt)
         else:
             with open(output, "w", encoding="utf-8", newline="") as fh:
                 count = opened.export(kind, fh, fmt)
