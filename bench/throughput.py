@@ -1,0 +1,265 @@
+"""Audit throughput on 12-megapixel photos, against the floor of simply decoding them.
+
+Builds a corpus of 12 MP JPEGs in a temporary folder by upscaling ../shared/eval/wider_s400
+photos (every fourth stored sideways with an EXIF rotation; nothing is copied into the repo),
+then measures in this one run, each phase in a fresh process (so peak memory is its own):
+
+* floor: decode only, at the reduced scale the min-face policy allows
+  (load_image(reduce_by=reduction_for(detector, min_face)));
+* the full audit with 1 and with 2 workers (bipacheck.audit, no ledger; the 2-worker run fills a
+  scan cache);
+* the naive pipeline: full-resolution decode + the same detector, on a subset;
+* incremental re-audits with the cache: nothing changed, and ~1% of the objects changed;
+* where the time goes: decode and detector ms per photo at the product's scale and at the
+  scales a larger --min-face would allow;
+* peak RSS (resource.getrusage of the process and of its reaped children, i.e. workers).
+
+Throughputs are reported as ratios to the floor; re-audits also as a share of the full audit.
+Targets (issue 6): full audit >= 0.5x the floor, unchanged re-audit <= 2% of a full audit.
+
+    python bench/throughput.py [--images 40] [--naive 4] [--min-face 24]
+
+Exits 0 with a message when ../shared is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WIDER = REPO.parent / "shared" / "eval" / "wider_s400" / "images"
+MEGAPIXELS = 12e6
+ROTATE_EVERY = 4  # every fourth photo is stored sideways with EXIF orientation 6
+
+
+# ----------------------------------------------------------------------------- corpus
+
+def build_corpus(folder: Path, count: int) -> list[Path]:
+    from PIL import Image
+
+    sources = sorted(WIDER.glob("*.jpg"))
+    step = max(1, len(sources) // count)
+    paths = []
+    for i, src in enumerate(sources[::step][:count]):
+        with Image.open(src) as im:
+            im = im.convert("RGB")
+            scale = (MEGAPIXELS / (im.width * im.height)) ** 0.5
+            big = im.resize((round(im.width * scale), round(im.height * scale)), Image.Resampling.BICUBIC)
+        exif = Image.Exif()
+        if i % ROTATE_EVERY == ROTATE_EVERY - 1:
+            big = big.transpose(Image.Transpose.ROTATE_90)  # stored pixels; orientation 6 turns them upright
+            exif[0x0112] = 6
+        out = folder / f"{i:03d}.jpg"
+        big.save(out, "JPEG", quality=90, exif=exif.tobytes())
+        paths.append(out)
+    return paths
+
+
+def touch_content(path: Path) -> None:
+    """A real edit: same photo, re-encoded, so the bytes and the change key differ."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        exif = im.getexif()
+        im.load()
+        im.save(path, "JPEG", quality=85, exif=exif.tobytes())
+
+
+# ----------------------------------------------------------------------------- phases (child processes)
+
+def _peak_rss_mb() -> tuple[float, float]:
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return self_kb / 1024, children_kb / 1024
+
+
+def phase_floor(files: list[Path], min_face: int, **_) -> dict:
+    import cv2
+
+    from bipacheck.detect.factory import create_detector
+    from bipacheck.imaging import load_image
+    from bipacheck.scanner import reduction_for
+
+    cv2.setNumThreads(1)
+    reduce_by = reduction_for(create_detector(), min_face)
+    start = time.perf_counter()
+    for path in files:
+        load_image(path.read_bytes(), reduce_by=reduce_by)
+    return {"seconds": time.perf_counter() - start, "images": len(files), "reduce_by": reduce_by}
+
+
+def phase_naive(files: list[Path], **_) -> dict:
+    import cv2
+
+    from bipacheck.detect.factory import create_detector
+    from bipacheck.imaging import load_image
+
+    cv2.setNumThreads(1)
+    detector = create_detector()
+    start = time.perf_counter()
+    for path in files:
+        image = load_image(path.read_bytes())  # full resolution
+        detector.detect(image.frames[0])
+    return {"seconds": time.perf_counter() - start, "images": len(files)}
+
+
+def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None, **_) -> dict:
+    import bipacheck
+
+    start = time.perf_counter()
+    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "images": report.summary["files_listed"], "faces": report.summary["faces"],
+            "cache": report.run.get("cache")}
+
+
+def phase_breakdown(files: list[Path], min_face: int, **_) -> dict:
+    """ms per photo for decoding and for the detector, at the product's scale and coarser ones."""
+    import cv2
+
+    from bipacheck.detect.factory import create_detector
+    from bipacheck.imaging import load_image
+    from bipacheck.scanner import reduction_for
+
+    cv2.setNumThreads(1)
+    detector = create_detector()
+    product = reduction_for(detector, min_face)
+    rows = []
+    for reduce_by in sorted({product, 2.0, 4.0}):  # what --min-face 64 and 128 would allow
+        decode = detect = 0.0
+        faces = 0
+        for path in files:
+            data = path.read_bytes()
+            t0 = time.perf_counter()
+            image = load_image(data, reduce_by=reduce_by)
+            t1 = time.perf_counter()
+            faces += len(detector.detect(image.frames[0]))
+            t2 = time.perf_counter()
+            decode, detect = decode + t1 - t0, detect + t2 - t1
+        shape = image.frames[0].shape
+        rows.append({"reduce_by": reduce_by, "min_face_allowing_it": round(reduce_by * detector.min_reliable_face),
+                     "decode_ms": 1000 * decode / len(files), "detect_ms": 1000 * detect / len(files),
+                     "frame": f"{shape[1]}x{shape[0]}", "faces": faces})
+    return {"rows": rows, "min_reliable_face": detector.min_reliable_face, "product_reduce_by": product}
+
+
+PHASES = {"floor": phase_floor, "naive": phase_naive, "audit": phase_audit, "breakdown": phase_breakdown}
+
+
+def run_phase(name: str, corpus: Path, files: list[Path], **options) -> dict:
+    """Run one phase in a fresh interpreter and return its measurements (with its peak RSS)."""
+    args = {"corpus": str(corpus), "files": [str(f) for f in files], **options}
+    proc = subprocess.run([sys.executable, __file__, "--phase", name, "--args", json.dumps(args)],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    if proc.returncode != 0:
+        raise SystemExit(f"phase {name} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def child_main(name: str, raw: str) -> None:
+    args = json.loads(raw)
+    args["files"] = [Path(f) for f in args["files"]]
+    args["corpus"] = Path(args["corpus"])
+    result = PHASES[name](**args)
+    result["rss_self_mb"], result["rss_children_mb"] = _peak_rss_mb()
+    print(json.dumps(result))
+
+
+# ----------------------------------------------------------------------------- report
+
+def per_second(m: dict) -> float:
+    return m["images"] / m["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=40, help="photos in the corpus")
+    parser.add_argument("--naive", type=int, default=4, help="photos for the (slow) naive pipeline and breakdown")
+    parser.add_argument("--min-face", type=int, default=None, help="default: bipacheck's default")
+    parser.add_argument("--keep", action="store_true", help="keep the corpus folder")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--args", help=argparse.SUPPRESS)
+    opts = parser.parse_args()
+    if opts.phase:
+        child_main(opts.phase, opts.args)
+        return
+    if not WIDER.is_dir():
+        print(f"skipped: {WIDER} not found (the benchmark needs ../shared/eval/wider_s400)")
+        return
+    sys.path.insert(0, str(REPO))
+    from bipacheck.engine import default_workers
+    from bipacheck.scanner import DEFAULT_MIN_FACE
+
+    min_face = opts.min_face or DEFAULT_MIN_FACE
+    workdir = Path(tempfile.mkdtemp(prefix="bipacheck-throughput-"))
+    corpus = workdir / "photos"
+    corpus.mkdir()
+    try:
+        t = time.perf_counter()
+        files = build_corpus(corpus, opts.images)
+        size_mb = sum(f.stat().st_size for f in files) / 1e6
+        print(f"corpus: {len(files)} JPEGs of ~12 MP ({size_mb:.0f} MB, every {ROTATE_EVERY}th EXIF-rotated), "
+              f"built in {time.perf_counter() - t:.0f} s; {default_workers()} cores; min_face {min_face}",
+              flush=True)
+        cache = str(workdir / "scan-cache.db")
+        subset = files[: opts.naive]
+        m = {}
+        m["floor"] = run_phase("floor", corpus, files, min_face=min_face)
+        print(f"floor done ({m['floor']['seconds']:.1f} s)", flush=True)
+        m["breakdown"] = run_phase("breakdown", corpus, subset, min_face=min_face)
+        m["naive"] = run_phase("naive", corpus, subset)
+        print(f"naive done ({m['naive']['seconds']:.1f} s)", flush=True)
+        m["audit 1 worker"] = run_phase("audit", corpus, files, workers=1, cache=None)
+        print(f"audit 1 worker done ({m['audit 1 worker']['seconds']:.1f} s)", flush=True)
+        m["audit 2 workers"] = run_phase("audit", corpus, files, workers=2, cache=cache)
+        print(f"audit 2 workers done ({m['audit 2 workers']['seconds']:.1f} s)", flush=True)
+        m["re-audit, unchanged"] = run_phase("audit", corpus, files, workers=2, cache=cache)
+        changed = max(1, round(len(files) / 100))
+        for path in files[:: max(1, len(files) // changed)][:changed]:
+            touch_content(path)
+        m[f"re-audit, {changed} changed"] = run_phase("audit", corpus, files, workers=2, cache=cache)
+    finally:
+        if not opts.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    floor = per_second(m["floor"])
+    full = m["audit 2 workers"]["seconds"]
+    print(f"\nfloor: {floor:.2f} photos/s on one core (decode at reduce_by {m['floor']['reduce_by']:g})")
+    print(f"{'phase':28s} {'photos/s':>9s} {'x floor':>8s} {'x full audit time':>18s} {'peak RSS MB self/children':>27s}")
+    for name, r in m.items():
+        if name == "breakdown":
+            continue
+        share = f"{r['seconds'] / full:.1%}" if name.startswith("re-audit") else ""
+        print(f"{name:28s} {per_second(r):9.2f} {per_second(r) / floor:8.3f} {share:>18s} "
+              f"{r['rss_self_mb']:12.0f} / {r['rss_children_mb']:.0f}")
+        if r.get("cache"):
+            c = r["cache"]
+            print(f"{'':28s} cache: {c['hits']} hits, {c['scanned']} scanned, {c['dropped']} dropped")
+    b = m["breakdown"]
+    print(f"\nwhere the time goes (per photo, one core, {len(subset)} photos; detector min_reliable_face "
+          f"{b['min_reliable_face']} px):")
+    for row in b["rows"]:
+        if row["reduce_by"] == b["product_reduce_by"]:
+            why = f"--min-face {min_face}: what the audit does"
+        else:
+            why = f"would need --min-face >= {row['min_face_allowing_it']}"
+        print(f"  reduce_by {row['reduce_by']:g} ({why}): frame {row['frame']}, decode {row['decode_ms']:.0f} ms, "
+              f"detector {row['detect_ms']:.0f} ms, {row['faces']} faces")
+    target_full = per_second(m["audit 2 workers"]) / floor
+    target_inc = m["re-audit, unchanged"]["seconds"] / full
+    print(f"\ntargets: full audit {target_full:.3f}x floor (target >= 0.5); unchanged re-audit "
+          f"{target_inc:.1%} of a full audit (target <= 2%)")
+
+
+if __name__ == "__main__":
+    main()
