@@ -151,7 +151,8 @@ def _plan(entries: Iterable, settings: ScanSettings, cache, full: bool) -> Itera
 
 def _small_jobs_inline(tasks: Iterator[_Task], executor: "_LazyExecutor") -> Iterator[_Task]:
     """Look a few misses ahead: when the whole job is that small, scan it in this process, where the
-    model is already loaded; starting worker processes would cost more than they save."""
+    model is already loaded; starting worker processes would cost more than they save. (A long run
+    of cache hits ends the look-ahead too: memory stays bounded.)"""
     if not executor.may_stay_inline:
         yield from tasks
         return
@@ -159,7 +160,7 @@ def _small_jobs_inline(tasks: Iterator[_Task], executor: "_LazyExecutor") -> Ite
     for task in tasks:
         ahead.append(task)
         misses += task.result is None
-        if misses >= INLINE_AHEAD_PER_WORKER * executor.workers:
+        if misses >= INLINE_AHEAD_PER_WORKER * executor.workers or len(ahead) >= MAX_HELD_BACK:
             yield from ahead
             yield from tasks
             return

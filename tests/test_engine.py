@@ -97,6 +97,28 @@ def test_sources_are_streamed_not_listed_up_front(folder, centerface):
     assert 40 <= pulled <= 40 + ahead
 
 
+def test_long_runs_of_cache_hits_are_streamed_too(folder, tmp_path, centerface):
+    settings = ScanSettings()
+    with open_cache(tmp_path / "c.db", centerface.settings(), settings, sources=[str(folder)]) as cache:
+        list(run_scans(iter(listing(folder)), DetectorConfig(), settings, detector=centerface, cache=cache))
+    pulled, entries = 0, listing(folder)
+
+    def many():  # a long re-audit where nothing changed
+        nonlocal pulled
+        for _ in range(1000):
+            for entry in entries:
+                pulled += 1
+                yield entry
+
+    with open_cache(tmp_path / "c.db", centerface.settings(), settings, sources=[str(folder)]) as cache:
+        results = run_scans(many(), DetectorConfig(), settings, workers=2, detector=centerface, cache=cache)
+        for _ in range(3000):
+            next(results)
+        results.close()
+        assert cache.stats.hits >= 3000 and cache.stats.scanned == 0
+    assert pulled <= 3000 + engine.MAX_HELD_BACK + 64  # bounded look-ahead (+ sidecar-stamp queue)
+
+
 def test_workers_default_to_the_core_count():
     assert default_workers() == len(os.sched_getaffinity(0))
     result = CliRunner().invoke(cli, ["audit", "--help"])
