@@ -235,7 +235,8 @@ def main() -> None:
     floor = per_second(m["floor"])
     full = m["audit 2 workers"]["seconds"]
     print(f"\nfloor: {floor:.2f} photos/s on one core (decode at reduce_by {m['floor']['reduce_by']:g})")
-    print(f"{'phase':28s} {'photos/s':>9s} {'x floor':>8s} {'x full audit time':>18s} {'peak RSS MB self/children':>27s}")
+    print(f"{'phase':28s} {'photos/s':>9s} {'x floor':>8s} {'x full audit time':>18s} "
+          f"{'peak RSS MB self/children':>27s}")
     for name, r in m.items():
         if name == "breakdown":
             continue
