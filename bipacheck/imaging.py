@@ -150,8 +150,9 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
         notes.append(f"only the first {max_frames} of {frame_count} frames were scanned")
 
     if fmt == "JPEG" and reduce_by >= 2:
-        # draft() picks the largest DCT scale (1/2, 1/4, 1/8) that keeps at least the requested size
-        im.draft("RGB", (int(full_w / reduce_by) + 1, int(full_h / reduce_by) + 1))
+        # draft() picks the largest DCT scale (1/2, 1/4, 1/8) not above full // requested, so ask for
+        # exactly the floor size: one pixel more and the 1/2 scale is refused
+        im.draft("RGB", (max(1, int(full_w // reduce_by)), max(1, int(full_h // reduce_by))))
 
     frames = []
     for index, frame in enumerate(ImageSequence.Iterator(im)):

@@ -108,6 +108,12 @@ def test_reduced_jpeg_decode_maps_back_to_full_resolution():
     assert image.frames[0].shape == (512, 512, 3)
     assert image.scale == 4
     assert (image.width, image.height) == (2048, 2048)
+    # the codec's own reduced decode (DCT scaling) did the work, not a full decode and a resize
+    for factor in (2, 4, 8):
+        oracle = Image.open(io.BytesIO(encode(big, "JPEG")))
+        oracle.draft("RGB", (2048 // factor, 2048 // factor))
+        assert oracle.size == (2048 // factor,) * 2
+        assert np.array_equal(load_image(encode(big, "JPEG"), reduce_by=factor).frames[0], np.asarray(oracle))
     # non-JPEG formats are resized after decoding to the same effect
     image = load_image(encode(big, "PNG"), reduce_by=4)
     assert image.frames[0].shape == (512, 512, 3) and image.scale == 4
