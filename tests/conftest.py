@@ -48,3 +48,23 @@ def yunet(model_dir):
             pytest.skip("YuNet weights need ../shared/models or a network download; not available here")
         registry.import_file("yunet", source)
     return create_detector("yunet")
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    """A real S3 API on 127.0.0.1 (moto's server, the pattern s3fs's own tests use); its URL."""
+    moto_server = pytest.importorskip("moto.server")
+    with pytest.MonkeyPatch.context() as mp:
+        # Dummy credentials: moto accepts anything, and nothing must reach real AWS. Worker
+        # processes and dask workers inherit them from the environment.
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        mp.delenv("AWS_PROFILE", raising=False)
+        server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 pytest.importorskip("s3fs")
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("moto.server")
 
 import bipacheck.engine  # noqa: E402
 from bipacheck.cli import cli  # noqa: E402
@@ -40,24 +40,6 @@ CORPUS = {
     "scenes/chelsea.jpg": encode(rgb("chelsea"), "JPEG"),
     "notes.txt": b"not a photo, just notes\n",
 }
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    with pytest.MonkeyPatch.context() as mp:
-        # Dummy credentials: moto accepts anything, and nothing must reach real AWS. Worker
-        # processes and dask workers inherit them from the environment.
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.delenv("AWS_PROFILE", raising=False)
-        server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -10,29 +10,12 @@ import pytest
 
 pytest.importorskip("s3fs")
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("moto.server")
 
 from bipacheck.errors import UnreadableFile  # noqa: E402
 from bipacheck.sources import Skipped, SourceObject, iter_sources  # noqa: E402
 
 BUCKET = "audit-photos"
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    with pytest.MonkeyPatch.context() as mp:
-        # Dummy credentials: moto accepts anything, and nothing must reach real AWS.
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.delenv("AWS_PROFILE", raising=False)
-        server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
 
 
 @pytest.fixture(scope="module")
