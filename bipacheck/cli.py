@@ -139,9 +139,14 @@ def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, incl
         s = doc["summary"]
         click.echo(f"{s['files']} file(s): {s['scanned']} scanned, {s['skipped']} skipped, {s['faces']} face(s)",
                    err=True)
+    sys.exit(EXIT_SKIPPED if has_unscanned(doc["skipped"]) else EXIT_OK)
+
+
+def has_unscanned(skipped: list[dict]) -> bool:
+    """Were files left unscanned? Sidecars (read with their photo) do not count."""
     from .scanner import SIDECAR_REASON
 
-    sys.exit(EXIT_SKIPPED if any(s["reason"] != SIDECAR_REASON for s in doc["skipped"]) else EXIT_OK)
+    return any(entry["reason"] != SIDECAR_REASON for entry in skipped)
 
 
 class IsoDateTime(click.ParamType):
@@ -183,12 +188,9 @@ def policy_options(func):
 
 
 def exit_code_for(report, fail_on: str) -> int:
-    from .scanner import SIDECAR_REASON
-
     if report.failing(fail_on):
         return EXIT_VIOLATIONS
-    unscanned = [s for s in report.skipped if s["reason"] != SIDECAR_REASON]
-    return EXIT_SKIPPED if unscanned else EXIT_OK
+    return EXIT_SKIPPED if has_unscanned(report.skipped) else EXIT_OK
 
 
 @cli.command()
