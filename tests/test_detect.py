@@ -147,6 +147,6 @@ def test_centerface_input_sizes_fall_into_few_buckets():
     sides = range(1, 5000)
     for side in sides:
         padded = padded_side(side)
-        assert padded % 32 == 0 and side <= padded <= max(side * 1.125, side + 31) + 1e-9, side
-    # a corpus of mixed photo heights between 1000 and 2000 px reuses at most 9 network plans
-    assert len({padded_side(s) for s in range(1000, 2001)}) <= 9
+        assert padded % 32 == 0 and side <= padded <= max(side * 1.0625, side + 31) + 1e-9, side
+    # a corpus of mixed photo heights between 1000 and 2000 px reuses at most 17 network plans
+    assert len({padded_side(s) for s in range(1000, 2001)}) <= 17
