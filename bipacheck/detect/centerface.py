@@ -35,23 +35,13 @@ class CenterFace:
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         h, w = rgb.shape[:2]
-        ph, pw = padded_side(h), padded_side(w)
+        ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
         if (ph, pw) != (h, w):
             rgb = cv2.copyMakeBorder(rgb, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=0)
         blob = cv2.dnn.blobFromImage(rgb, 1.0, (pw, ph), (0, 0, 0), swapRB=False, crop=False)
         self.net.setInput(blob)
         heatmap, scale, offset, _ = self.net.forward(_OUTPUTS)
         return _decode(heatmap[0, 0], scale[0], offset[0], self.threshold, self.nms_iou, w, h)
-
-
-def padded_side(side: int) -> int:
-    """The network input side for an image side: a multiple of 32, rounded up to one of 16 steps per
-    octave. OpenCV 5 re-plans the network for every new input shape (about +45% on that call,
-    measured at 2112 x 1440); bucketing lets a mixed-size corpus reuse plans, for at most 6.25% more
-    pixels per side. Measured on 6 photos 4242 px wide of mixed heights: 4224 -> 3852 ms each
-    (8 steps per octave gained nothing: the extra pixels ate the saving); no change at 1 MP."""
-    step = max(32, 1 << max(0, side.bit_length() - 5))
-    return -(-side // step) * step
 
 
 def _decode(heat, scale, offset, threshold, nms_iou, w, h) -> list[Face]:
