@@ -113,11 +113,12 @@ def phase_naive(files: list[Path], **_) -> dict:
     return {"seconds": time.perf_counter() - start, "images": len(files)}
 
 
-def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None, **_) -> dict:
+def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None, min_face: int, **_) -> dict:
     import bipacheck
+    from bipacheck.scanner import ScanSettings
 
     start = time.perf_counter()
-    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache)
+    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache, settings=ScanSettings(min_face=min_face))
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "images": report.summary["files_listed"], "faces": report.summary["faces"],
             "cache": report.run.get("cache")}
@@ -219,15 +220,16 @@ def main() -> None:
         m["breakdown"] = run_phase("breakdown", corpus, subset, min_face=min_face)
         m["naive"] = run_phase("naive", corpus, subset)
         print(f"naive done ({m['naive']['seconds']:.1f} s)", flush=True)
-        m["audit 1 worker"] = run_phase("audit", corpus, files, workers=1, cache=None)
+        m["audit 1 worker"] = run_phase("audit", corpus, files, workers=1, cache=None, min_face=min_face)
         print(f"audit 1 worker done ({m['audit 1 worker']['seconds']:.1f} s)", flush=True)
-        m["audit 2 workers"] = run_phase("audit", corpus, files, workers=2, cache=cache)
+        m["audit 2 workers"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face)
         print(f"audit 2 workers done ({m['audit 2 workers']['seconds']:.1f} s)", flush=True)
-        m["re-audit, unchanged"] = run_phase("audit", corpus, files, workers=2, cache=cache)
+        m["re-audit, unchanged"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face)
         changed = max(1, round(len(files) / 100))
         for path in files[:: max(1, len(files) // changed)][:changed]:
             touch_content(path)
-        m[f"re-audit, {changed} changed"] = run_phase("audit", corpus, files, workers=2, cache=cache)
+        m[f"re-audit, {changed} changed"] = run_phase("audit", corpus, files, workers=2, cache=cache,
+                                                       min_face=min_face)
     finally:
         if not opts.keep:
             shutil.rmtree(workdir, ignore_errors=True)
