@@ -25,7 +25,6 @@ Exits 0 with a message when ../shared is absent.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource

@@ -8,7 +8,6 @@ against the SHA-256 recorded here before every use.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..hashing import sha256_file
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,6 @@ def spec(name: str) -> ModelSpec:
         return REGISTRY[name]
     except KeyError:
         raise ConfigError(f"unknown model {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def installed_file(name: str) -> tuple[Path, ModelFile] | None:

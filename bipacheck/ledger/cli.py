@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from datetime import datetime
@@ -12,6 +11,7 @@ from typing import Any
 import click
 
 from ..errors import BipacheckError
+from ..hashing import sha256_file
 from . import fields
 from .dates import format_datetime, now_utc, parse_datetime
 from .fields import KINDS
@@ -34,14 +34,6 @@ DB = click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
 ACTOR = click.option("--actor", metavar="NAME",
                      help="Who makes this change, recorded in the event (default: the OS user).")
 JSON_OUT = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _echo_json(value: Any) -> None:
@@ -189,7 +181,7 @@ def grant(db: Path, subject: str, scope: str, purpose: str | None, granted_at: s
           consent_id: str | None, actor: str | None) -> None:
     """Record a written release by SUBJECT for SCOPE."""
     if evidence_file is not None:
-        computed = _file_sha256(evidence_file)
+        computed = sha256_file(evidence_file)
         if evidence_sha256 and evidence_sha256.lower() != computed:
             raise click.UsageError("--evidence-sha256 does not match --evidence-file")
         evidence_sha256 = computed
@@ -230,7 +222,7 @@ def _photo_options(func: Any) -> Any:
 
 
 def _photo_hash(photo_sha256: str | None, photo_file: Path | None) -> str | None:
-    return _file_sha256(photo_file) if photo_file is not None else photo_sha256
+    return sha256_file(photo_file) if photo_file is not None else photo_sha256
 
 
 @ledger.command()

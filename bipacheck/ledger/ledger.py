@@ -7,7 +7,6 @@ queue instead of losing work, and a process killed mid-write leaves the ledger a
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import sqlite3
 import uuid
@@ -19,6 +18,7 @@ from typing import Any, TextIO
 
 from sqlite_utils import Database
 
+from ..hashing import sha256_file
 from . import events, fields, io
 from .dates import add_years, format_datetime, normalize_datetime, now_utc, parse_datetime
 from .errors import ImportRejected, InvalidValue, LedgerError, NotALedger
@@ -289,11 +289,7 @@ class Ledger:
     def file_sha256(self) -> str:
         """SHA-256 of the ledger file after folding the WAL into it (for the audit report)."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        digest = hashlib.sha256()
-        with open(self.path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return sha256_file(self.path)
 
     # -- changing --------------------------------------------------------------------------
     def add_subject(self, subject_id: str, display_name: str | None = None,
