@@ -112,3 +112,16 @@ def test_xmp_sidecar_is_read_with_its_photo_and_not_flagged_as_unscanned(folder,
     assert finding["details"]["regions"][0]["where"] == "IMG_1.jpg.xmp"
     assert [s["reason"] for s in report["skipped"]] == ["sidecar-metadata"]
     assert not any(f["rule_id"] == "BIPACHECK-UNSCANNED" for f in report["findings"])
+
+
+def test_one_person_tagged_in_two_schemas_is_one_tag(folder, centerface):
+    from tests.test_metadata_support import ms_person, ms_regions
+
+    ms = ms_person(180 / 512, 60 / 512, 90 / 512, 115 / 512, name="Eileen Collins")
+    xmp = packet(mwg_regions([mwg_face(**ASTRONAUT_TAG, name="Eileen Collins")]), ms_regions([ms]))
+    (folder / "digikam.jpg").write_bytes(encode(Image.fromarray(rgb("astronaut")), "JPEG", xmp=xmp))
+    _, report = audit(folder)
+    finding = tag_finding(report)
+    (region,) = finding["details"]["regions"]
+    assert region["tool"] == "microsoft+mwg" and finding["details"]["named_without_valid_release"] == 1
+    assert report["summary"]["faces"] == 1

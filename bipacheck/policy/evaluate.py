@@ -6,6 +6,7 @@ is unconsented, bystanders and non-users included (the 2023 X Corp complaint's a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,12 +57,29 @@ def _assign_links(records: list[FaceRecord], low: list[FaceRecord], links) -> li
     return records
 
 
+def _merge_duplicate_tags(tags) -> list:
+    """One person tagged by a program that writes several schemas at once (digiKam writes MWG and
+    Microsoft regions) is one tag: same name, same place. The merged tag lists every schema."""
+    merged: list = []
+    for region in tags:
+        for i, other in enumerate(merged):
+            same_place = (region.box is None and other.box is None) or (
+                region.box is not None and other.box is not None and iou(region.box, other.box) >= 0.5)
+            if same_place and region.name == other.name and region.named == other.named:
+                tools = sorted(set(other.tool.split("+")) | {region.tool})
+                merged[i] = dataclasses.replace(other, tool="+".join(tools))
+                break
+        else:
+            merged.append(region)
+    return merged
+
+
 def _add_tag_faces(records: list[FaceRecord], tags, tag_map: dict[str, str]) -> list[tuple]:
     """Face tags other software wrote count as faces where the detector missed them; a named tag
     mapped to a ledger subject (only through the operator's explicit map) identifies its face.
     Returns (region, record or None, subject id or None) per tag region."""
     rows = []
-    for region in tags:
+    for region in _merge_duplicate_tags(tags):
         subject = tag_map.get(region.name) if region.named and region.name else None
         record = None
         if region.box:
@@ -135,7 +153,7 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
     if tag_rows:
         tag_severity, details = _tag_finding_details(tag_rows, show_names, lookup, profile, as_of)
         named = sum(1 for region, _, _ in tag_rows if region.named)
-        tools = sorted({region.tool for region, _, _ in tag_rows})
+        tools = sorted({tool for region, _, _ in tag_rows for tool in region.tool.split("+")})
         outcome.findings.append(finding(
             "BIPACHECK-FACE-TAGS", [r for _, r, _ in tag_rows if r is not None],
             f"{len(tag_rows)} face tag(s) in the file's metadata ({', '.join(tools)}), {named} naming a person; "
