@@ -158,6 +158,11 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
     for index, frame in enumerate(ImageSequence.Iterator(im)):
         if index >= max_frames:
             break
+        # pages of a TIFF declare their own sizes: a small first page can hide a bomb behind it
+        page_w, page_h = frame.size
+        if page_w * page_h > max_pixels:
+            raise TooLarge(f"frame {index + 1} is {page_w}x{page_h} = {page_w * page_h:,} pixels, over the limit "
+                           f"of {max_pixels:,} (possible decompression bomb; raise --max-pixels to scan it)")
         rgb = _to_rgb_array(frame)
         frames.append(rgb)
     if not frames:

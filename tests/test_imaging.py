@@ -148,3 +148,12 @@ def test_pixel_limit_is_configurable():
     data = encode(ASTRONAUT, "PNG")
     with pytest.raises(errors.TooLarge, match="262,144 pixels exceeds the limit of 100,000"):
         load_image(data, max_pixels=100_000)
+
+
+def test_a_large_later_page_is_caught_before_it_is_decoded():
+    pages = [Image.fromarray(rgb("coffee")).resize((100, 100)), Image.fromarray(rgb("astronaut"))]
+    buf = io.BytesIO()
+    pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
+    with pytest.raises(errors.TooLarge, match="frame 2 is 512x512"):
+        load_image(buf.getvalue(), max_pixels=100_000)
+    assert len(load_image(buf.getvalue(), max_pixels=100_000, max_frames=1).frames) == 1
