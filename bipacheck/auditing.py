@@ -104,6 +104,15 @@ def audit(
         outcome = evaluate_photo(result, links=links, lookup=lookup, profile=prof, as_of=as_of,
                                  threshold=threshold, tag_map=tag_map, show_names=show_names)
         findings.extend(outcome.findings)
+        if result.frames_scanned < result.frame_count:
+            # the frames left out were never looked at: no clean bill of health for them
+            findings.append(Finding(
+                "BIPACHECK-UNSCANNED", "review",
+                f"Only {result.frames_scanned} of {result.frame_count} frames were scanned "
+                "(raise --max-frames or --max-pixels to scan them all).",
+                result.url, result.sha256, result.size,
+                details={"reason": "frames-not-scanned", "frames_scanned": result.frames_scanned,
+                         "frames_total": result.frame_count}))
         persons.update(outcome.unconsented_persons)
         unconsented_faces += len(outcome.unconsented_persons)
         faces_total += len(outcome.faces)

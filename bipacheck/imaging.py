@@ -155,6 +155,7 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
         im.draft("RGB", (max(1, int(full_w // reduce_by)), max(1, int(full_h // reduce_by))))
 
     frames = []
+    decoded_pixels = 0
     for index, frame in enumerate(ImageSequence.Iterator(im)):
         if index >= max_frames:
             break
@@ -163,6 +164,11 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
         if page_w * page_h > max_pixels:
             raise TooLarge(f"frame {index + 1} is {page_w}x{page_h} = {page_w * page_h:,} pixels, over the limit "
                            f"of {max_pixels:,} (possible decompression bomb; raise --max-pixels to scan it)")
+        decoded_pixels += page_w * page_h
+        if frames and decoded_pixels > max_pixels:
+            notes.append(f"only the first {index} of {frame_count} frames were scanned: together they reach "
+                         f"the --max-pixels budget of {max_pixels:,}")
+            break
         rgb = _to_rgb_array(frame)
         frames.append(rgb)
     if not frames:

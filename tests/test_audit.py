@@ -246,3 +246,15 @@ def test_python_api_returns_the_report_the_cli_writes(demo_ledger, centerface):
 def test_schema_command_prints_the_shipped_schema():
     code, out = run_cli("schema")
     assert code == 0 and json.loads(out)["properties"]["schema_version"]["const"] == "1.0.0"
+
+
+def test_frames_left_unscanned_are_a_finding_not_a_clean_bill(tmp_path, centerface):
+    frames = [Image.fromarray(rgb(n)).resize((256, 256)) for n in ("coffee", "rocket", "astronaut")]
+    folder = tmp_path / "anim"
+    folder.mkdir()
+    frames[0].save(folder / "clip.gif", "GIF", save_all=True, append_images=frames[1:], duration=100)
+    _, report = audit_json(folder, "--max-frames", "2")
+    (finding,) = report["findings"]  # the face is in frame 3, which was not scanned
+    assert finding["rule_id"] == "BIPACHECK-UNSCANNED" and finding["details"]["frames_total"] == 3
+    _, report = audit_json(folder)
+    assert [f["rule_id"] for f in report["findings"]] == ["BIPA-15B-NO-RELEASE"]

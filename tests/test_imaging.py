@@ -157,3 +157,12 @@ def test_a_large_later_page_is_caught_before_it_is_decoded():
     with pytest.raises(errors.TooLarge, match="frame 2 is 512x512"):
         load_image(buf.getvalue(), max_pixels=100_000)
     assert len(load_image(buf.getvalue(), max_pixels=100_000, max_frames=1).frames) == 1
+
+
+def test_frames_stop_at_the_pixel_budget_and_say_so():
+    pages = [Image.fromarray(rgb("astronaut"))] * 3  # 262,144 pixels each
+    buf = io.BytesIO()
+    pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
+    image = load_image(buf.getvalue(), max_pixels=600_000)
+    assert len(image.frames) == 2 and image.frame_count == 3
+    assert any("2 of 3 frames" in w and "--max-pixels" in w for w in image.warnings)
