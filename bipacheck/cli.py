@@ -115,8 +115,8 @@ def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, incl
     Every file is listed, either with its faces (box [x, y, w, h] in upright original pixels and
     score) or as skipped with the reason. The file type is read from the content, not the name.
 
-    Exit codes: 0 every file scanned; 3 some files could not be scanned; 2 usage or
-    configuration error (e.g. missing detector weights).
+    Exit codes: 0 every file scanned; 3 some files (or some frames of animations and multi-page
+    files) could not be scanned; 2 usage or configuration error (e.g. missing detector weights).
     """
     from . import api
 
@@ -139,7 +139,8 @@ def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, incl
         s = doc["summary"]
         click.echo(f"{s['files']} file(s): {s['scanned']} scanned, {s['skipped']} skipped, {s['faces']} face(s)",
                    err=True)
-    sys.exit(EXIT_SKIPPED if has_unscanned(doc["skipped"]) else EXIT_OK)
+    partial = any(f["frames"]["scanned"] < f["frames"]["total"] for f in doc["files"] if "frames" in f)
+    sys.exit(EXIT_SKIPPED if partial or has_unscanned(doc["skipped"]) else EXIT_OK)
 
 
 def has_unscanned(skipped: list[dict]) -> bool:

@@ -123,3 +123,11 @@ def test_every_command_has_help():
         for param in command.params:
             if param.param_type_name == "option" and param.name not in ("help",):
                 assert param.help, (path, param.name)
+
+
+def test_partially_scanned_animation_is_not_exit_0(tmp_path, centerface):
+    frames = [Image.fromarray(rgb(n)).resize((128, 128)) for n in ("coffee", "rocket", "coffee")]
+    frames[0].save(tmp_path / "clip.gif", "GIF", save_all=True, append_images=frames[1:], duration=100)
+    code, doc, _ = scan(tmp_path / "clip.gif", "--max-frames", "2")
+    assert code == 3 and doc["files"][0]["frames"] == {"scanned": 2, "total": 3}
+    assert scan(tmp_path / "clip.gif")[0] == 0
