@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from . import __version__
 from .cache import ScanCache, open_cache
@@ -28,23 +28,27 @@ def iter_scan(
     dask: str | None = None,
     progress: bool = False,
     built: Detector | None = None,
+    entries: Iterable | None = None,
 ) -> Iterator[PhotoScan | SkippedFile]:
     """Faces per file, streamed: every file comes back either scanned or skipped with a reason.
 
     cache: path of an SQLite scan cache (or an open bipacheck.cache.ScanCache, which the caller
     closes): unchanged objects come from it; full: rescan everything. dask: a dask.distributed
     scheduler address or "local". progress: a progress bar on stderr when it is a terminal.
+    entries: objects already listed elsewhere (e.g. staged git blobs) instead of listing `paths`.
     """
     from .sources import iter_sources
 
     config = DetectorConfig(detector or DetectorConfig.name, threshold)
     built = built or config.create()  # fail on configuration (missing weights) before listing
-    entries = iter_sources(list(paths), include=list(include), exclude=list(exclude), manifest=manifest,
-                           endpoint_url=endpoint_url)
+    listed_here = entries is None
+    if listed_here:
+        entries = iter_sources(list(paths), include=list(include), exclude=list(exclude), manifest=manifest,
+                               endpoint_url=endpoint_url)
     scan_cache = cache
     if isinstance(cache, (str, os.PathLike)):
         scan_cache = open_cache(cache, built.settings(), settings, sources=paths, include=include,
-                                exclude=exclude, partial=manifest is not None, full=full)
+                                exclude=exclude, manifest=manifest, partial=not listed_here, full=full)
     try:
         yield from run_scans(entries, config, settings, workers=workers, detector=built, cache=scan_cache,
                              full=full, dask=dask, progress=progress)
@@ -62,7 +66,7 @@ def scan(paths: Sequence[str], **options) -> dict:
     if options.get("cache"):
         scan_cache = open_cache(options["cache"], built.settings(), settings, sources=paths,
                                 include=options.get("include", ()), exclude=options.get("exclude", ()),
-                                partial=options.get("manifest") is not None, full=options.get("full", False))
+                                manifest=options.get("manifest"), full=options.get("full", False))
     files, skipped = [], []
     try:
         for result in iter_scan(paths, built=built, **{**options, "cache": scan_cache}):

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 from . import __version__
 from .detect.factory import DEFAULT_DETECTOR, DEFAULT_THRESHOLDS
-from .engine import DetectorConfig, run_scans
+from .api import iter_scan
+from .engine import DetectorConfig
 from .errors import ConfigError
 from .policy import exposure
 from .policy.evaluate import evaluate_photo
@@ -66,23 +67,15 @@ def audit(
     review_threshold = review_threshold if review_threshold is not None else review_threshold_for(threshold)
     if review_threshold > threshold:
         raise ConfigError(f"review threshold {review_threshold} is above the threshold {threshold}")
-    config = DetectorConfig(detector, review_threshold)
-    built = config.create()
+    built = DetectorConfig(detector, review_threshold).create()  # the detector keeps review-band faces too
     lookup = _open_ledger(ledger)
 
-    listed_here = entries is None
-    if entries is None:
-        from .sources import iter_sources
-
-        entries = iter_sources(list(sources), include=list(include), exclude=list(exclude),
-                               manifest=manifest, endpoint_url=endpoint_url)
     scan_cache = None
     if cache:
         from .cache import open_cache
 
-        # Only a listing of whole sources can tell which cached objects were deleted.
         scan_cache = open_cache(cache, built.settings(), settings, sources=sources, include=include,
-                                exclude=exclude, partial=not listed_here or manifest is not None, full=full)
+                                exclude=exclude, manifest=manifest, partial=entries is not None, full=full)
 
     findings: list[Finding] = []
     skipped: list[dict] = []
@@ -90,8 +83,11 @@ def audit(
     persons: set[str] = set()
     unconsented_faces = faces_total = photos_with_faces = 0
     violation_photos: set[str] = set()
-    for result in run_scans(entries, config, settings, workers=workers, detector=built, cache=scan_cache,
-                            full=full, dask=dask, progress=progress):
+    results = iter_scan(sources, detector=detector, threshold=review_threshold, settings=settings,
+                        workers=workers, include=include, exclude=exclude, manifest=manifest,
+                        endpoint_url=endpoint_url, cache=scan_cache, full=full, dask=dask, progress=progress,
+                        built=built, entries=entries)
+    for result in results:
         if isinstance(result, SkippedFile):
             skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
             if result.reason == SIDECAR_REASON:

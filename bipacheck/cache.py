@@ -246,8 +246,12 @@ def _connect(path: str) -> sqlite3.Connection:
 
 def open_cache(path: str | os.PathLike, detector_settings: dict, settings: ScanSettings, *,
                sources: Sequence[str] = (), include: Sequence[str] = (), exclude: Sequence[str] = (),
-               partial: bool = False, full: bool = False) -> ScanCache:
-    """The cache for one run over `sources` listed with these include/exclude globs."""
+               manifest: str | None = None, partial: bool = False, full: bool = False) -> ScanCache:
+    """The cache for one run over `sources` listed with these include/exclude globs.
+
+    Only a listing of whole sources can tell which cached objects were deleted: a manifest run, or
+    one over entries listed elsewhere (`partial`), never drops rows."""
+    partial = partial or manifest is not None
     accepts = None
     if include or exclude:
         from .sources.filters import PathFilter
