@@ -191,7 +191,9 @@ def policy_options(func):
 def exit_code_for(report, fail_on: str) -> int:
     if report.failing(fail_on):
         return EXIT_VIOLATIONS
-    return EXIT_SKIPPED if has_unscanned(report.skipped) else EXIT_OK
+    # files or frames that were not scanned each carry an UNSCANNED finding (sidecars do not)
+    unscanned = any(f.rule_id == "BIPACHECK-UNSCANNED" and not f.suppressed for f in report.findings)
+    return EXIT_SKIPPED if unscanned else EXIT_OK
 
 
 @cli.command()
@@ -229,7 +231,7 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
       0  no finding at or above --fail-on, and every file scanned
       1  findings at or above --fail-on (default: violation)
       2  usage, configuration or ledger error (nothing audited)
-      3  no failing finding, but some files could not be scanned
+      3  no failing finding, but some files (or frames) could not be scanned
     """
     from .auditing import audit as run_audit
     from .report.formats import FORMATS
