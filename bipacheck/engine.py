@@ -15,8 +15,9 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .detect import runtime
 from .detect.base import Detector
 from .detect.factory import DEFAULT_DETECTOR, create_detector
 from .errors import BipacheckError, ConfigError
@@ -35,9 +36,11 @@ class ScanAborted(BipacheckError):
 class DetectorConfig:
     name: str = DEFAULT_DETECTOR
     threshold: float | None = None
+    # decided here, in the parent, so every worker runs (and the cache records) the same runtime
+    runtime: str = field(default_factory=runtime.default_runtime)
 
     def create(self) -> Detector:
-        return create_detector(self.name, self.threshold)
+        return create_detector(self.name, self.threshold, self.runtime)
 
 
 def default_workers() -> int:
@@ -59,19 +62,15 @@ def detector_for(config: DetectorConfig) -> Detector:
 
 
 def _init_pool_worker(config: DetectorConfig) -> None:
-    import cv2
-
-    cv2.setNumThreads(1)  # one process per core already; nested threads only contend
+    runtime.set_threads(1)  # one process per core already; nested threads only contend
     detector_for(config)
 
 
 def scan_task(obj, config: DetectorConfig, settings: ScanSettings,
-              opencv_threads: int | None = None) -> PhotoScan | SkippedFile:
+              threads: int | None = None) -> PhotoScan | SkippedFile:
     """What a worker runs for one object (module level: pickled by reference)."""
-    if opencv_threads is not None:
-        import cv2
-
-        cv2.setNumThreads(opencv_threads)
+    if threads is not None:
+        runtime.set_threads(threads)
     return scan_object(obj, detector_for(config), settings)
 
 
@@ -247,7 +246,7 @@ class _LazyExecutor:
         self.detector = detector
         self._executor: cf.Executor | None = None
         self._closers: list = []
-        self._opencv_threads: int | None = None
+        self._threads: int | None = None
         self.window = IN_FLIGHT_PER_WORKER * (1 if dask is None and workers <= 1 else self.workers)
 
     @property
@@ -262,7 +261,7 @@ class _LazyExecutor:
             self._start()
         if isinstance(self._executor, _Inline):
             return self._executor.submit(obj)
-        return self._executor.submit(scan_task, obj, self.config, self.settings, self._opencv_threads)
+        return self._executor.submit(scan_task, obj, self.config, self.settings, self._threads)
 
     def _start(self) -> None:
         if self.dask is not None:
@@ -287,7 +286,7 @@ class _LazyExecutor:
                                        dashboard_address=None, silence_logs=logging.ERROR)
                 self._closers.append(cluster.close)
                 client = Client(cluster)
-                self._opencv_threads = 1  # one single-threaded worker per core
+                self._threads = 1  # one single-threaded worker per core
             else:
                 client = Client(self.dask, timeout="30s")
         except (OSError, TimeoutError, ValueError) as exc:

@@ -1,9 +1,10 @@
-"""CenterFace (MIT) on OpenCV's DNN module.
+"""CenterFace (MIT), on OpenCV's DNN module or ONNX Runtime (detect/runtime.py).
 
 Runs at full resolution (it finds small faces that a 640-px resize loses), with the input padded,
 not stretched, to a multiple of 32. Needs OpenCV 5's default engine: on the classic engine the
 network's output drifts once one net object sees a second input size (DETECTORS.md, pitfall 3),
 which tests guard by pushing photos of several sizes through one instance.
+Only the heatmap, scale and offset heads are read; the landmark head never is.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import cv2
 import numpy as np
 
 from .base import Face
+from .runtime import load_network
 
-# heatmap, scale, offset, landmarks: OpenCV 5 must be asked for every output; the landmark
-# head is discarded unread.
-_OUTPUTS = ["537", "538", "539", "540"]
+_OUTPUTS = ["537", "538", "539"]  # heatmap, scale, offset
 _STRIDE = 4
 
 
@@ -23,14 +23,16 @@ class CenterFace:
     name = "centerface"
     min_reliable_face = 32
 
-    def __init__(self, model_path: str, model_sha256: str, threshold: float, nms_iou: float = 0.3):
-        self.net = cv2.dnn.readNetFromONNX(model_path)
+    def __init__(self, model_path: str, model_sha256: str, threshold: float, runtime: str,
+                 nms_iou: float = 0.3):
+        self.net = load_network(model_path, _OUTPUTS, runtime)
+        self.runtime = runtime
         self.model_sha256 = model_sha256
         self.threshold = threshold
         self.nms_iou = nms_iou
 
     def settings(self) -> dict:
-        return {"detector": self.name, "model_sha256": self.model_sha256,
+        return {"detector": self.name, "model_sha256": self.model_sha256, "runtime": self.runtime,
                 "threshold": self.threshold, "nms_iou": self.nms_iou}
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
@@ -39,8 +41,7 @@ class CenterFace:
         if (ph, pw) != (h, w):
             rgb = cv2.copyMakeBorder(rgb, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=0)
         blob = cv2.dnn.blobFromImage(rgb, 1.0, (pw, ph), (0, 0, 0), swapRB=False, crop=False)
-        self.net.setInput(blob)
-        heatmap, scale, offset, _ = self.net.forward(_OUTPUTS)
+        heatmap, scale, offset = self.net.run(blob)
         return _decode(heatmap[0, 0], scale[0], offset[0], self.threshold, self.nms_iou, w, h)
 
 

@@ -15,7 +15,9 @@ DEFAULT_THRESHOLDS = {"centerface": 0.3, "yunet": 0.7, "mtcnn": 0.6}
 DETECTORS = tuple(DEFAULT_THRESHOLDS)
 
 
-def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None) -> Detector:
+def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None,
+                    runtime: str | None = None) -> Detector:
+    """runtime: where the network runs (detect/runtime.py); default BIPACHECK_RUNTIME or the fastest installed."""
     if name not in DEFAULT_THRESHOLDS:
         raise ConfigError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
     if threshold is None:
@@ -28,11 +30,14 @@ def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None
         return MTCNN(threshold=threshold)
     from .registry import resolve
 
+    from .runtime import default_runtime
+
+    runtime = runtime or default_runtime()
     path, sha = resolve(name)
     if name == "centerface":
         from .centerface import CenterFace
 
-        return CenterFace(str(path), sha, threshold=threshold)
+        return CenterFace(str(path), sha, threshold=threshold, runtime=runtime)
     from .yunet import YuNet
 
-    return YuNet(str(path), sha, threshold=threshold)
+    return YuNet(str(path), sha, threshold=threshold, runtime=runtime)

@@ -2,6 +2,7 @@
 
 Much weaker than CenterFace or YuNet (DETECTORS.md): it exists so that `pip install bipacheck`
 alone gives a working offline tool. Its output is only used when chosen by name, and reports say so.
+The package runs its three networks on OpenCV's DNN module whatever BIPACHECK_RUNTIME says.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class MTCNN:
         self.model_sha256 = _weights_sha256()
 
     def settings(self) -> dict:
-        return {"detector": self.name, "model_sha256": self.model_sha256,
+        return {"detector": self.name, "model_sha256": self.model_sha256, "runtime": "opencv",
                 "threshold": self.threshold, "min_size": self.min_size}
 
     def detect(self, rgb: np.ndarray) -> list[Face]:

@@ -1,8 +1,9 @@
-"""YuNet (OpenCV Zoo) through cv2.FaceDetectorYN.
+"""YuNet (OpenCV Zoo / libfacedetection), on OpenCV's DNN module or ONNX Runtime (detect/runtime.py).
 
-YuNet's own default threshold of 0.9 (also the Zoo demo's) misses most faces: recall first, so
-the default here is far lower (DETECTORS.md, pitfall 1). Landmarks come back from OpenCV in the
-same array; only the box and score columns are ever read.
+The boxes are decoded here as cv2.FaceDetectorYN decodes them (tests compare the two), so both
+runtimes share one decoder and only the class, objectness and box heads are read: the landmark
+head never is. YuNet's own default threshold of 0.9 (also the Zoo demo's) misses most faces, so
+the default here is far lower (DETECTORS.md, pitfall 1).
 """
 
 from __future__ import annotations
@@ -11,36 +12,57 @@ import cv2
 import numpy as np
 
 from .base import Face
+from .runtime import load_network
+
+_STRIDES = (8, 16, 32)
+_OUTPUTS = [f"{head}_{stride}" for head in ("cls", "obj", "bbox") for stride in _STRIDES]
+_TOP_K = 5000
 
 
 class YuNet:
     name = "yunet"
     min_reliable_face = 32
 
-    def __init__(self, model_path: str, model_sha256: str, threshold: float, nms_iou: float = 0.3):
+    def __init__(self, model_path: str, model_sha256: str, threshold: float, runtime: str,
+                 nms_iou: float = 0.3):
+        self.net = load_network(model_path, _OUTPUTS, runtime)
+        self.runtime = runtime
         self.model_sha256 = model_sha256
         self.threshold = threshold
         self.nms_iou = nms_iou
-        # OpenCV 5 warns on every create that the new engine ignores targets; it is noise here
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-        self._net = cv2.FaceDetectorYN.create(model_path, "", (320, 320), threshold, nms_iou, 5000)
 
     def settings(self) -> dict:
-        return {"detector": self.name, "model_sha256": self.model_sha256,
+        return {"detector": self.name, "model_sha256": self.model_sha256, "runtime": self.runtime,
                 "threshold": self.threshold, "nms_iou": self.nms_iou}
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         h, w = rgb.shape[:2]
-        self._net.setInputSize((w, h))
-        _, rows = self._net.detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        if rows is None:
+        ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
+        bgr = cv2.copyMakeBorder(rgb, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=0)
+        blob = cv2.dnn.blobFromImage(bgr, 1.0, (pw, ph), (0, 0, 0), swapRB=True, crop=False)
+        heads = self.net.run(blob)
+        boxes, scores = [], []
+        for i, stride in enumerate(_STRIDES):
+            cls, obj, box = (heads[i + k * len(_STRIDES)][0] for k in range(3))
+            score = np.sqrt(np.clip(cls[:, 0], 0, 1) * np.clip(obj[:, 0], 0, 1))
+            (cells,) = np.nonzero(score >= self.threshold)
+            rows, cols = np.divmod(cells, pw // stride)
+            cx = (cols + box[cells, 0]) * stride
+            cy = (rows + box[cells, 1]) * stride
+            bw = np.exp(box[cells, 2]) * stride
+            bh = np.exp(box[cells, 3]) * stride
+            boxes.append(np.stack([cx - bw / 2, cy - bh / 2, bw, bh], axis=1))
+            scores.append(score[cells])
+        boxes, scores = np.concatenate(boxes), np.concatenate(scores)
+        if len(scores) == 0:
             return []
+        keep = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), self.threshold, self.nms_iou, top_k=_TOP_K)
         faces = []
-        for row in rows:
-            x, y, bw, bh = row[:4]
+        for i in np.array(keep).reshape(-1):
+            x, y, bw, bh = boxes[i]
             x1, y1 = max(0.0, x), max(0.0, y)
             x2, y2 = min(float(w), x + bw), min(float(h), y + bh)
             if x2 - x1 >= 1 and y2 - y1 >= 1:
                 faces.append(Face(int(round(x1)), int(round(y1)), int(round(x2 - x1)),
-                                  int(round(y2 - y1)), float(row[14])))
+                                  int(round(y2 - y1)), float(scores[i])))
         return faces

@@ -1,0 +1,110 @@
+"""Where a detector's ONNX network runs: OpenCV's DNN module, or ONNX Runtime when installed.
+
+Same weights, same outputs (to about 1e-5), so the same faces; ONNX Runtime is faster on this
+project's machines (bench/README.md: about 1.5x for CenterFace and YuNet on 12 MP photos), and
+it is asked only for the outputs that are read, so landmark heads are never even fetched.
+The runtime is part of a detector's settings: it keys the scan cache and is named in reports.
+
+BIPACHECK_RUNTIME=opencv|onnxruntime picks one; by default ONNX Runtime is used when the `fast`
+extra (onnxruntime + onnx) is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import cv2
+import numpy as np
+
+from ..errors import ConfigError
+
+RUNTIMES = ("opencv", "onnxruntime")
+ENV_VAR = "BIPACHECK_RUNTIME"
+
+# Threads per network; None lets each runtime use every core. Worker processes set 1: there is
+# already one worker per core and nested thread pools only contend.
+_threads: int | None = None
+
+
+def onnxruntime_available() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
+
+
+def default_runtime() -> str:
+    chosen = os.environ.get(ENV_VAR, "").strip().lower()
+    if chosen:
+        if chosen not in RUNTIMES:
+            raise ConfigError(f"{ENV_VAR}={chosen!r}: choose one of {', '.join(RUNTIMES)}")
+        return chosen
+    return "onnxruntime" if onnxruntime_available() else "opencv"
+
+
+def set_threads(count: int | None) -> None:
+    """Threads for networks built from now on in this process (and OpenCV's own pool)."""
+    global _threads
+    _threads = count
+    if count is not None:
+        cv2.setNumThreads(count)
+
+
+class OpenCVNetwork:
+    def __init__(self, model_path: str, outputs: list[str]):
+        self._net = cv2.dnn.readNetFromONNX(model_path)
+        # OpenCV 5 must be asked for every output of the graph; the unread ones are dropped here
+        self._all = list(self._net.getUnconnectedOutLayersNames())
+        self._wanted = [self._all.index(name) for name in outputs]
+
+    def run(self, blob: np.ndarray) -> list[np.ndarray]:
+        self._net.setInput(blob)
+        results = self._net.forward(self._all)
+        return [results[i] for i in self._wanted]
+
+
+class OnnxRuntimeNetwork:
+    def __init__(self, model_path: str, outputs: list[str]):
+        if not onnxruntime_available():
+            raise ConfigError("runtime onnxruntime needs the fast extra: pip install 'bipacheck[fast]' "
+                              f"(or set {ENV_VAR}=opencv)")
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # exporter leftovers (unused initializers) are not the user's concern
+        if _threads is not None:
+            options.intra_op_num_threads = _threads
+            options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(_any_size(model_path), options,
+                                                     providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+        self._outputs = outputs
+
+    def run(self, blob: np.ndarray) -> list[np.ndarray]:
+        return self._session.run(self._outputs, {self._input: blob})
+
+
+def _any_size(model_path: str) -> bytes:
+    """The model with batch, height and width left open (some files fix them, e.g. CenterFace's
+    10x3x32x32), and weights no longer listed as graph inputs, so they fold as constants.
+    OpenCV ignores declared sizes; ONNX Runtime enforces them."""
+    import onnx
+
+    model = onnx.load(model_path)
+    weights = {w.name for w in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)  # copies: edit the graph's own entries below
+    for dim, name in zip(model.graph.input[0].type.tensor_type.shape.dim, ("batch", None, "height", "width")):
+        if name:
+            dim.dim_param = name  # clears dim_value (a oneof)
+    for output in model.graph.output:
+        for index, dim in enumerate(output.type.tensor_type.shape.dim):
+            dim.dim_param = f"{output.name}_{index}"
+    return model.SerializeToString()
+
+
+def load_network(model_path: str, outputs: list[str], runtime: str):
+    if runtime == "opencv":
+        return OpenCVNetwork(model_path, outputs)
+    if runtime == "onnxruntime":
+        return OnnxRuntimeNetwork(model_path, outputs)
+    raise ConfigError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
