@@ -17,7 +17,7 @@ then measures in this one run, each phase in a fresh process (so peak memory is 
 Throughputs are reported as ratios to the floor; re-audits also as a share of the full audit.
 Targets (issue 6): full audit >= 0.5x the floor, unchanged re-audit <= 2% of a full audit.
 
-    python bench/throughput.py [--images 40] [--naive 4] [--min-face 24]
+    python bench/throughput.py [--images 40] [--naive 4] [--min-face 24] [--detector centerface]
 
 Exits 0 with a message when ../shared is absent.
 """
@@ -82,7 +82,7 @@ def _peak_rss_mb() -> tuple[float, float]:
     return self_kb / 1024, children_kb / 1024
 
 
-def phase_floor(files: list[Path], min_face: int, **_) -> dict:
+def phase_floor(files: list[Path], min_face: int, detector: str, **_) -> dict:
     import cv2
 
     from bipacheck.detect.factory import create_detector
@@ -90,21 +90,20 @@ def phase_floor(files: list[Path], min_face: int, **_) -> dict:
     from bipacheck.scanner import reduction_for
 
     cv2.setNumThreads(1)
-    reduce_by = reduction_for(create_detector(), min_face)
+    reduce_by = reduction_for(create_detector(detector), min_face)
     start = time.perf_counter()
     for path in files:
         load_image(path.read_bytes(), reduce_by=reduce_by)
     return {"seconds": time.perf_counter() - start, "images": len(files), "reduce_by": reduce_by}
 
 
-def phase_naive(files: list[Path], **_) -> dict:
-    import cv2
-
+def phase_naive(files: list[Path], detector: str, **_) -> dict:
+    from bipacheck.detect import runtime
     from bipacheck.detect.factory import create_detector
     from bipacheck.imaging import load_image
 
-    cv2.setNumThreads(1)
-    detector = create_detector()
+    runtime.set_threads(1)
+    detector = create_detector(detector)
     start = time.perf_counter()
     for path in files:
         image = load_image(path.read_bytes())  # full resolution
@@ -112,27 +111,28 @@ def phase_naive(files: list[Path], **_) -> dict:
     return {"seconds": time.perf_counter() - start, "images": len(files)}
 
 
-def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None, min_face: int, **_) -> dict:
+def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None, min_face: int, detector: str,
+                **_) -> dict:
     import bipacheck
     from bipacheck.scanner import ScanSettings
 
     start = time.perf_counter()
-    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache, settings=ScanSettings(min_face=min_face))
+    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache, detector=detector,
+                             settings=ScanSettings(min_face=min_face))
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "images": report.summary["files_listed"], "faces": report.summary["faces"],
-            "cache": report.run.get("cache")}
+            "cache": report.run.get("cache"), "runtime": report.run["detector"].get("runtime")}
 
 
-def phase_breakdown(files: list[Path], min_face: int, **_) -> dict:
+def phase_breakdown(files: list[Path], min_face: int, detector: str, **_) -> dict:
     """ms per photo for decoding and for the detector, at the product's scale and coarser ones."""
-    import cv2
-
+    from bipacheck.detect import runtime
     from bipacheck.detect.factory import create_detector
     from bipacheck.imaging import load_image
     from bipacheck.scanner import reduction_for
 
-    cv2.setNumThreads(1)
-    detector = create_detector()
+    runtime.set_threads(1)
+    detector = create_detector(detector)
     product = reduction_for(detector, min_face)
     rows = []
     for reduce_by in sorted({product, 2.0, 4.0}):  # what --min-face 64 and 128 would allow
@@ -186,6 +186,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=40, help="photos in the corpus")
     parser.add_argument("--naive", type=int, default=4, help="photos for the (slow) naive pipeline and breakdown")
     parser.add_argument("--min-face", type=int, default=None, help="default: bipacheck's default")
+    parser.add_argument("--detector", default="centerface", help="detector to audit with (default centerface); "
+                        "BIPACHECK_RUNTIME picks the runtime as in the product")
     parser.add_argument("--keep", action="store_true", help="keep the corpus folder")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--args", help=argparse.SUPPRESS)
@@ -197,6 +199,7 @@ def main() -> None:
         print(f"skipped: {WIDER} not found (the benchmark needs ../shared/eval/wider_s400)")
         return
     sys.path.insert(0, str(REPO))
+    from bipacheck.detect.runtime import default_runtime
     from bipacheck.engine import default_workers
     from bipacheck.scanner import DEFAULT_MIN_FACE
 
@@ -209,26 +212,30 @@ def main() -> None:
         files = build_corpus(corpus, opts.images)
         size_mb = sum(f.stat().st_size for f in files) / 1e6
         print(f"corpus: {len(files)} JPEGs of ~12 MP ({size_mb:.0f} MB, every {ROTATE_EVERY}th EXIF-rotated), "
-              f"built in {time.perf_counter() - t:.0f} s; {default_workers()} cores; min_face {min_face}",
+              f"built in {time.perf_counter() - t:.0f} s; {default_workers()} cores; min_face {min_face}; "
+              f"detector {opts.detector} on {default_runtime()}",
               flush=True)
         cache = str(workdir / "scan-cache.db")
         subset = files[: opts.naive]
         m = {}
-        m["floor"] = run_phase("floor", corpus, files, min_face=min_face)
+        m["floor"] = run_phase("floor", corpus, files, min_face=min_face, detector=opts.detector)
         print(f"floor done ({m['floor']['seconds']:.1f} s)", flush=True)
-        m["breakdown"] = run_phase("breakdown", corpus, subset, min_face=min_face)
-        m["naive"] = run_phase("naive", corpus, subset)
+        m["breakdown"] = run_phase("breakdown", corpus, subset, min_face=min_face, detector=opts.detector)
+        m["naive"] = run_phase("naive", corpus, subset, detector=opts.detector)
         print(f"naive done ({m['naive']['seconds']:.1f} s)", flush=True)
-        m["audit 1 worker"] = run_phase("audit", corpus, files, workers=1, cache=None, min_face=min_face)
+        m["audit 1 worker"] = run_phase("audit", corpus, files, workers=1, cache=None, min_face=min_face,
+                                     detector=opts.detector)
         print(f"audit 1 worker done ({m['audit 1 worker']['seconds']:.1f} s)", flush=True)
-        m["audit 2 workers"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face)
+        m["audit 2 workers"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face,
+                                     detector=opts.detector)
         print(f"audit 2 workers done ({m['audit 2 workers']['seconds']:.1f} s)", flush=True)
-        m["re-audit, unchanged"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face)
+        m["re-audit, unchanged"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face,
+                                     detector=opts.detector)
         changed = max(1, round(len(files) / 100))
         for path in files[:: max(1, len(files) // changed)][:changed]:
             touch_content(path)
         m[f"re-audit, {changed} changed"] = run_phase("audit", corpus, files, workers=2, cache=cache,
-                                                       min_face=min_face)
+                                                       min_face=min_face, detector=opts.detector)
     finally:
         if not opts.keep:
             shutil.rmtree(workdir, ignore_errors=True)
