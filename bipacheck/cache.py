@@ -6,6 +6,10 @@ scores, face tags: never pixels). A row is reused only when fingerprint, change 
 match. The consent ledger is never cached: findings are always evaluated afresh from cached
 detections. Each result is committed as soon as it is produced (WAL mode), so an audit killed at
 any point resumes where it stopped.
+
+Each settings fingerprint is also recorded with its settings and when it was last used, so
+`cache info` can say what a cache holds and `cache prune` can drop rows no current audit reads
+(another detector, threshold or bipacheck version leaves its rows behind otherwise).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from . import __version__
 from .detect.base import Face
@@ -38,6 +43,12 @@ CREATE TABLE IF NOT EXISTS results (
     result TEXT NOT NULL,  -- JSON
     PRIMARY KEY (url, fingerprint)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS configurations (
+    fingerprint TEXT PRIMARY KEY,
+    settings TEXT NOT NULL,   -- JSON: what the fingerprint is the hash of
+    last_used TEXT NOT NULL,  -- UTC, ISO 8601, for people
+    use_order INTEGER NOT NULL  -- larger = used more recently, for ordering (clocks tie and step back)
+) WITHOUT ROWID;
 """
 
 
@@ -46,9 +57,12 @@ def default_cache_path(ledger: str) -> str:
     return f"{ledger}.cache.db"
 
 
-def settings_fingerprint(detector_settings: dict, settings: ScanSettings) -> str:
+def settings_key(detector_settings: dict, settings: ScanSettings) -> dict:
     """Everything that changes a detection result: model hash, threshold, scan settings, version."""
-    key = {"detector": detector_settings, "scan": settings.as_dict(), "bipacheck": __version__}
+    return {"detector": detector_settings, "scan": settings.as_dict(), "bipacheck": __version__}
+
+
+def fingerprint_of(key: dict) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
@@ -108,14 +122,19 @@ class CacheStats:
 class ScanCache:
     """One audit's view of the cache file: lookups and writes for one settings fingerprint."""
 
-    def __init__(self, path: str | os.PathLike, fingerprint: str, *, scope: ListingScope = ListingScope(),
+    def __init__(self, path: str | os.PathLike, key: dict, *, scope: ListingScope = ListingScope(),
                  full: bool = False):
         self.path = os.fspath(path)
-        self.fingerprint = fingerprint
+        self.fingerprint = fingerprint_of(key)
         self.scope = scope
         self.stats = CacheStats(full=full)
         self._seen: list[tuple[str]] = []
         self._db = _connect(self.path)
+        with _transaction(self._db):
+            self._db.execute(
+                "INSERT OR REPLACE INTO configurations VALUES (?, ?, ?, "
+                "(SELECT COALESCE(MAX(use_order), 0) + 1 FROM configurations))",
+                (self.fingerprint, json.dumps(key, sort_keys=True), _now()))
 
     # -- reading and writing ------------------------------------------------------------------
     def lookup(self, obj, stamp: str | None) -> PhotoScan | SkippedFile | None:
@@ -227,6 +246,11 @@ def _connect(path: str) -> sqlite3.Connection:
         raise ConfigError(f"cache {path}: folder {parent} does not exist")
     try:
         db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables - {"meta", "results", "configurations"}:
+            db.close()  # e.g. --cache pointed at the ledger: never touch someone else's file
+            raise ConfigError(f"cache {path} is another SQLite database (tables: {', '.join(sorted(tables))}), "
+                              "not a bipacheck cache: point --cache elsewhere")
         db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; a kill loses nothing
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable against process death
         db.executescript(_SCHEMA)
@@ -258,4 +282,50 @@ def open_cache(path: str | os.PathLike, detector_settings: dict, settings: ScanS
 
         accepts = PathFilter(tuple(include), tuple(exclude)).accepts
     scope = ListingScope(tuple(str(s) for s in sources), partial, accepts)
-    return ScanCache(path, settings_fingerprint(detector_settings, settings), scope=scope, full=full)
+    return ScanCache(path, settings_key(detector_settings, settings), scope=scope, full=full)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _existing(path: str | os.PathLike) -> sqlite3.Connection:
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        raise ConfigError(f"cache {os.fspath(path)} does not exist")
+    return _connect(os.fspath(path))
+
+
+def cache_info(path: str | os.PathLike) -> list[dict]:
+    """The settings a cache holds results for, most recently used first, with their row counts.
+    Rows written before settings were recorded show settings None."""
+    db = _existing(path)
+    try:
+        rows = db.execute(
+            "SELECT fingerprint, (SELECT COUNT(*) FROM results r WHERE r.fingerprint = f.fingerprint), "
+            "settings, last_used, use_order FROM ("
+            "  SELECT fingerprint FROM configurations UNION SELECT DISTINCT fingerprint FROM results"
+            ") f LEFT JOIN configurations c USING (fingerprint) "
+            "ORDER BY use_order IS NULL, use_order DESC").fetchall()
+    finally:
+        db.close()
+    return [{"fingerprint": f, "rows": n, "settings": json.loads(s) if s else None, "last_used": used}
+            for f, n, s, used, _ in rows]
+
+
+def prune_cache(path: str | os.PathLike, keep: int = 1) -> dict:
+    """Drop the rows of every settings fingerprint but the `keep` most recently used, then compact."""
+    if keep < 0:
+        raise ConfigError("keep must be 0 or more")
+    configurations = cache_info(path)
+    doomed = [c["fingerprint"] for c in configurations[keep:]]
+    db = _existing(path)
+    try:
+        with _transaction(db, "IMMEDIATE"):
+            for fingerprint in doomed:
+                db.execute("DELETE FROM results WHERE fingerprint = ?", (fingerprint,))
+                db.execute("DELETE FROM configurations WHERE fingerprint = ?", (fingerprint,))
+        db.execute("VACUUM")
+    finally:
+        db.close()
+    return {"kept": [c["fingerprint"] for c in configurations[:keep]], "dropped": doomed,
+            "rows_dropped": sum(c["rows"] for c in configurations[keep:])}
