@@ -3,7 +3,10 @@
 Someone tagging a face in Lightroom rewrites `a.xmp`, not `a.jpg`; the photo's own change key
 stays the same, so its cache entry also carries a stamp of the sidecars found next to it.
 
-The listing is sorted by URL within each source, so a photo's own sidecars (a.xmp, a.jpg.xmp,
+Local folders and buckets hand each object the change keys of its sidecars as they list it
+(SourceObject.sidecars), so --include/--exclude/--manifest, which keep sidecars out of the
+listing, cannot hide a sidecar-only edit. For sources that cannot (git's index), the stamp is
+worked out from the listing itself: the listing is sorted by URL within each source, so a photo's own sidecars (a.xmp, a.jpg.xmp,
 a.jpg.json...) are listed a few objects before or after it: photos wait in a short queue until
 the listing has passed their last candidate name, and are released in listing order. Folder-wide
 Picasa files (.picasa.ini, picasa.ini) can sort far away in a large folder; when the queue is
@@ -25,6 +28,7 @@ from .metadata import sidecar_paths
 from .metadata.sidecars import PICASA_NAMES, sidecar_kind
 
 _ABSENT = ""
+_PENDING = object()  # a queued entry whose stamp waits for the listing to move past its sidecars
 
 
 class SidecarStamper:
@@ -47,20 +51,24 @@ class SidecarStamper:
                 self._sidecars.clear()
                 self._forgotten = None
             self._cursor = entry.url
-            candidates = None
+            candidates, stamp = None, _PENDING
             if hasattr(entry, "read"):
                 if sidecar_kind(entry.relpath):
                     self._remember(entry.url, entry.change_key)
+                elif getattr(entry, "sidecars", None) is not None:
+                    stamp = self._stamp_listed(entry)
                 else:
                     candidates = _candidates(entry)
-            self._queue.append((entry, candidates, candidates[-1][0] if candidates else None))
+            self._queue.append((entry, candidates, candidates[-1][0] if candidates else None, stamp))
             yield from self._release(everything=False)
         yield from self._release(everything=True)
 
     def _release(self, everything: bool) -> Iterator[tuple[object, str | None]]:
         while self._queue:
-            entry, candidates, horizon = self._queue[0]
-            if candidates is None:
+            entry, candidates, horizon, stamp = self._queue[0]
+            if stamp is not _PENDING:
+                pass
+            elif candidates is None:
                 stamp = ""
             elif everything or horizon <= self._cursor:
                 stamp = self._stamp(entry, candidates, all_listed=True)
@@ -91,6 +99,18 @@ class SidecarStamper:
                 parts.append([name, value])
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32] if parts else ""
 
+    def _stamp_listed(self, entry) -> str | None:
+        """The stamp from the sidecars the source saw next to `entry`; the same value _stamp gives."""
+        folder_url = _folder_url(entry)
+        parts = []
+        for name, key in sorted(entry.sidecars):
+            value = self._read_picasa(entry, folder_url + name, name) if name in PICASA_NAMES else key
+            if value is None:
+                return None
+            if value != _ABSENT:
+                parts.append([name, value])
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32] if parts else ""
+
     def _read_picasa(self, entry, url: str, name: str) -> str | None:
         """Content hash of a folder's Picasa file (_ABSENT if none), read once per run."""
         if url in self._picasa:
@@ -111,10 +131,14 @@ class SidecarStamper:
             self._forgotten, _ = self._sidecars.popitem(last=False)
 
 
+def _folder_url(entry) -> str:
+    name = posixpath.basename(entry.relpath)
+    return entry.url[: len(entry.url) - len(name)] if entry.url.endswith(name) \
+        else entry.url.rsplit("/", 1)[0] + "/"
+
+
 def _candidates(entry) -> list[tuple[str, str]]:
     """(URL, name) of every sidecar the scanner would look for next to `entry`, sorted by URL."""
-    name = posixpath.basename(entry.relpath)
-    folder_url = entry.url[: len(entry.url) - len(name)] if entry.url.endswith(name) \
-        else entry.url.rsplit("/", 1)[0] + "/"
+    folder_url = _folder_url(entry)
     names = {posixpath.basename(p) for p in sidecar_paths(entry.relpath)}
     return sorted((folder_url + n, n) for n in names)

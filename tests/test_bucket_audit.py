@@ -137,6 +137,22 @@ def test_reaudit_rescans_exactly_the_added_and_modified_and_drops_the_deleted(
     assert scanned_urls == [] and cache_stats(third) == (len(CORPUS), 0, 0)
 
 
+def test_sidecar_only_edits_count_when_include_hides_the_sidecars(s3, endpoint, prefix, tmp_path, centerface):
+    from tests.test_cache import ALICE_TAG
+    from tests.test_metadata_support import mwg_regions, packet
+
+    spec, cache = f"s3://{BUCKET}/{prefix}", tmp_path / "c.db"
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/team/astronaut.xmp", Body=packet(mwg_regions([])))
+    first = audit(endpoint, spec, "--cache", cache, "--include", "**/*.jpg")
+    assert not any(f["rule_id"] == "BIPACHECK-FACE-TAGS" for f in first["findings"])
+
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/team/astronaut.xmp", Body=packet(mwg_regions([ALICE_TAG])))
+    second = audit(endpoint, spec, "--cache", cache, "--include", "**/*.jpg")
+    assert cache_stats(second) == (cache_stats(first)[1] - 1, 1, 0)
+    tagged = [f["photo"]["path"] for f in second["findings"] if f["rule_id"] == "BIPACHECK-FACE-TAGS"]
+    assert tagged == [f"{spec}/team/astronaut.jpg"]
+
+
 def test_a_failed_listing_drops_nothing(s3, endpoint, prefix, tmp_path, centerface):
     spec, cache = f"s3://{BUCKET}/{prefix}", tmp_path / "c.db"
     audit(endpoint, spec, "--cache", cache)

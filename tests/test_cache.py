@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from bipacheck.cli import cli
 from bipacheck.engine import DetectorConfig, run_scans
 from bipacheck.scanner import PhotoScan, ScanSettings, SkippedFile, scan_bytes
 from bipacheck.sidecar_stamps import SidecarStamper
-from bipacheck.sources import iter_sources
+from bipacheck.sources import SourceObject, iter_sources
 from tests.images import encode, rgb
 from tests.test_metadata_support import mwg_face, mwg_regions, packet
 
@@ -85,6 +86,29 @@ def test_sidecar_only_edits_rescan_their_photo(tmp_path, centerface):
     assert outcome(third) == outcome(audit(folder, "--no-cache"))
 
 
+@pytest.mark.parametrize("listing", ["include", "exclude", "manifest"])
+def test_sidecar_only_edits_count_when_the_listing_hides_sidecars(tmp_path, centerface, listing):
+    folder = make(tmp_path / "photos", {"a.jpg": ASTRONAUT, "b.jpg": ASTRONAUT,
+                                        "a.jpg.xmp": packet(mwg_regions([]))})
+    (tmp_path / "keys.txt").write_text("a.jpg\nb.jpg\n")
+    args = {"include": ["--include", "*.jpg"], "exclude": ["--exclude", "*.xmp"],
+            "manifest": ["--manifest", tmp_path / "keys.txt"]}[listing]
+    cache = tmp_path / "c.db"
+    first = audit(folder, "--cache", cache, *args)
+    assert stats(first) == (0, 2, 0) and len(first["photos"]) == 2 and first["skipped"] == []
+
+    (folder / "a.jpg.xmp").write_bytes(packet(mwg_regions([ALICE_TAG])))  # only the hidden sidecar changes
+    second = audit(folder, "--cache", cache, *args)
+    assert stats(second) == (1, 1, 0)
+    tagged = [f["photo"]["path"] for f in second["findings"] if f["rule_id"] == "BIPACHECK-FACE-TAGS"]
+    assert tagged == [str(folder / "a.jpg")]
+
+    (folder / "b.xmp").write_bytes(packet(mwg_regions([ALICE_TAG])))  # a new hidden sidecar
+    third = audit(folder, "--cache", cache, *args)
+    assert stats(third) == (1, 1, 0)
+    assert outcome(third) == outcome(audit(folder, "--no-cache", *args))
+
+
 def test_filtered_and_manifest_runs_drop_only_what_they_would_have_listed(tmp_path, centerface):
     folder = make(tmp_path / "photos", {"a.jpg": ASTRONAUT, "b.png": encode(rgb("coffee")),
                                         "sub/c.jpg": encode(rgb("rocket"), "JPEG")})
@@ -140,44 +164,62 @@ def test_unusable_cache_files_are_clean_errors(tmp_path, centerface):
 
 # -- sidecar stamps, on real listings --------------------------------------------------------
 
-def stamps(folder: Path, **kw) -> dict[str, str | None]:
+def stamps(folder: Path, attached: bool = True, **kw) -> dict[str, str | None]:
+    """Stamps of a real listing; attached=False hides what the source saw next to each object,
+    so the stamps come from the listing order (as for sources that cannot tell)."""
     entries = iter_sources([str(folder)])
+    if not attached:
+        entries = (replace(e, sidecars=None) if isinstance(e, SourceObject) else e for e in entries)
     return {Path(e.url).name: s for e, s in SidecarStamper(**kw).stamped(entries)}
 
 
-def test_folder_picasa_file_stamps_every_photo_even_in_a_large_folder(tmp_path):
+@pytest.mark.parametrize("attached", [True, False])
+def test_folder_picasa_file_stamps_every_photo_even_in_a_large_folder(tmp_path, attached):
     # 300 photos whose names sort before "picasa.ini": more than may wait for the listing to reach it.
     names = [f"{i:04d}.jpg" for i in range(300)] + ["zz.jpg"]
     folder = make(tmp_path / "big", {n: b"x" for n in names})
-    assert set(stamps(folder, max_waiting=64).values()) == {""}
+    assert set(stamps(folder, attached, max_waiting=64).values()) == {""}
 
     (folder / "picasa.ini").write_text("[0001.jpg]\nfaces=rect64(1000100010001000),aa\n")
-    listed = stamps(folder, max_waiting=64)
+    listed = stamps(folder, attached, max_waiting=64)
     photo_stamps = {listed[n] for n in names}
     assert len(photo_stamps) == 1 and "" not in photo_stamps and None not in photo_stamps
 
     (folder / "picasa.ini").write_text("[0001.jpg]\nfaces=rect64(2000200020002000),bb\n")
-    relisted = stamps(folder, max_waiting=64)
+    relisted = stamps(folder, attached, max_waiting=64)
     changed = {relisted[n] for n in names}
     assert len(changed) == 1 and changed != photo_stamps
 
 
-def test_own_sidecars_before_and_after_the_photo_count(tmp_path):
+@pytest.mark.parametrize("attached", [True, False])
+def test_own_sidecars_before_and_after_the_photo_count(tmp_path, attached):
     folder = make(tmp_path / "p", {"a.png": b"x", "b.png": b"x"})
-    before = stamps(folder)
+    before = stamps(folder, attached)
     assert before == {"a.png": "", "b.png": ""}
     make(folder, {"a.json": b"{}"})  # sorts before a.png
-    assert stamps(folder)["a.png"] not in ("", None) and stamps(folder)["b.png"] == ""
+    assert stamps(folder, attached)["a.png"] not in ("", None) and stamps(folder, attached)["b.png"] == ""
     make(folder, {"b.png.xmp": b"<x/>"})  # sorts after b.png
-    assert stamps(folder)["b.png"] not in ("", None)
+    assert stamps(folder, attached)["b.png"] not in ("", None)
 
 
 def test_a_stamp_that_can_no_longer_be_known_is_none(tmp_path):
     # a.json sorts before a.png and is forgotten by the time a.png is listed (memory bound of 2).
     folder = make(tmp_path / "p", {"a.json": b"{}", "a.k1.xmp": b"x", "a.k2.xmp": b"x", "a.k3.xmp": b"x",
                                    "a.png": b"x"})
-    assert stamps(folder, max_remembered=2)["a.png"] is None
-    assert stamps(folder)["a.png"] not in ("", None)
+    assert stamps(folder, attached=False, max_remembered=2)["a.png"] is None
+    known = stamps(folder, attached=False)["a.png"]
+    assert known not in ("", None)
+    # what the folder listing saw next to a.png needs no memory of earlier entries
+    assert stamps(folder, max_remembered=2)["a.png"] == known
+
+
+def test_both_ways_of_stamping_agree(tmp_path):
+    folder = make(tmp_path / "p", {"a.jpg": b"x", "a.xmp": b"1", "b.jpg": b"x", "b.jpg.json": b"{}",
+                                   "c(1).jpg": b"x", "c.jpg(1).json": b"{}", "d.png": b"x",
+                                   ".picasa.ini": b"[d.png]\nfaces=rect64(1000100010001000),aa\n"})
+    attached = stamps(folder)
+    assert attached == stamps(folder, attached=False)
+    assert len({attached[n] for n in ("a.jpg", "b.jpg", "c(1).jpg", "d.png")}) == 4
 
 
 def test_cached_photos_come_back_as_they_were_scanned(tmp_path, centerface):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import errno
 import os
+import posixpath
 import stat
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from ..errors import UnreadableFile
 from .filters import ManifestKey, PathFilter
-from .objects import Skipped, SourceObject, printable
+from .objects import Skipped, SourceObject, printable, with_sidecars
 
 # O_NONBLOCK: a file swapped for a FIFO after listing must not hang read().
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -72,8 +75,18 @@ def _join(url_root: str, relpath: str) -> str:
     return url_root + relpath if url_root.endswith("/") else f"{url_root}/{relpath}"
 
 
+def _change_key(st: os.stat_result) -> str:
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
 def _make_object(url: str, relpath: str, real: bytes, st: os.stat_result) -> SourceObject:
-    return SourceObject(url, relpath, st.st_size, f"{st.st_size}:{st.st_mtime_ns}", LocalFile(real))
+    return SourceObject(url, relpath, st.st_size, _change_key(st), LocalFile(real))
+
+
+def _regular_files(children: list) -> dict[str, str]:
+    """Change key of every regular file in a folder listing, by file name."""
+    return {posixpath.basename(c.relpath): _change_key(c.st) for c in children
+            if c.skip is None and not c.is_dir and stat.S_ISREG(c.st.st_mode)}
 
 
 def _stat_failure(exc: OSError, via_symlink: bool) -> tuple[str, str]:
@@ -131,15 +144,17 @@ def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
     # keeps a folder reached through two links from being audited twice.
     visited = {root_key: "."}
     try:
-        stack = [iter(_list_children(root, "", follow_symlinks))]
+        top = _list_children(root, "", follow_symlinks)
     except OSError as e:
         yield Skipped(url_root, *_stat_failure(e, False))
         return
+    stack, files = [iter(top)], [_regular_files(top)]  # files: each open folder's, for sidecars
     ancestors = [root_key]
     while stack:
         child = next(stack[-1], None)
         if child is None:
             stack.pop()
+            files.pop()
             ancestors.pop()
             continue
         url = _join(url_root, child.relpath)
@@ -162,10 +177,11 @@ def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
                     yield Skipped(url, *_stat_failure(e, False))
                     continue
                 stack.append(iter(children))
+                files.append(_regular_files(children))
                 ancestors.append(key)
         elif stat.S_ISREG(child.st.st_mode):
             if filt.accepts(child.relpath):
-                yield _make_object(url, child.relpath, child.real, child.st)
+                yield with_sidecars(_make_object(url, child.relpath, child.real, child.st), files[-1].get)
         elif filt.accepts(child.relpath):
             yield Skipped(url, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
 
@@ -190,13 +206,24 @@ def _manifest_objects(root: bytes, url_root: str, keys: list[ManifestKey], filt:
             yield Skipped(url, *_stat_failure(e, False))
             continue
         if stat.S_ISREG(st.st_mode):
-            yield _make_object(url, relpath, real, st)
+            yield with_sidecars(_make_object(url, relpath, real, st), partial(_sibling_key, real))
         elif stat.S_ISLNK(st.st_mode):
             yield Skipped(url, "symlink", "symbolic link not followed (follow_symlinks is off)")
         elif stat.S_ISDIR(st.st_mode):
             yield Skipped(url, "not-a-regular-file", "is a folder; manifest keys name files")
         else:
             yield Skipped(url, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
+
+
+def _sibling_key(real: bytes, name: str) -> str | None:
+    """Change key of the regular file `name` next to `real`, None if there is none (or no access)."""
+    try:
+        st = os.stat(os.path.join(os.path.dirname(real), os.fsencode(name)))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return f"unknown:{uuid.uuid4().hex}"  # there but not statable: never matches, always rescanned
+    return _change_key(st) if stat.S_ISREG(st.st_mode) else None
 
 
 def iter_local(root: bytes, url_root: str, *, filt: PathFilter, manifest: list[ManifestKey] | None,
@@ -214,7 +241,7 @@ def iter_local(root: bytes, url_root: str, *, filt: PathFilter, manifest: list[M
         # A single-file spec: relpath is its name; a manifest only applies to folders.
         relpath = printable(os.fsdecode(os.path.basename(root)))
         if filt.accepts(relpath):
-            yield _make_object(url_root, relpath, root, st)
+            yield with_sidecars(_make_object(url_root, relpath, root, st), partial(_sibling_key, root))
     elif not stat.S_ISDIR(st.st_mode):
         yield Skipped(url_root, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
     elif manifest is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 
@@ -24,6 +26,10 @@ class SourceObject:
     change_key: str
     # Excluded from ==/hash: two listings of the same unchanged object compare equal.
     location: Location = field(repr=False, compare=False)
+    # (name, change key) of the sidecar files that exist next to it, as the source saw them while
+    # listing (whatever --include/--exclude/--manifest let through); None: the source cannot tell
+    # cheaply, and sidecar stamps are worked out from the listing order instead.
+    sidecars: tuple[tuple[str, str], ...] | None = field(default=None, repr=False, compare=False)
 
     def read(self) -> bytes:
         """The whole object. Raises bipacheck.errors.UnreadableFile with the reason."""
@@ -37,6 +43,14 @@ class SourceObject:
         if not name or "/" in name or name in (".", ".."):
             raise ValueError(f"sibling name must be a plain file name, got {name!r}")
         return self.location.sibling(name)
+
+
+def with_sidecars(obj: SourceObject, change_key_of: Callable[[str], str | None]) -> SourceObject:
+    """`obj` with the change keys of its sidecar candidates that exist (change_key_of(name) -> key or None)."""
+    from ..metadata import sidecar_paths
+
+    names = sorted({posixpath.basename(p) for p in sidecar_paths(obj.relpath)})
+    return replace(obj, sidecars=tuple((n, key) for n in names if (key := change_key_of(n)) is not None))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import fsspec
 
 from ..errors import ConfigError, UnreadableFile
 from .filters import ManifestKey, PathFilter
-from .objects import Skipped, SourceObject, printable
+from .objects import Skipped, SourceObject, printable, with_sidecars
 
 # protocol -> (fsspec implementation package, bipacheck extra that installs it)
 BUCKET_PROTOCOLS = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs")}
@@ -118,8 +118,15 @@ def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: Path
 
     def make(relpath: str) -> SourceObject:
         name, info = by_relpath[relpath]
-        return SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
-                            change_key(info), BucketObject(protocol, name, options))
+        obj = SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
+                           change_key(info), BucketObject(protocol, name, options))
+        folder = posixpath.dirname(relpath)
+
+        def sibling_key(sidecar: str) -> str | None:  # the whole prefix is listed, filters or not
+            found = by_relpath.get(posixpath.join(folder, sidecar))
+            return None if found is None else change_key(found[1])
+
+        return with_sidecars(obj, sibling_key)
 
     if manifest is None:
         for relpath in sorted(by_relpath, key=printable):
