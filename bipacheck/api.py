@@ -44,7 +44,7 @@ def iter_scan(
     listed_here = entries is None
     if listed_here:
         entries = iter_sources(list(paths), include=list(include), exclude=list(exclude), manifest=manifest,
-                               endpoint_url=endpoint_url)
+                               endpoint_url=endpoint_url, hidden_sidecars=True)
     scan_cache = cache
     if isinstance(cache, (str, os.PathLike)):
         scan_cache = open_cache(cache, built.settings(), settings, sources=paths, include=include,

@@ -133,3 +133,36 @@ def test_objects_read_in_a_fresh_worker_process(endpoint, prefix):
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         assert list(pool.map(_read_in_worker, objs)) == [b"jpeg a", b"unicode key", b"jpeg b, nested"]
+
+
+def put_many(s3, prefix: str, count: int) -> list[str]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = [f"{prefix}/many/{i:05d}.jpg" for i in range(count)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=b"x"), keys))
+    return keys
+
+
+def test_a_listing_longer_than_one_page_is_streamed_in_key_order(s3, endpoint):
+    keys = put_many(s3, "paged", 1200)  # S3 returns 1,000 keys per request
+    spec = f"s3://{BUCKET}/paged"
+    items = iter_sources([spec], endpoint_url=endpoint)
+    first = next(items)
+    assert first.url == f"s3://{BUCKET}/{keys[0]}"
+    # Page by page: objects deleted while the first page is being handed out are never listed,
+    # which a listing held whole (fetched before the first object came out) would still return.
+    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in keys[1000:]]})
+    urls = [first.url, *(i.url for i in items)]
+    assert len(urls) == 1000  # not 1,200 (and no long diff of URLs if it fails)
+    assert urls == [f"s3://{BUCKET}/{k}" for k in keys[:1000]]
+
+
+def test_filtered_out_sidecars_pass_only_when_asked_for(s3, endpoint, prefix):
+    spec = f"s3://{BUCKET}/{prefix}"
+    plain = iter_sources([spec], endpoint_url=endpoint, include=["**/*.jpg"])
+    assert [o.relpath for o in plain] == ["a.jpg", "caf\u00e9 photo.jpg", "sub/deep/b.jpg"]
+    asked = [(o.relpath, o.hidden) for o in iter_sources([spec], endpoint_url=endpoint, include=["**/*.jpg"],
+                                                          hidden_sidecars=True)]
+    assert asked == [("a.jpg", False), ("a.jpg.xmp", True), ("caf\u00e9 photo.jpg", False),
+                     ("sub/deep/b.jpg", False)]

@@ -1,17 +1,23 @@
-"""Bucket objects (s3://, gs://) through fsspec: one flat listing, bytes read straight into memory."""
+"""Bucket objects (s3://, gs://) through fsspec: one flat listing, bytes read straight into memory.
+
+S3 listings are streamed page by page in key order (memory stays flat however large the bucket);
+other stores, and manifest runs, list the prefix once with fsspec's find().
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import fsspec
+import fsspec.asyn
 
 from ..errors import ConfigError, UnreadableFile
 from .filters import ManifestKey, PathFilter
+from ..metadata.sidecars import sidecar_kind
 from .objects import Skipped, SourceObject, printable, with_sidecars
 
 # protocol -> (fsspec implementation package, bipacheck extra that installs it)
@@ -94,6 +100,57 @@ def _listing_failure(exc: Exception) -> tuple[str, str]:
     return "unreadable", f"listing failed: {type(exc).__name__}: {exc}"
 
 
+_PAGE = 1000  # objects per hop from fsspec's event loop (S3 lists 1,000 keys per request)
+
+
+async def _take(listing, count: int) -> list[dict[str, Any]]:
+    page = []
+    async for info in listing:  # breaking out leaves the generator open for the next page
+        page.append(info)
+        if len(page) >= count:
+            break
+    return page
+
+
+def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any],
+              filt: PathFilter) -> Iterator[SourceObject | Skipped]:
+    """Objects under root in S3's key order (UTF-8 byte order, the order of their URLs), a page
+    at a time. Sidecars that the filter drops are passed on as hidden entries for the stamper."""
+    bucket, _, key = root.partition("/")
+    listing = fs._iterdir(bucket, delimiter="", prefix=f"{key}/" if key else "")
+    listed = 0
+    try:
+        while page := fsspec.asyn.sync(fs.loop, _take, listing, _PAGE):
+            for info in page:
+                name = info["name"]
+                if info.get("type", "file") != "file" or name.endswith("/"):
+                    continue
+                listed += 1
+                relpath = name[len(root) + 1:]
+                obj = SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
+                                   change_key(info), BucketObject(protocol, name, options))
+                if filt.accepts(printable(relpath)):
+                    yield obj
+                elif sidecar_kind(relpath):
+                    yield replace(obj, hidden=True)
+        if not listed:  # no prefix of that name: one object, an empty prefix, or nothing at all
+            if key and fs.isfile(root):
+                relpath = posixpath.basename(root)
+                if filt.accepts(printable(relpath)):
+                    info = fs.info(root)
+                    yield SourceObject(printable(f"{protocol}://{root}"), printable(relpath), info.get("size"),
+                                       change_key(info), BucketObject(protocol, root, options))
+            elif not fs.exists(root):
+                raise FileNotFoundError(root)
+    except Exception as e:  # noqa: BLE001 - a listing failure skips (and protects) this spec, not the audit
+        yield Skipped(printable(spec), *_listing_failure(e))
+    finally:
+        try:
+            fsspec.asyn.sync(fs.loop, listing.aclose)
+        except Exception:  # noqa: BLE001 - the listing is over either way
+            pass
+
+
 def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: PathFilter,
                 manifest: list[ManifestKey] | None) -> Iterator[SourceObject | Skipped]:
     """Objects under s3://bucket/prefix (or one object), listed in a single flat pass."""
@@ -101,6 +158,9 @@ def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: Path
     root = fs._strip_protocol(spec).rstrip("/")
     # The filesystem instance is shared and caches listings: a second audit must see changes.
     fs.invalidate_cache()
+    if manifest is None and hasattr(fs, "_iterdir") and protocol == "s3":
+        yield from _streamed(fs, spec, root, protocol, options, filt)
+        return
     try:
         found = fs.find(root, detail=True)
         if not found and not fs.exists(root):

@@ -47,6 +47,7 @@ def iter_sources(
     manifest: str | None = None,
     endpoint_url: str | None = None,
     follow_symlinks: bool = True,
+    hidden_sidecars: bool = False,
 ) -> Iterator[SourceObject | Skipped]:
     """Every object under each spec, sorted by relpath within a spec; problems come as Skipped.
 
@@ -54,6 +55,8 @@ def iter_sources(
     gs://bucket/prefix. include/exclude are globs on relpath; a manifest lists the keys to
     audit, one per line relative to each spec. Nothing is filtered by file type: the scanner
     decides what is an image. Raises ConfigError at call time for an unusable spec or manifest.
+    hidden_sidecars: also pass on the sidecars include/exclude dropped, marked `hidden`, where a
+    streamed listing cannot record them with their photo (what sidecar stamps need).
     """
     if isinstance(specs, (str, bytes, os.PathLike)):
         specs = [specs]
@@ -64,4 +67,5 @@ def iter_sources(
               follow_symlinks=follow_symlinks)
         for spec in specs
     ]
-    return (item for lister in listers for item in lister())
+    items = (item for lister in listers for item in lister())
+    return items if hidden_sidecars else (i for i in items if not getattr(i, "hidden", False))
