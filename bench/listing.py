@@ -2,8 +2,8 @@
 
 Starts moto's S3 server in a separate process (so its own memory is not counted), fills a
 bucket with N small objects, and measures the peak Python allocation (tracemalloc) of going
-through `iter_sources` once streamed and once through fsspec's find() (what --manifest runs do;
-an empty manifest, so only the held listing is measured). Needs the test extra (moto, s3fs).
+through `iter_sources` streamed, and of fsspec's find() over the same prefix (how GCS listings
+are held). Needs the test extra (moto, s3fs).
 
     python bench/listing.py [--objects 40000]
 """
@@ -15,7 +15,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
@@ -46,11 +45,12 @@ def main() -> None:
     opts = parser.parse_args()
     try:
         import boto3
-        import moto.server  # noqa: F401
+        import moto.server  # noqa: F401 - the server the benchmark starts
     except ImportError:
         print("skipped: needs the test extra (boto3, moto[server], s3fs)")
         return
     from bipacheck.sources import iter_sources
+    from bipacheck.sources.remote import open_filesystem, storage_options
 
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
     port = free_port()
@@ -71,14 +71,16 @@ def main() -> None:
             list(pool.map(lambda k: s3.put_object(Bucket="bench", Key=k, Body=b"x"), keys))
         spec = "s3://bench/p"
         sum(1 for _ in iter_sources([f"{spec}/0000"], endpoint_url=endpoint))  # clients and models loaded once
-        with tempfile.NamedTemporaryFile("w", suffix=".txt") as empty_manifest:
-            runs = {
-                "streamed (audit of a prefix)": lambda: sum(1 for _ in iter_sources([spec], endpoint_url=endpoint)),
-                "held whole (find, as --manifest)": lambda: sum(
-                    1 for _ in iter_sources([spec], endpoint_url=endpoint, manifest=empty_manifest.name)),
-            }
-            print(f"{opts.objects} objects under {spec}")
-            results = {name: peak_mb(run) for name, run in runs.items()}
+        fs = open_filesystem("s3", storage_options(endpoint))
+        runs = {
+            "streamed (audit of a prefix)": lambda: sum(1 for _ in iter_sources([spec], endpoint_url=endpoint)),
+            "held whole (fsspec find)": lambda: len(fs.find(spec, detail=True)),
+        }
+        print(f"{opts.objects} objects under {spec}")
+        results = {}
+        for name, run in runs.items():
+            fs.invalidate_cache()
+            results[name] = peak_mb(run)
         base = results["streamed (audit of a prefix)"][2]
         for name, (count, seconds, mb) in results.items():
             print(f"  {name:34s} {count:7d} listed  {seconds:6.1f} s  peak {mb:6.1f} MB  ({mb / base:.1f}x streamed)")

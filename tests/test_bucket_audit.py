@@ -137,17 +137,24 @@ def test_reaudit_rescans_exactly_the_added_and_modified_and_drops_the_deleted(
     assert scanned_urls == [] and cache_stats(third) == (len(CORPUS), 0, 0)
 
 
-def test_sidecar_only_edits_count_when_include_hides_the_sidecars(s3, endpoint, prefix, tmp_path, centerface):
+@pytest.mark.parametrize("listing", ["include", "manifest"])
+def test_sidecar_only_edits_count_when_the_listing_hides_the_sidecars(s3, endpoint, prefix, tmp_path, centerface,
+                                                                      listing):
     from tests.test_cache import ALICE_TAG
     from tests.test_metadata_support import mwg_regions, packet
 
     spec, cache = f"s3://{BUCKET}/{prefix}", tmp_path / "c.db"
+    (tmp_path / "keys.txt").write_text("team/astronaut.jpg\nteam/pair.jpg\nscenes/gone.jpg\n")
+    args = ["--include", "**/*.jpg"] if listing == "include" else ["--manifest", tmp_path / "keys.txt"]
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/team/astronaut.xmp", Body=packet(mwg_regions([])))
-    first = audit(endpoint, spec, "--cache", cache, "--include", "**/*.jpg")
+    first = audit(endpoint, spec, "--cache", cache, *args)
     assert not any(f["rule_id"] == "BIPACHECK-FACE-TAGS" for f in first["findings"])
+    if listing == "manifest":
+        assert [p["path"] for p in first["photos"]] == [f"{spec}/team/astronaut.jpg", f"{spec}/team/pair.jpg"]
+        assert [(s["path"], s["reason"]) for s in first["skipped"]] == [(f"{spec}/scenes/gone.jpg", "not-found")]
 
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/team/astronaut.xmp", Body=packet(mwg_regions([ALICE_TAG])))
-    second = audit(endpoint, spec, "--cache", cache, "--include", "**/*.jpg")
+    second = audit(endpoint, spec, "--cache", cache, *args)
     assert cache_stats(second) == (cache_stats(first)[1] - 1, 1, 0)
     tagged = [f["photo"]["path"] for f in second["findings"] if f["rule_id"] == "BIPACHECK-FACE-TAGS"]
     assert tagged == [f"{spec}/team/astronaut.jpg"]

@@ -1,7 +1,7 @@
 """Bucket objects (s3://, gs://) through fsspec: one flat listing, bytes read straight into memory.
 
-S3 listings are streamed page by page in key order (memory stays flat however large the bucket);
-other stores, and manifest runs, list the prefix once with fsspec's find().
+S3 listings are streamed page by page in key order (memory stays flat however large the bucket;
+a manifest is merged into the stream); other stores list the prefix once with fsspec's find().
 """
 
 from __future__ import annotations
@@ -112,13 +112,29 @@ async def _take(listing, count: int) -> list[dict[str, Any]]:
     return page
 
 
-def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any],
-              filt: PathFilter) -> Iterator[SourceObject | Skipped]:
+def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], filt: PathFilter,
+              manifest: list[ManifestKey] | None) -> Iterator[SourceObject | Skipped]:
     """Objects under root in S3's key order (UTF-8 byte order, the order of their URLs), a page
-    at a time. Sidecars that the filter drops are passed on as hidden entries for the stamper."""
+    at a time. A manifest is merged into the listing as it streams (both are sorted), so only the
+    manifest is held. Objects left out (by the filters or the manifest) that are sidecars are
+    passed on as hidden entries for the sidecar stamper."""
     bucket, _, key = root.partition("/")
     listing = fs._iterdir(bucket, delimiter="", prefix=f"{key}/" if key else "")
+    wanted = None if manifest is None else iter(sorted(manifest, key=lambda k: k.key))
+    pending = None if wanted is None else next(wanted, None)
     listed = 0
+
+    def unlisted(below: str | None) -> Iterator[Skipped]:
+        """Manifest keys that sort before `below` (None: all that remain) and were not listed."""
+        nonlocal pending
+        while pending is not None and (below is None or pending.key < below):
+            url = printable(f"{protocol}://{root}/{pending.key}")
+            if pending.invalid:
+                yield Skipped(url, "invalid-key", pending.invalid)
+            elif filt.accepts(printable(pending.key)):
+                yield Skipped(url, "not-found", "listed in the manifest but not found")
+            pending = next(wanted, None)
+
     try:
         while page := fsspec.asyn.sync(fs.loop, _take, listing, _PAGE):
             for info in page:
@@ -129,11 +145,19 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any],
                 relpath = name[len(root) + 1:]
                 obj = SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
                                    change_key(info), BucketObject(protocol, name, options))
-                if filt.accepts(printable(relpath)):
+                chosen = filt.accepts(printable(relpath))
+                if wanted is not None:
+                    yield from unlisted(relpath)
+                    chosen = chosen and pending is not None and pending.key == relpath and not pending.invalid
+                    if chosen:
+                        pending = next(wanted, None)
+                if chosen:
                     yield obj
                 elif sidecar_kind(relpath):
                     yield replace(obj, hidden=True)
-        if not listed:  # no prefix of that name: one object, an empty prefix, or nothing at all
+        if wanted is not None:
+            yield from unlisted(None)
+        elif not listed:  # no prefix of that name: one object, an empty prefix, or nothing at all
             if key and fs.isfile(root):
                 relpath = posixpath.basename(root)
                 if filt.accepts(printable(relpath)):
@@ -158,8 +182,8 @@ def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: Path
     root = fs._strip_protocol(spec).rstrip("/")
     # The filesystem instance is shared and caches listings: a second audit must see changes.
     fs.invalidate_cache()
-    if manifest is None and hasattr(fs, "_iterdir") and protocol == "s3":
-        yield from _streamed(fs, spec, root, protocol, options, filt)
+    if hasattr(fs, "_iterdir") and protocol == "s3":
+        yield from _streamed(fs, spec, root, protocol, options, filt, manifest)
         return
     try:
         found = fs.find(root, detail=True)
