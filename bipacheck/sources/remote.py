@@ -100,6 +100,11 @@ def _listing_failure(exc: Exception) -> tuple[str, str]:
     return "unreadable", f"listing failed: {type(exc).__name__}: {exc}"
 
 
+def _object(protocol: str, name: str, relpath: str, info: dict[str, Any], options: dict[str, Any]) -> SourceObject:
+    return SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
+                        change_key(info), BucketObject(protocol, name, options))
+
+
 _PAGE = 1000  # objects per hop from fsspec's event loop (S3 lists 1,000 keys per request)
 
 
@@ -143,8 +148,7 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], 
                     continue
                 listed += 1
                 relpath = name[len(root) + 1:]
-                obj = SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
-                                   change_key(info), BucketObject(protocol, name, options))
+                obj = _object(protocol, name, relpath, info, options)
                 chosen = filt.accepts(printable(relpath))
                 if wanted is not None:
                     yield from unlisted(relpath)
@@ -161,9 +165,7 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], 
             if key and fs.isfile(root):
                 relpath = posixpath.basename(root)
                 if filt.accepts(printable(relpath)):
-                    info = fs.info(root)
-                    yield SourceObject(printable(f"{protocol}://{root}"), printable(relpath), info.get("size"),
-                                       change_key(info), BucketObject(protocol, root, options))
+                    yield _object(protocol, root, relpath, fs.info(root), options)
             elif not fs.exists(root):
                 raise FileNotFoundError(root)
     except Exception as e:  # noqa: BLE001 - a listing failure skips (and protects) this spec, not the audit
@@ -202,8 +204,7 @@ def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: Path
 
     def make(relpath: str) -> SourceObject:
         name, info = by_relpath[relpath]
-        obj = SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
-                           change_key(info), BucketObject(protocol, name, options))
+        obj = _object(protocol, name, relpath, info, options)
         folder = posixpath.dirname(relpath)
 
         def sibling_key(sidecar: str) -> str | None:  # the whole prefix is listed, filters or not
