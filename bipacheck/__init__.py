@@ -1,7 +1,8 @@
 """bipacheck: audit photo collections for biometric-privacy (BIPA) compliance.
 
 Python API (the CLI mirrors it): `bipacheck.audit(...)` returns the Report that
-`bipacheck audit --format json` writes; `bipacheck.scan(...)` the `scan --format json` document.
+`bipacheck audit --format json` writes; `bipacheck.scan(...)` the `scan --format json` document;
+`bipacheck.cache.cache_info(path)` / `cache_prune(path, keep=1)` are `bipacheck cache info|prune`.
 """
 
 __version__ = "0.1.0"

@@ -312,7 +312,7 @@ def cache_info(path: str | os.PathLike) -> list[dict]:
             for f, n, s, used, _ in rows]
 
 
-def prune_cache(path: str | os.PathLike, keep: int = 1) -> dict:
+def cache_prune(path: str | os.PathLike, keep: int = 1) -> dict:
     """Drop the rows of every settings fingerprint but the `keep` most recently used, then compact."""
     if keep < 0:
         raise ConfigError("keep must be 0 or more")

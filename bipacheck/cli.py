@@ -435,10 +435,10 @@ def cache_info_cmd(path, fmt):
               help="How many of the most recently used settings to keep.")
 def cache_prune_cmd(path, keep):
     """Drop the rows of all but the most recently used settings, then compact PATH."""
-    from .cache import prune_cache
+    from .cache import cache_prune
 
     try:
-        result = prune_cache(path, keep=keep)
+        result = cache_prune(path, keep=keep)
     except BipacheckError as exc:
         fail(str(exc))
     click.echo(f"{path}: dropped {result['rows_dropped']} row(s) of {len(result['dropped'])} setting(s); "
