@@ -3,10 +3,12 @@
 Someone tagging a face in Lightroom rewrites `a.xmp`, not `a.jpg`; the photo's own change key
 stays the same, so its cache entry also carries a stamp of the sidecars found next to it.
 
-Local folders and buckets hand each object the change keys of its sidecars as they list it
-(SourceObject.sidecars), so --include/--exclude/--manifest, which keep sidecars out of the
-listing, cannot hide a sidecar-only edit. For sources that cannot (git's index), the stamp is
-worked out from the listing itself: the listing is sorted by URL within each source, so a photo's own sidecars (a.xmp, a.jpg.xmp,
+Local folders (and bucket listings held whole) hand each object the change keys of its sidecars
+as they list it (SourceObject.sidecars), so --include/--exclude/--manifest, which keep sidecars
+out of the listing, cannot hide a sidecar-only edit. Streamed S3 listings cannot know them in
+advance; they pass the sidecars they leave out on as `hidden` entries instead, and for them and
+for sources that cannot tell at all (git's index) the stamp is worked out from the listing:
+it is sorted by URL within each source, so a photo's own sidecars (a.xmp, a.jpg.xmp,
 a.jpg.json...) are listed a few objects before or after it: photos wait in a short queue until
 the listing has passed their last candidate name, and are released in listing order. Folder-wide
 Picasa files (.picasa.ini, picasa.ini) can sort far away in a large folder; when the queue is

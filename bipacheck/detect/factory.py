@@ -29,7 +29,6 @@ def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None
 
         return MTCNN(threshold=threshold)
     from .registry import resolve
-
     from .runtime import default_runtime
 
     runtime = runtime or default_runtime()

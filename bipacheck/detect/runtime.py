@@ -1,7 +1,7 @@
 """Where a detector's ONNX network runs: OpenCV's DNN module, or ONNX Runtime when installed.
 
 Same weights, same outputs (to about 1e-5), so the same faces; ONNX Runtime is faster on this
-project's machines (bench/README.md: about 1.5x for CenterFace and YuNet on 12 MP photos), and
+project's machines (README.md, Throughput: a full audit about 1.2-1.5x, with less memory), and
 it is asked only for the outputs that are read, so landmark heads are never even fetched.
 The runtime is part of a detector's settings: it keys the scan cache and is named in reports.
 
