@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import cv2
 import numpy as np
@@ -117,3 +118,10 @@ def test_scan_json_names_the_runtime(centerface, tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["scan", str(tmp_path / "a.png"), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["detector"]["runtime"] == "opencv"
+
+
+def test_a_broken_onnxruntime_install_is_a_clean_error(centerface, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import raises ImportError
+    monkeypatch.setattr(runtime, "onnxruntime_available", lambda: True)
+    with pytest.raises(ConfigError, match="cannot be loaded.*BIPACHECK_RUNTIME=opencv"):
+        create_detector("centerface", runtime="onnxruntime")

@@ -66,7 +66,11 @@ class OnnxRuntimeNetwork:
         if not onnxruntime_available():
             raise ConfigError("runtime onnxruntime needs the fast extra: pip install 'bipacheck[fast]' "
                               f"(or set {ENV_VAR}=opencv)")
-        import onnxruntime
+        try:
+            import onnxruntime
+        except ImportError as exc:  # installed but broken (a missing system library, a bad wheel)
+            raise ConfigError(f"onnxruntime is installed but cannot be loaded ({exc}); "
+                              f"set {ENV_VAR}=opencv to use OpenCV instead") from None
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # exporter leftovers (unused initializers) are not the user's concern
