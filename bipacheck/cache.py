@@ -300,16 +300,15 @@ def cache_info(path: str | os.PathLike) -> list[dict]:
     Rows written before settings were recorded show settings None."""
     db = _existing(path)
     try:
-        rows = db.execute(
-            "SELECT fingerprint, (SELECT COUNT(*) FROM results r WHERE r.fingerprint = f.fingerprint), "
-            "settings, last_used, use_order FROM ("
-            "  SELECT fingerprint FROM configurations UNION SELECT DISTINCT fingerprint FROM results"
-            ") f LEFT JOIN configurations c USING (fingerprint) "
-            "ORDER BY use_order IS NULL, use_order DESC").fetchall()
+        counts = dict(db.execute("SELECT fingerprint, COUNT(*) FROM results GROUP BY fingerprint"))
+        known = db.execute("SELECT fingerprint, settings, last_used FROM configurations "
+                           "ORDER BY use_order DESC").fetchall()
     finally:
         db.close()
-    return [{"fingerprint": f, "rows": n, "settings": json.loads(s) if s else None, "last_used": used}
-            for f, n, s, used, _ in rows]
+    found = [{"fingerprint": f, "rows": counts.pop(f, 0), "settings": json.loads(s), "last_used": used}
+             for f, s, used in known]
+    return found + [{"fingerprint": f, "rows": n, "settings": None, "last_used": None}
+                    for f, n in sorted(counts.items())]
 
 
 def cache_prune(path: str | os.PathLike, keep: int = 1) -> dict:
