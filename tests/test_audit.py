@@ -14,6 +14,7 @@ from PIL import Image
 
 import bipacheck
 from bipacheck.cli import cli
+from bipacheck.detect.runtime import default_runtime
 from bipacheck.ledger import Ledger
 from bipacheck.report.formats import report_schema
 from tests.images import encode, rgb, side_by_side
@@ -231,6 +232,7 @@ def test_table_format_summarises_the_worst_photos(demo_ledger, centerface):
     assert "4 without a valid written release" in out
     assert out.index("dave_event.webp") < out.index("notes.jpg")  # violations before review items
     assert "not legal advice" in out
+    assert f"detector centerface on {default_runtime()} (threshold 0.3" in out
 
 
 def test_python_api_returns_the_report_the_cli_writes(demo_ledger, centerface):
