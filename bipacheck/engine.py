@@ -291,7 +291,10 @@ class _LazyExecutor:
                 client = Client(cluster)
                 self._threads = 1  # one single-threaded worker per core
             else:
-                client = Client(self.dask, timeout="30s")
+                import dask.config
+
+                # distributed's own setting (DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT, default 30s)
+                client = Client(self.dask, timeout=dask.config.get("distributed.comm.timeouts.connect"))
         except (OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"cannot reach the dask scheduler {self.dask}: {exc}") from None
         self._closers.insert(0, client.close)

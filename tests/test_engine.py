@@ -9,6 +9,7 @@ import os
 import pty
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,21 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(folder, tmp_path, mo
     assert "scanning" not in stderr_on_a_terminal("--quiet")
     piped = subprocess.run(command, capture_output=True, env=env, timeout=300, text=True)
     assert "scanning" not in piped.stderr
+
+
+def test_an_unreachable_dask_scheduler_is_a_clean_usage_error(tmp_path, centerface, monkeypatch):
+    pytest.importorskip("distributed")
+    import socket
+
+    import dask.config
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "a.png").write_bytes(encode(rgb("astronaut")))
+    start = time.monotonic()
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--dask", f"tcp://127.0.0.1:{port}"])
+    assert result.exit_code == 2
+    assert f"cannot reach the dask scheduler tcp://127.0.0.1:{port}" in result.output
+    assert time.monotonic() - start < 20  # the configured timeout, not distributed's 30 s default
