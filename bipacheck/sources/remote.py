@@ -148,7 +148,6 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], 
                     continue
                 listed += 1
                 relpath = name[len(root) + 1:]
-                obj = _object(protocol, name, relpath, info, options)
                 chosen = filt.accepts(printable(relpath))
                 if wanted is not None:
                     yield from unlisted(relpath)
@@ -156,9 +155,9 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], 
                     if chosen:
                         pending = next(wanted, None)
                 if chosen:
-                    yield obj
-                elif sidecar_kind(relpath):
-                    yield replace(obj, hidden=True)
+                    yield _object(protocol, name, relpath, info, options)
+                elif sidecar_kind(relpath):  # everything else left out is dropped unbuilt
+                    yield replace(_object(protocol, name, relpath, info, options), hidden=True)
         if wanted is not None:
             yield from unlisted(None)
         elif not listed:  # no prefix of that name: one object, an empty prefix, or nothing at all
