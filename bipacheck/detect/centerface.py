@@ -13,27 +13,15 @@ import cv2
 import numpy as np
 
 from .base import Face
-from .runtime import load_network
+from .runtime import NetworkDetector
 
-_OUTPUTS = ["537", "538", "539"]  # heatmap, scale, offset
 _STRIDE = 4
 
 
-class CenterFace:
+class CenterFace(NetworkDetector):
     name = "centerface"
     min_reliable_face = 32
-
-    def __init__(self, model_path: str, model_sha256: str, threshold: float, runtime: str,
-                 nms_iou: float = 0.3):
-        self.net = load_network(model_path, _OUTPUTS, runtime)
-        self.runtime = runtime
-        self.model_sha256 = model_sha256
-        self.threshold = threshold
-        self.nms_iou = nms_iou
-
-    def settings(self) -> dict:
-        return {"detector": self.name, "model_sha256": self.model_sha256, "runtime": self.runtime,
-                "threshold": self.threshold, "nms_iou": self.nms_iou}
+    outputs = ["537", "538", "539"]  # heatmap, scale, offset
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         h, w = rgb.shape[:2]

@@ -115,3 +115,24 @@ def load_network(model_path: str, outputs: list[str], runtime: str):
     if runtime == "onnxruntime":
         return OnnxRuntimeNetwork(model_path, outputs)
     raise ConfigError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+
+
+class NetworkDetector:
+    """What an ONNX detector shares: its network on a runtime, and the settings that key results.
+    Subclasses give `name`, `outputs` (the heads they read), `min_reliable_face` and `detect`."""
+
+    name: str
+    outputs: list[str]
+    min_reliable_face: int
+
+    def __init__(self, model_path: str, model_sha256: str, threshold: float, runtime: str,
+                 nms_iou: float = 0.3):
+        self.net = load_network(model_path, self.outputs, runtime)
+        self.runtime = runtime
+        self.model_sha256 = model_sha256
+        self.threshold = threshold
+        self.nms_iou = nms_iou
+
+    def settings(self) -> dict:
+        return {"detector": self.name, "model_sha256": self.model_sha256, "runtime": self.runtime,
+                "threshold": self.threshold, "nms_iou": self.nms_iou}

@@ -12,28 +12,16 @@ import cv2
 import numpy as np
 
 from .base import Face
-from .runtime import load_network
+from .runtime import NetworkDetector
 
 _STRIDES = (8, 16, 32)
-_OUTPUTS = [f"{head}_{stride}" for head in ("cls", "obj", "bbox") for stride in _STRIDES]
 _TOP_K = 5000
 
 
-class YuNet:
+class YuNet(NetworkDetector):
     name = "yunet"
     min_reliable_face = 32
-
-    def __init__(self, model_path: str, model_sha256: str, threshold: float, runtime: str,
-                 nms_iou: float = 0.3):
-        self.net = load_network(model_path, _OUTPUTS, runtime)
-        self.runtime = runtime
-        self.model_sha256 = model_sha256
-        self.threshold = threshold
-        self.nms_iou = nms_iou
-
-    def settings(self) -> dict:
-        return {"detector": self.name, "model_sha256": self.model_sha256, "runtime": self.runtime,
-                "threshold": self.threshold, "nms_iou": self.nms_iou}
+    outputs = [f"{head}_{stride}" for head in ("cls", "obj", "bbox") for stride in _STRIDES]
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         h, w = rgb.shape[:2]
