@@ -191,6 +191,16 @@ class Ledger:
         rows = list(self.db.query(f"SELECT * FROM [{kind}] WHERE [{pk}] = ?", [key]))
         return rows[0] if rows else None
 
+    def _insert_once(self, chain: events.Chain, kind: str, row: dict, action: str, actor: str | None,
+                     instead: str) -> None:
+        """Insert `row`; the same row again is a no-op, a different row under its key an error."""
+        key = row[fields.KEY[kind]]
+        before = self._stored(kind, key)
+        if before is None:
+            self._write(chain, kind, None, row, action, actor or self.actor)
+        elif before != row:
+            raise LedgerError(f"{kind[:-1]} {key!r} already exists with other {instead}")
+
     def _write(self, chain: events.Chain, kind: str, before: dict | None, after: dict | None,
                action: str, actor: str, note: dict | None = None) -> None:
         """Store one row change and its event. Insert, update or delete follows from before/after."""
@@ -304,12 +314,8 @@ class Ledger:
             "purpose_satisfied_at": purpose_satisfied_at})
         row = fields.complete("subjects", given, None)
         with self._transaction() as chain:
-            before = self._stored("subjects", row["subject_id"])
-            if before is not None and before != row:
-                raise LedgerError(f"subject {row['subject_id']!r} already exists with other "
-                                  "details; use edit-subject to change them")
-            if before is None:
-                self._write(chain, "subjects", None, row, "add-subject", actor or self.actor)
+            self._insert_once(chain, "subjects", row, "add-subject", actor,
+                              "details; use edit-subject to change them")
         return Subject.from_row(row)
 
     def edit_subject(self, subject_id: str, *, actor: str | None = None,
@@ -345,12 +351,8 @@ class Ledger:
             raise InvalidValue("; ".join(problems))
         with self._transaction() as chain:
             self._require("subjects", row["subject_id"])
-            before = self._stored("consents", row["consent_id"])
-            if before is not None and before != row:
-                raise LedgerError(f"consent {row['consent_id']!r} already exists with other "
-                                  "terms; a release is never rewritten, grant a new one")
-            if before is None:
-                self._write(chain, "consents", None, row, "grant", actor or self.actor)
+            self._insert_once(chain, "consents", row, "grant", actor,
+                              "terms; a release is never rewritten, grant a new one")
         return Consent.from_row(row)
 
     def revoke(self, consent_id: str, revoked_at: datetime | str | None = None, *,
