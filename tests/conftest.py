@@ -68,3 +68,20 @@ def endpoint():
             yield f"http://{host}:{port}"
         finally:
             server.stop()
+
+
+def bucket_client(endpoint: str, bucket: str):
+    """A boto3 client on the local S3 server, with `bucket` created (for module-scoped fixtures)."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    return client
+
+
+def fill_prefix(client, bucket: str, request, objects: dict[str, bytes]) -> str:
+    """Put `objects` under a prefix named after the running test; the prefix."""
+    name = request.node.name.replace("[", "_").replace("]", "")
+    for key, body in objects.items():
+        client.put_object(Bucket=bucket, Key=f"{name}/{key}", Body=body)
+    return name

@@ -25,6 +25,7 @@ import bipacheck.engine  # noqa: E402
 from bipacheck.cli import cli  # noqa: E402
 from bipacheck.ledger import Ledger  # noqa: E402
 from bipacheck.report.formats import report_schema  # noqa: E402
+from tests.conftest import bucket_client, fill_prefix  # noqa: E402
 from tests.images import encode, rgb, side_by_side  # noqa: E402
 
 BUCKET = "uploads"
@@ -44,18 +45,13 @@ CORPUS = {
 
 @pytest.fixture(scope="module")
 def s3(endpoint):
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    return bucket_client(endpoint, BUCKET)
 
 
 @pytest.fixture
 def prefix(s3, request):
     """A fresh prefix per test holding CORPUS."""
-    name = request.node.name.replace("[", "_").replace("]", "")
-    for key, body in CORPUS.items():
-        s3.put_object(Bucket=BUCKET, Key=f"{name}/{key}", Body=body)
-    return name
+    return fill_prefix(s3, BUCKET, request, CORPUS)
 
 
 def audit(endpoint, source, *args, workers=1) -> dict:

@@ -14,30 +14,26 @@ pytest.importorskip("moto.server")
 
 from bipacheck.errors import UnreadableFile  # noqa: E402
 from bipacheck.sources import Skipped, SourceObject, iter_sources  # noqa: E402
+from tests.conftest import bucket_client, fill_prefix  # noqa: E402
 
 BUCKET = "audit-photos"
 
 
 @pytest.fixture(scope="module")
 def s3(endpoint):
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    return bucket_client(endpoint, BUCKET)
 
 
 @pytest.fixture
 def prefix(s3, request):
     """A fresh prefix per test, filled with a small nested set of objects."""
-    name = request.node.name.replace("[", "_").replace("]", "")
-    objects = {
+    name = fill_prefix(s3, BUCKET, request, {
         "a.jpg": b"jpeg a",
         "a.jpg.xmp": b"<x:xmpmeta/>",
         "sub/deep/b.jpg": b"jpeg b, nested",
         "noext": b"no extension",
         "caf\u00e9 photo.jpg": b"unicode key",
-    }
-    for key, body in objects.items():
-        s3.put_object(Bucket=BUCKET, Key=f"{name}/{key}", Body=body)
+    })
     # Neighbours that share the string prefix but are not inside the "folder".
     s3.put_object(Bucket=BUCKET, Key=f"{name}-other/x.jpg", Body=b"other")
     s3.put_object(Bucket=BUCKET, Key=f"{name}/emptydir/", Body=b"")  # console-style placeholder
