@@ -120,8 +120,8 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
                    threshold: float, tag_map: dict[str, str] | None = None, show_names: bool = False) -> PhotoOutcome:
     """lookup: has consent_status(subject, scope, as_of) and retention_deadline(subject), or is None."""
     outcome = PhotoOutcome()
-    confirmed = [FaceRecord(f.box, f.score, "detector") for f in scan.faces if f.score >= threshold]
-    low = [FaceRecord(f.box, f.score, "detector") for f in scan.faces if f.score < threshold]
+    confirmed = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score >= threshold]
+    low = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score < threshold]
     records = _assign_links(confirmed, low, links)
     low = [r for r in low if r not in records]
     tag_rows = _add_tag_faces(records, scan.tags, tag_map or {})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..policy.rules import RULES, SEVERITIES
 
-SCHEMA_VERSION = "1.1.0"  # 1.1.0: run.detector.runtime
+SCHEMA_VERSION = "1.2.0"  # 1.1.0: run.detector.runtime; 1.2.0: faces[].found_by
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -32,6 +32,7 @@ class FaceRecord:
     subject_id: str | None = None
     consent_status: str = "none"
     consent_id: str | None = None
+    found_by: str | None = None  # detector faces: "upright" or the rotated pass that found it (detect/passes.py)
 
     def as_dict(self) -> dict:
         return {
@@ -41,6 +42,7 @@ class FaceRecord:
             "subject_id": self.subject_id,
             "consent_status": self.consent_status,
             "consent_id": self.consent_id,
+            "found_by": self.found_by,
         }
 
 
