@@ -126,7 +126,10 @@ def load_image(
         raise TooLarge(f"decompression bomb: {exc}") from None
     except UnidentifiedImageError:
         raise CorruptImage(f"{fmt} signature but the header cannot be parsed (corrupt file)") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError, KeyError) as exc:
+    except MemoryError:
+        raise TooLarge(f"{fmt} image too large to decode within this worker's memory; lower --max-pixels "
+                       "or give each worker more memory") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as exc:
         msg = str(exc) or type(exc).__name__
         if "truncated" in msg or isinstance(exc, EOFError) or "premature end" in msg.lower():
             raise TruncatedImage(f"truncated {fmt}: {msg}") from None
@@ -206,15 +209,23 @@ def _orientation(im: Image.Image, notes: list[str]) -> int:
     return value
 
 
+_CONVERT_BAND_PIXELS = 4_000_000
+
+
 def _to_rgb_array(frame: Image.Image) -> np.ndarray:
     mode = frame.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # 16/32-bit greyscale: stretch to 8 bits by the frame's own range, not by clipping at 255
-        arr = np.asarray(frame, dtype=np.float64)
-        lo, hi = float(arr.min()), float(arr.max())
-        arr = np.zeros_like(arr) if hi <= lo else (arr - lo) * (255.0 / (hi - lo))
-        grey = arr.astype(np.uint8)
-        return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
+        # 16/32-bit greyscale: stretch to 8 bits by the frame's own range, not by clipping at 255;
+        # in bands of rows, so a huge frame never exists as float64 (8 bytes a pixel) at once
+        lo, hi = (float(v) for v in frame.getextrema())
+        w, h = frame.size
+        out = np.empty((h, w, 3), np.uint8)
+        band = max(1, _CONVERT_BAND_PIXELS // max(w, 1))
+        for y in range(0, h, band):
+            arr = np.asarray(frame.crop((0, y, w, min(h, y + band))), dtype=np.float64)
+            grey = np.zeros(arr.shape, np.uint8) if hi <= lo else ((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+            out[y:y + band] = grey[..., None]
+        return out
     if mode != "RGB":
         frame = frame.convert("RGBA").convert("RGB") if mode in ("P", "PA", "LA") else frame.convert("RGB")
     return np.asarray(frame, dtype=np.uint8)
