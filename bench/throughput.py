@@ -114,11 +114,10 @@ def phase_naive(files: list[Path], detector: str, **_) -> dict:
 def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None, min_face: int, detector: str,
                 **_) -> dict:
     import bipacheck
-    from bipacheck.scanner import ScanSettings
 
     start = time.perf_counter()
-    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache, detector=detector,
-                             settings=ScanSettings(min_face=min_face))
+    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache, no_cache=cache is None,
+                             detector=detector, min_face=min_face, config=False, quiet=True)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "images": report.summary["files_listed"], "faces": report.summary["faces"],
             "cache": report.run.get("cache"), "runtime": report.run["detector"].get("runtime")}

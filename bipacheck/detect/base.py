@@ -43,6 +43,7 @@ class Detector(Protocol):
     # shrinking by 1.5 at the default 24 px min-face cost recall, so 32 means "never shrink a face
     # at the minimum size below 32 px".
     min_reliable_face: int
+    threshold: float
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """All faces scoring at least the detector's threshold, in `rgb`'s pixel coordinates."""

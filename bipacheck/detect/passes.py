@@ -53,6 +53,7 @@ class MultiPass:
         self.rotate = rotate
         self.name = network.name
         self.min_reliable_face = network.min_reliable_face
+        self.threshold = network.threshold
 
     def settings(self) -> dict:
         passes = {"step": STEP, "coarse_min": COARSE_MIN, "largest_fitted": LARGEST_FITTED,
