@@ -3,6 +3,7 @@ image that does not fit the worker's memory is skipped with a reason, never a cr
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -27,6 +28,17 @@ def test_16_bit_frames_are_stretched_band_by_band_as_a_whole(monkeypatch):
     banded = load_image(encode(Image.fromarray(grey16), "PNG")).frames[0]
     expected = ((grey16 - grey16.min()) * (255.0 / (grey16.max() - grey16.min()))).astype(np.uint8)
     assert np.array_equal(banded, whole) and np.array_equal(banded[..., 0], expected)
+
+
+@pytest.mark.parametrize("mode", ["P", "RGBA", "LA", "L", "CMYK", "1"])
+def test_other_modes_are_converted_band_by_band_as_pillow_converts_the_whole(monkeypatch, mode):
+    photo = Image.fromarray(rgb("astronaut")).convert(mode)
+    fmt = "JPEG" if mode == "CMYK" else "PNG"
+    data = encode(photo, fmt)
+    whole = Image.open(io.BytesIO(data))
+    expected = np.asarray(whole.convert("RGBA").convert("RGB") if mode in ("P", "LA") else whole.convert("RGB"))
+    monkeypatch.setattr(imaging, "_CONVERT_BAND_PIXELS", 5000)
+    assert np.array_equal(load_image(data).frames[0], expected)
 
 
 LOAD_IN_CHILD = """
