@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from .errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, UnsupportedFormat
+from .pngtext import without_oversized_text
 
 DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
 DEFAULT_MAX_FRAMES = 16
@@ -134,6 +135,9 @@ def load_image(
 
 
 def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames: int) -> LoadedImage:
+    notes: list[str] = []
+    if fmt == "PNG":
+        data, notes = without_oversized_text(data)
     im = Image.open(io.BytesIO(data))
     full_w, full_h = im.size
     if full_w <= 0 or full_h <= 0:
@@ -143,7 +147,6 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
             f"{full_w}x{full_h} = {full_w * full_h:,} pixels exceeds the limit of {max_pixels:,} "
             "(possible decompression bomb; raise --max-pixels to scan it)"
         )
-    notes: list[str] = []
     orientation = _orientation(im, notes)
     frame_count = getattr(im, "n_frames", 1)
     if frame_count > max_frames:

@@ -7,6 +7,7 @@ import warnings
 
 from PIL import Image
 
+from ..pngtext import without_oversized_text
 from .geometry import Frame
 
 _heif_tried = False
@@ -31,7 +32,7 @@ def read_frame(data: bytes) -> tuple[Frame | None, str | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. DecompressionBombWarning: we decode nothing
-            with Image.open(io.BytesIO(data)) as im:
+            with Image.open(io.BytesIO(without_oversized_text(data)[0])) as im:
                 width, height = im.size
                 # getexif() falls back to tiff:Orientation in the XMP when there is no Exif tag,
                 # as ImageOps.exif_transpose does, so boxes match the detector's upright image.
