@@ -17,14 +17,11 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from .errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, UnsupportedFormat
+from .pillow_guard import pixels_allowed
 from .pngtext import without_oversized_text
 
 DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
 DEFAULT_MAX_FRAMES = 16
-
-# Pillow's own bomb check warns at MAX_IMAGE_PIXELS and raises at twice that; ours is explicit
-# and configurable, so switch Pillow's off and check the declared size before decoding.
-Image.MAX_IMAGE_PIXELS = None
 
 _SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"\xff\xd8\xff", 0, "JPEG"),
@@ -118,7 +115,9 @@ def load_image(
     if fmt == "HEIF" and not _register_heif():
         raise UnsupportedFormat("HEIC/HEIF image: install the extra with pip install 'bipacheck[heif]'")
     try:
-        with warnings.catch_warnings():
+        # our limit is explicit and checked on the declared size before decoding; Pillow's own
+        # (process-wide, the host program's) only widens while this image is open
+        with warnings.catch_warnings(), pixels_allowed(max_pixels):
             warnings.simplefilter("ignore")  # Pillow warns on odd EXIF; we report what matters
             return _decode(data, fmt, max_pixels, max(1.0, reduce_by), max_frames)
     except (TooLarge, CorruptImage, TruncatedImage, UnsupportedFormat):
