@@ -29,6 +29,7 @@ def iter_scan(
     progress: bool = False,
     built: Detector | None = None,
     entries: Iterable | None = None,
+    follow_symlinks: bool = False,
 ) -> Iterator[PhotoScan | SkippedFile]:
     """Faces per file, streamed: every file comes back either scanned or skipped with a reason.
 
@@ -36,6 +37,7 @@ def iter_scan(
     closes): unchanged objects come from it; full: rescan everything. dask: a dask.distributed
     scheduler address or "local". progress: a progress bar on stderr when it is a terminal.
     entries: objects already listed elsewhere (e.g. staged git blobs) instead of listing `paths`.
+    follow_symlinks: also follow local links leading outside a folder (skipped as outside-root otherwise).
     """
     from .sources import iter_sources
 
@@ -44,7 +46,7 @@ def iter_scan(
     listed_here = entries is None
     if listed_here:
         entries = iter_sources(list(paths), include=list(include), exclude=list(exclude), manifest=manifest,
-                               endpoint_url=endpoint_url, hidden_sidecars=True)
+                               endpoint_url=endpoint_url, hidden_sidecars=True, follow_symlinks=follow_symlinks)
     scan_cache = cache
     if isinstance(cache, (str, os.PathLike)):
         scan_cache = open_cache(cache, built.settings(), settings, sources=paths, include=include,

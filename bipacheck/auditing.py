@@ -50,6 +50,7 @@ def audit(
     full: bool = False,
     dask: str | None = None,
     progress: bool = False,
+    follow_symlinks: bool = False,
 ) -> Report:
     """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) against the ledger.
 
@@ -86,7 +87,7 @@ def audit(
     results = iter_scan(sources, detector=detector, threshold=review_threshold, settings=settings,
                         workers=workers, include=include, exclude=exclude, manifest=manifest,
                         endpoint_url=endpoint_url, cache=scan_cache, full=full, dask=dask, progress=progress,
-                        built=built, entries=entries)
+                        built=built, entries=entries, follow_symlinks=follow_symlinks)
     for result in results:
         if isinstance(result, SkippedFile):
             skipped.append({"path": result.url, "reason": result.reason, "message": result.message})

@@ -27,12 +27,17 @@ def repo_root(start: Path | None = None) -> Path | None:
     return Path(proc.stdout.strip()) if proc.returncode == 0 else None
 
 
-def _relative_objects(files: Sequence[str], root: Path):
+def _relative_objects(files: Sequence[str], root: Path, follow_symlinks: bool = False):
     """The files as source objects whose relpath is relative to the repository root, so ledger
-    links by path (`assets/team.jpg`) match whatever folder the hook runs from."""
-    from .sources import iter_sources
+    links by path (`assets/team.jpg`) match whatever folder the hook runs from. A file whose real
+    path lies outside the repository (a committed link to /etc/passwd) is skipped as outside-root."""
+    from .sources import Skipped, iter_sources
+    from .sources.local import OUTSIDE_ROOT, _inside
 
-    for entry in iter_sources(list(files)):
+    for entry in iter_sources(list(files), follow_symlinks=follow_symlinks):
+        real = getattr(getattr(entry, "location", None), "path", None)
+        if real is not None and not follow_symlinks and not _inside(real, os.fsencode(os.path.realpath(root))):
+            entry = Skipped(entry.url, *OUTSIDE_ROOT)
         if hasattr(entry, "read"):
             try:
                 rel = Path(os.path.abspath(entry.url)).relative_to(root).as_posix()
@@ -42,7 +47,7 @@ def _relative_objects(files: Sequence[str], root: Path):
         yield entry
 
 
-def check(files: Sequence[str], *, settings: dict, staged: bool = False) -> Report:
+def check(files: Sequence[str], *, settings: dict, staged: bool = False, follow_symlinks: bool = False) -> Report:
     """Audit `files` (or the staged blobs of them) with the merged config/flag `settings`."""
     ledger = settings.get("ledger")
     if not ledger:
@@ -56,7 +61,7 @@ def check(files: Sequence[str], *, settings: dict, staged: bool = False) -> Repo
 
         entries = staged_objects(str(root), list(files) or None)
     else:
-        entries = _relative_objects(files, root)
+        entries = _relative_objects(files, root, follow_symlinks)
     scan_settings = ScanSettings(min_face=int(settings.get("min_face", ScanSettings.min_face)),
                                  max_pixels=int(settings.get("max_pixels", ScanSettings.max_pixels)))
     report = audit(list(files), entries=entries, ledger=ledger,

@@ -66,6 +66,9 @@ def source_options(func):
         click.option("--manifest", type=click.Path(dir_okay=False), default=None,
                      help="A text file listing the keys to audit, one per line, relative to each source."),
         click.option("--endpoint-url", default=None, help="S3-compatible endpoint for s3:// sources."),
+        click.option("--follow-symlinks", is_flag=True,
+                     help="Also follow symbolic links that lead outside the audited folder (by default they "
+                          "are skipped as outside-root; links that stay inside are always followed)."),
         click.option("--workers", type=click.IntRange(1), default=_default_workers,
                      show_default="number of CPU cores",
                      help="Worker processes, each loading the model once; with --dask local, dask workers."),
@@ -109,7 +112,7 @@ def cache_for(cache_path: str | None, no_cache: bool, ledger_path: str | None = 
               help="json: one document with every file; table: a line per file.")
 @source_options
 def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, include, exclude, manifest,
-         endpoint_url, workers, dask_address, cache_path, no_cache, full, quiet):
+         endpoint_url, follow_symlinks, workers, dask_address, cache_path, no_cache, full, quiet):
     """Find faces in PATHS (files, folders scanned recursively, s3:// or gs:// prefixes).
 
     Every file is listed, either with its faces (box [x, y, w, h] in upright original pixels and
@@ -125,7 +128,7 @@ def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, incl
         doc = api.scan(list(paths), detector=detector, threshold=threshold, settings=settings,
                        workers=workers, include=include, exclude=exclude, manifest=manifest,
                        endpoint_url=endpoint_url, cache=cache_for(cache_path, no_cache), full=full,
-                       dask=dask_address, progress=not quiet)
+                       dask=dask_address, progress=not quiet, follow_symlinks=follow_symlinks)
     except BipacheckError as exc:
         fail(str(exc))
     if fmt == "json":
@@ -216,8 +219,8 @@ def exit_code_for(report, fail_on: str) -> int:
                                                  "(off by default: reports carry subject ids only).")
 @click.option("--no-tags", is_flag=True, help="Do not read face tags from metadata and sidecars.")
 def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, detector, threshold, min_face,
-          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, dask_address, cache_path,
-          no_cache, full, quiet, fmt, output, baseline_path, tag_map, show_names, no_tags):
+          max_pixels, max_frames, include, exclude, manifest, endpoint_url, follow_symlinks, workers, dask_address,
+          cache_path, no_cache, full, quiet, fmt, output, baseline_path, tag_map, show_names, no_tags):
     """Audit SOURCES (folders, files, s3://bucket/prefix, gs://bucket/prefix) against the consent ledger.
 
     Every face counts, bystanders included: a face without a matched ledger subject holding a
@@ -246,7 +249,7 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
                            manifest=manifest, endpoint_url=endpoint_url,
                            tag_map=load_tag_map(tag_map) if tag_map else None, show_names=show_names,
                            cache=cache_for(cache_path, no_cache, ledger_path), full=full, dask=dask_address,
-                           progress=not quiet)
+                           progress=not quiet, follow_symlinks=follow_symlinks)
         if baseline_path:
             from .check import attach_baseline
 
@@ -314,7 +317,11 @@ def config_options(func):
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
               help="text: a short summary for developers; json or sarif: the full report.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write json/sarif here.")
-def check(files, ledger, processing, detector, threshold, min_face, baseline, fail_on, staged, fmt, output):
+@click.option("--follow-symlinks", is_flag=True,
+              help="Also check files behind symbolic links that lead outside the repository (skipped as "
+                   "outside-root otherwise).")
+def check(files, ledger, processing, detector, threshold, min_face, baseline, fail_on, staged, fmt, output,
+          follow_symlinks):
     """Check FILES before they are committed (the pre-commit hook's entry point).
 
     Audits exactly FILES against the configured ledger. Settings come from [tool.bipacheck] in
@@ -336,7 +343,7 @@ def check(files, ledger, processing, detector, threshold, min_face, baseline, fa
         if not files and not staged:
             click.echo("bipacheck: no files to check", err=True)
             sys.exit(EXIT_OK)
-        report = run_check(list(files), settings=settings, staged=staged)
+        report = run_check(list(files), settings=settings, staged=staged, follow_symlinks=follow_symlinks)
     except BipacheckError as exc:
         fail(str(exc))
     fail_on = settings.get("fail_on", "violation")

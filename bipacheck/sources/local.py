@@ -102,6 +102,19 @@ def _stat_failure(exc: OSError, via_symlink: bool) -> tuple[str, str]:
     return "unreadable", _os_message(exc)
 
 
+OUTSIDE_ROOT = ("outside-root", "symbolic link leads outside the audited folder; not followed "
+                "(--follow-symlinks follows it)")
+
+
+def _inside(path: bytes, root_real: bytes | None) -> bool:
+    """Whether `path`, every link in it resolved, lies in the folder whose real path is `root_real`
+    (None: links may lead anywhere)."""
+    if root_real is None:
+        return True
+    real = os.path.realpath(path)
+    return real == root_real or real.startswith(root_real.rstrip(b"/") + b"/")
+
+
 @dataclass
 class _Child:
     relpath: str
@@ -114,8 +127,9 @@ class _Child:
         return self.st is not None and stat.S_ISDIR(self.st.st_mode)
 
 
-def _list_children(folder: bytes, folder_rel: str, follow_symlinks: bool) -> list[_Child]:
-    """One folder's entries, stat'ed, in an order that makes the depth-first walk sorted by relpath."""
+def _list_children(folder: bytes, folder_rel: str, root_real: bytes | None) -> list[_Child]:
+    """One folder's entries, stat'ed, in an order that makes the depth-first walk sorted by relpath.
+    Symbolic links are followed when they stay inside root_real (or root_real is None)."""
     children = []
     with os.scandir(folder) as entries:
         for entry in entries:
@@ -125,10 +139,10 @@ def _list_children(folder: bytes, folder_rel: str, follow_symlinks: bool) -> lis
             try:
                 if not is_link:
                     child.st = entry.stat(follow_symlinks=False)
-                elif follow_symlinks:
-                    child.st = os.stat(entry.path)
                 else:
-                    child.skip = ("symlink", "symbolic link not followed (follow_symlinks is off)")
+                    child.st = os.stat(entry.path)  # first: a loop or a dangling link says so
+                    if not _inside(entry.path, root_real):
+                        child.st, child.skip = None, OUTSIDE_ROOT
             except OSError as e:
                 child.skip = _stat_failure(e, is_link)
             children.append(child)
@@ -138,13 +152,13 @@ def _list_children(folder: bytes, folder_rel: str, follow_symlinks: bool) -> lis
 
 
 def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
-          follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
+          root_real: bytes | None) -> Iterator[SourceObject | Skipped]:
     root_key = (root_st.st_dev, root_st.st_ino)
     # (st_dev, st_ino) of every folder entered -> its relpath: stops symlink loops and
     # keeps a folder reached through two links from being audited twice.
     visited = {root_key: "."}
     try:
-        top = _list_children(root, "", follow_symlinks)
+        top = _list_children(root, "", root_real)
     except OSError as e:
         yield Skipped(url_root, *_stat_failure(e, False))
         return
@@ -172,7 +186,7 @@ def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
             else:
                 visited[key] = child.relpath
                 try:
-                    children = _list_children(child.real, child.relpath, follow_symlinks)
+                    children = _list_children(child.real, child.relpath, root_real)
                 except OSError as e:
                     yield Skipped(url, *_stat_failure(e, False))
                     continue
@@ -187,7 +201,7 @@ def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
 
 
 def _manifest_objects(root: bytes, url_root: str, keys: list[ManifestKey], filt: PathFilter,
-                      follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
+                      root_real: bytes | None) -> Iterator[SourceObject | Skipped]:
     for mk in keys:
         relpath = printable(mk.key)
         url = _join(url_root, relpath)
@@ -198,17 +212,17 @@ def _manifest_objects(root: bytes, url_root: str, keys: list[ManifestKey], filt:
             continue
         real = os.path.join(root, os.fsencode(mk.key))
         try:
-            st = os.stat(real) if follow_symlinks else os.lstat(real)
+            st = os.stat(real)
         except (FileNotFoundError, NotADirectoryError):
             yield Skipped(url, "not-found", "listed in the manifest but not found")
             continue
         except OSError as e:
             yield Skipped(url, *_stat_failure(e, False))
             continue
-        if stat.S_ISREG(st.st_mode):
+        if not _inside(real, root_real):  # the key itself or a folder on its way is a link out
+            yield Skipped(url, *OUTSIDE_ROOT)
+        elif stat.S_ISREG(st.st_mode):
             yield with_sidecars(_make_object(url, relpath, real, st), partial(_sibling_key, real))
-        elif stat.S_ISLNK(st.st_mode):
-            yield Skipped(url, "symlink", "symbolic link not followed (follow_symlinks is off)")
         elif stat.S_ISDIR(st.st_mode):
             yield Skipped(url, "not-a-regular-file", "is a folder; manifest keys name files")
         else:
@@ -228,9 +242,13 @@ def _sibling_key(real: bytes, name: str) -> str | None:
 
 def iter_local(root: bytes, url_root: str, *, filt: PathFilter, manifest: list[ManifestKey] | None,
                follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
-    """Objects under a local file or folder. `url_root` is the spec as the user wrote it."""
+    """Objects under a local file or folder. `url_root` is the spec as the user wrote it.
+
+    Symbolic links inside the folder are followed where they stay inside it; links leading out
+    (`passwd.jpg -> /etc/passwd`, a folder elsewhere) are skipped as `outside-root` unless
+    follow_symlinks. The spec itself is followed even if it is a link: the user named it."""
     try:
-        st = os.stat(root)  # the spec itself is followed even if it is a link: the user named it
+        st = os.stat(root)
     except OSError as e:
         reason, message = _stat_failure(e, False)
         if reason == "not-found":
@@ -244,7 +262,9 @@ def iter_local(root: bytes, url_root: str, *, filt: PathFilter, manifest: list[M
             yield with_sidecars(_make_object(url_root, relpath, root, st), partial(_sibling_key, root))
     elif not stat.S_ISDIR(st.st_mode):
         yield Skipped(url_root, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
-    elif manifest is not None:
-        yield from _manifest_objects(root, url_root, manifest, filt, follow_symlinks)
     else:
-        yield from _walk(root, url_root, st, filt, follow_symlinks)
+        root_real = None if follow_symlinks else os.path.realpath(root)
+        if manifest is not None:
+            yield from _manifest_objects(root, url_root, manifest, filt, root_real)
+        else:
+            yield from _walk(root, url_root, st, filt, root_real)
