@@ -10,10 +10,11 @@ import sys
 import pytest
 
 from tests.images import encode, rgb
+from tests.requirements import require_module
 
 
 def test_a_scan_on_onnxruntime_writes_nothing_in_the_home_folder(tmp_path, model_dir):
-    pytest.importorskip("onnxruntime")
+    require_module("onnxruntime")
     home = tmp_path / "home"
     home.mkdir()
     (tmp_path / "astronaut.jpg").write_bytes(encode(rgb("astronaut"), "JPEG"))
