@@ -144,7 +144,7 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
                 processing=profile.name))
         if rec.subject_id is not None and lookup is not None:
             deadline = lookup.retention_deadline(rec.subject_id)
-            if deadline is not None and deadline <= as_of:
+            if deadline is not None and deadline < as_of:  # "within 3 years": the deadline itself is in time
                 outcome.findings.append(finding(
                     "BIPA-15A-RETENTION", [rec],
                     f"Retention deadline for subject {rec.subject_id} passed on {deadline.date().isoformat()}: "
