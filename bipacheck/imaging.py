@@ -113,7 +113,7 @@ def load_image(
     if fmt is None:
         raise UnsupportedFormat(_describe_non_image(data))
     if fmt == "HEIF" and not _register_heif():
-        raise UnsupportedFormat("HEIC/HEIF image: install the extra with pip install 'bipacheck[heif]'")
+        raise UnsupportedFormat("HEIC/HEIF image: install pillow-heif (the [heif] extra): pip install pillow-heif")
     try:
         # our limit is explicit and checked on the declared size before decoding; Pillow's own
         # (process-wide, the host program's) only widens while this image is open
