@@ -32,11 +32,12 @@ def _relative_objects(files: Sequence[str], root: Path, follow_symlinks: bool = 
     links by path (`assets/team.jpg`) match whatever folder the hook runs from. A file whose real
     path lies outside the repository (a committed link to /etc/passwd) is skipped as outside-root."""
     from .sources import Skipped, iter_sources
-    from .sources.local import OUTSIDE_ROOT, _inside
+    from .sources.local import OUTSIDE_ROOT, within_root
 
     for entry in iter_sources(list(files), follow_symlinks=follow_symlinks):
         real = getattr(getattr(entry, "location", None), "path", None)
-        if real is not None and not follow_symlinks and not _inside(real, os.fsencode(os.path.realpath(root))):
+        repository = os.fsencode(os.path.realpath(root))
+        if real is not None and not follow_symlinks and not within_root(real, repository):
             entry = Skipped(entry.url, *OUTSIDE_ROOT)
         if hasattr(entry, "read"):
             try:

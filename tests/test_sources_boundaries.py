@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bipacheck.cli import cli
@@ -76,8 +78,6 @@ def test_scan_and_audit_report_outside_links_and_follow_them_on_request(tmp_path
 
 
 def test_check_does_not_follow_a_staged_link_out_of_the_repository(tmp_path, centerface, monkeypatch):
-    import subprocess
-
     repo = tmp_path / "repo"
     repo.mkdir()
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
@@ -122,3 +122,22 @@ def test_ledger_path_links_match_only_the_exact_path(tmp_path):
                    for o in iter_sources([str(root)])}
         assert matches == {b"the linked photo": ["u-1"], b"another photo": []}
         assert ledger.photo_links(relpath="./bs/x.jpg") == [] and ledger.photo_links(relpath="bs//x.jpg") == []
+
+
+def test_a_sidecar_link_out_or_a_file_swapped_for_one_is_not_read(tmp_path, centerface):
+    from bipacheck.errors import OutsideRoot
+    from bipacheck.scanner import PhotoScan, SkippedFile, scan_object
+
+    root = outside_links(tmp_path)
+    (tmp_path / "outside" / "secret.xmp").write_text("<x:xmpmeta>not for this audit</x:xmpmeta>")
+    (root / "inner" / "own.jpg.xmp").symlink_to(tmp_path / "outside" / "secret.xmp")
+    listed = {o.relpath: o for o in iter_sources([str(root)]) if not isinstance(o, Skipped)}
+    photo = listed["inner/own.jpg"]
+    with pytest.raises(OutsideRoot):
+        photo.sibling("own.jpg.xmp")
+    scan = scan_object(photo, centerface)
+    assert isinstance(scan, PhotoScan) and any("outside the audited folder" in e for e in scan.tag_errors)
+    os.unlink(root / "inner" / "own.jpg")  # swapped for a link out between listing and reading
+    os.symlink("/etc/passwd", root / "inner" / "own.jpg")
+    skipped = scan_object(photo, centerface)
+    assert isinstance(skipped, SkippedFile) and skipped.reason == "outside-root"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from ..errors import UnreadableFile
+from ..errors import OutsideRoot, UnreadableFile
 from .filters import ManifestKey, PathFilter
 from .objects import Skipped, SourceObject, printable, with_sidecars
 
@@ -54,21 +54,40 @@ def _read_regular_file(path: bytes, missing_ok: bool = False) -> bytes | None:
         os.close(fd)
 
 
+OUTSIDE_ROOT = ("outside-root", "symbolic link leads outside the audited folder; not followed "
+                "(--follow-symlinks follows it)")
+
+
+def within_root(path: bytes, root_real: bytes | None) -> bool:
+    """Whether `path`, every link in it resolved, lies in the folder whose real path is `root_real`
+    (None: links may lead anywhere)."""
+    if root_real is None:
+        return True
+    real = os.path.realpath(path)
+    return real == root_real or real.startswith(root_real.rstrip(b"/") + b"/")
+
+
 @dataclass(frozen=True)
 class LocalFile:
-    """A local file by its real (bytes) path; picklable."""
+    """A local file by its real (bytes) path; picklable. root_real: the audited folder's real path,
+    checked again when reading (a file swapped for a link out after listing, a sidecar that is a
+    link out); None when links may lead anywhere."""
 
     path: bytes
+    root_real: bytes | None = None
 
     def read(self) -> bytes:
+        if not within_root(self.path, self.root_real):
+            raise OutsideRoot("now a symbolic link leading outside the audited folder; not read")
         data = _read_regular_file(self.path)
         assert data is not None
         return data
 
     def sibling(self, name: str) -> bytes | None:
-        return _read_regular_file(
-            os.path.join(os.path.dirname(self.path), os.fsencode(name)), missing_ok=True
-        )
+        path = os.path.join(os.path.dirname(self.path), os.fsencode(name))
+        if not within_root(path, self.root_real):
+            raise OutsideRoot("a symbolic link leading outside the audited folder; not read")
+        return _read_regular_file(path, missing_ok=True)
 
 
 def _join(url_root: str, relpath: str) -> str:
@@ -79,8 +98,9 @@ def _change_key(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _make_object(url: str, relpath: str, real: bytes, st: os.stat_result) -> SourceObject:
-    return SourceObject(url, relpath, st.st_size, _change_key(st), LocalFile(real))
+def _make_object(url: str, relpath: str, real: bytes, st: os.stat_result,
+                 root_real: bytes | None = None) -> SourceObject:
+    return SourceObject(url, relpath, st.st_size, _change_key(st), LocalFile(real, root_real))
 
 
 def _regular_files(children: list) -> dict[str, str]:
@@ -100,19 +120,6 @@ def _stat_failure(exc: OSError, via_symlink: bool) -> tuple[str, str]:
     if isinstance(exc, PermissionError):
         return "permission-denied", "permission denied"
     return "unreadable", _os_message(exc)
-
-
-OUTSIDE_ROOT = ("outside-root", "symbolic link leads outside the audited folder; not followed "
-                "(--follow-symlinks follows it)")
-
-
-def _inside(path: bytes, root_real: bytes | None) -> bool:
-    """Whether `path`, every link in it resolved, lies in the folder whose real path is `root_real`
-    (None: links may lead anywhere)."""
-    if root_real is None:
-        return True
-    real = os.path.realpath(path)
-    return real == root_real or real.startswith(root_real.rstrip(b"/") + b"/")
 
 
 @dataclass
@@ -141,7 +148,7 @@ def _list_children(folder: bytes, folder_rel: str, root_real: bytes | None) -> l
                     child.st = entry.stat(follow_symlinks=False)
                 else:
                     child.st = os.stat(entry.path)  # first: a loop or a dangling link says so
-                    if not _inside(entry.path, root_real):
+                    if not within_root(entry.path, root_real):
                         child.st, child.skip = None, OUTSIDE_ROOT
             except OSError as e:
                 child.skip = _stat_failure(e, is_link)
@@ -195,7 +202,8 @@ def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
                 ancestors.append(key)
         elif stat.S_ISREG(child.st.st_mode):
             if filt.accepts(child.relpath):
-                yield with_sidecars(_make_object(url, child.relpath, child.real, child.st), files[-1].get)
+                yield with_sidecars(_make_object(url, child.relpath, child.real, child.st, root_real),
+                                    files[-1].get)
         elif filt.accepts(child.relpath):
             yield Skipped(url, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
 
@@ -219,10 +227,10 @@ def _manifest_objects(root: bytes, url_root: str, keys: list[ManifestKey], filt:
         except OSError as e:
             yield Skipped(url, *_stat_failure(e, False))
             continue
-        if not _inside(real, root_real):  # the key itself or a folder on its way is a link out
+        if not within_root(real, root_real):  # the key itself or a folder on its way is a link out
             yield Skipped(url, *OUTSIDE_ROOT)
         elif stat.S_ISREG(st.st_mode):
-            yield with_sidecars(_make_object(url, relpath, real, st), partial(_sibling_key, real))
+            yield with_sidecars(_make_object(url, relpath, real, st, root_real), partial(_sibling_key, real))
         elif stat.S_ISDIR(st.st_mode):
             yield Skipped(url, "not-a-regular-file", "is a folder; manifest keys name files")
         else:
