@@ -7,11 +7,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from bipacheck.cli import cli
 from bipacheck.ledger import Ledger
+from bipacheck.report.formats import report_schema
 from bipacheck.sources import Skipped, iter_sources
 from tests.images import encode, rgb
 
@@ -68,6 +70,7 @@ def test_scan_and_audit_report_outside_links_and_follow_them_on_request(tmp_path
     assert "root:x:0:0" not in result.output
     audit = CliRunner().invoke(cli, ["audit", str(root), "--format", "json"])
     report = json.loads(audit.output)
+    jsonschema.validate(report, report_schema())
     unscanned = {f["photo"]["path"].removeprefix(f"{root}/") for f in report["findings"]
                  if f["rule_id"] == "BIPACHECK-UNSCANNED" and f["details"]["reason"] == "outside-root"}
     assert unscanned == {"secret.jpg", "album", "passwd.jpg", "inner/up.jpg"}
