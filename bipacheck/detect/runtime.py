@@ -91,11 +91,18 @@ class OnnxRuntimeNetwork:
 
 def _import_without_telemetry():
     """onnxruntime with its telemetry off. On import it creates a device id and an event store under
-    ~/.cache/Microsoft/DeveloperTools unless ORT_DISABLE_TELEMETRY is set first (its own switch);
-    when the host program imported it already, its API switch stops the events at least."""
+    ~/.cache/Microsoft/DeveloperTools unless ORT_DISABLE_TELEMETRY is set then (its own switch, read
+    once); when the host program imported it already, its API switch stops the events at least.
+    The host's environment is given back as it was."""
+    previous = os.environ.get("ORT_DISABLE_TELEMETRY")
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # a privacy tool sends nothing, whatever was set before
-    import onnxruntime
-
+    try:
+        import onnxruntime
+    finally:
+        if previous is None:
+            del os.environ["ORT_DISABLE_TELEMETRY"]
+        else:
+            os.environ["ORT_DISABLE_TELEMETRY"] = previous
     onnxruntime.disable_telemetry_events()
     return onnxruntime
 
