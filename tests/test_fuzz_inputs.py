@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from bipacheck.errors import ImageError
 from bipacheck.imaging import load_image
@@ -67,7 +67,11 @@ def _photo_files() -> list[bytes]:
     tiff = io.BytesIO()
     frames[0].save(tiff, "TIFF", save_all=True, append_images=frames[1:])
     xmp = XMP_PACKETS[0]
+    text = PngImagePlugin.PngInfo()
+    text.add_itxt("XML:com.adobe.xmp", xmp.decode(), zip=True)
+    text.add_text("Comment", "x" * 5000, zip=True)
     return [
+        encode(small, "PNG", pnginfo=text),
         encode(small, "JPEG", quality=80, xmp=xmp),
         encode(small, "JPEG", progressive=True),
         stored_with_orientation(small, 6, "JPEG"),
