@@ -11,8 +11,10 @@ from .detect.factory import DEFAULT_DETECTOR, DEFAULT_THRESHOLDS
 from .api import iter_scan
 from .engine import DetectorConfig
 from .errors import ConfigError
-from .policy import exposure
+from .policy import attestation as org, exposure
 from .policy.evaluate import evaluate_photo
+from .policy.operator import operator_findings
+from .policy.timeline import upload_time
 from .policy.profiles import DEFAULT_PROFILE, profile as get_profile
 from .policy.rules import RULES, SEVERITIES
 from .report.model import Finding, Report
@@ -50,12 +52,16 @@ def audit(
     full: bool = False,
     dask: str | None = None,
     progress: bool = False,
+    attestation: dict | org.Attestation | None = None,
+    attestation_source: str | None = None,
 ) -> Report:
     """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) against the ledger.
 
     cache: an SQLite scan cache (bipacheck.cache): unchanged objects are not scanned again, an
     interrupted audit resumes; full: rescan everything anyway. dask: a dask.distributed scheduler
     address or "local". progress: a progress bar on stderr when it is a terminal.
+    attestation: the operator's statement (the `[tool.bipacheck.org]` table as a dict, see
+    policy.attestation); attestation_source: where it came from, for the report.
     Returns the Report that `bipacheck audit --format json` writes.
     """
     started = now_utc()
@@ -69,6 +75,7 @@ def audit(
         raise ConfigError(f"review threshold {review_threshold} is above the threshold {threshold}")
     built = DetectorConfig(detector, review_threshold).create()  # the detector keeps review-band faces too
     lookup = _open_ledger(ledger)
+    statement = org.parse(attestation)
 
     scan_cache = None
     if cache:
@@ -80,9 +87,9 @@ def audit(
     findings: list[Finding] = []
     skipped: list[dict] = []
     photos: list[dict] = []
-    persons: set[str] = set()
     unconsented_faces = faces_total = photos_with_faces = 0
     violation_photos: set[str] = set()
+    first_processed = None
     results = iter_scan(sources, detector=detector, threshold=review_threshold, settings=settings,
                         workers=workers, include=include, exclude=exclude, manifest=manifest,
                         endpoint_url=endpoint_url, cache=scan_cache, full=full, dask=dask, progress=progress,
@@ -97,8 +104,14 @@ def audit(
                                     result.url, result.sha256, result.size, details={"reason": result.reason}))
             continue
         links = lookup.photo_links(sha256=result.sha256, relpath=result.relpath) if lookup else []
-        outcome = evaluate_photo(result, links=links, lookup=lookup, profile=prof, as_of=as_of,
-                                 threshold=threshold, tag_map=tag_map, show_names=show_names)
+        outcome = evaluate_photo(
+            result, links=links, lookup=lookup, profile=prof, as_of=as_of, threshold=threshold,
+            tag_map=tag_map, show_names=show_names, attestation=statement,
+            events=lookup.processing_events(result.sha256, result.relpath) if lookup else None,
+            uploaded=upload_time(result.url))
+        if outcome.faces:
+            earliest = outcome.times[0].at
+            first_processed = earliest if first_processed is None else min(first_processed, earliest)
         findings.extend(outcome.findings)
         if result.frames_scanned < result.frame_count:
             # the frames left out were never looked at: no clean bill of health for them
@@ -109,7 +122,6 @@ def audit(
                 result.url, result.sha256, result.size,
                 details={"reason": "frames-not-scanned", "frames_scanned": result.frames_scanned,
                          "frames_total": result.frame_count}))
-        persons.update(outcome.unconsented_persons)
         unconsented_faces += len(outcome.unconsented_persons)
         faces_total += len(outcome.faces)
         photos_with_faces += bool(outcome.faces)
@@ -117,6 +129,7 @@ def audit(
             violation_photos.add(result.url)
         photos.append(_photo_row(result, len(outcome.faces)))
 
+    findings.extend(operator_findings(statement, attestation_source, prof, first_processed))
     finished = now_utc()
     run = {
         "started_at": started.isoformat(),
@@ -129,6 +142,7 @@ def audit(
         "min_face": settings.min_face,
         "max_pixels": settings.max_pixels,
         "ledger": _ledger_facts(ledger, lookup),
+        "attestation": org.run_facts(statement, attestation_source),
     }
     if scan_cache is not None:
         scan_cache.close()
@@ -144,7 +158,7 @@ def audit(
         "photos_with_violations": len(violation_photos),
         "findings_by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
         "findings_by_rule": dict(sorted(Counter(f.rule_id for f in findings).items())),
-        "exposure": exposure.estimate(len(persons), unconsented_faces, prof.derives_identifiers),
+        "exposure": exposure.estimate(findings, as_of, prof.derives_identifiers),
     }
     return Report(run, summary, findings, skipped, photos, {"name": "bipacheck", "version": __version__})
 
@@ -196,5 +210,5 @@ def load_tag_map(path: str) -> dict[str, str]:
 
 
 def rule_catalogue() -> list[dict]:
-    return [{"id": r.id, "name": r.name, "citation": r.citation, "summary": r.summary, "fix": r.fix}
-            for r in RULES.values()]
+    return [{"id": r.id, "name": r.name, "citation": r.citation, "mark": r.mark, "summary": r.summary,
+             "fix": r.fix} for r in RULES.values()]

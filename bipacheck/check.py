@@ -62,7 +62,8 @@ def check(files: Sequence[str], *, settings: dict, staged: bool = False) -> Repo
     report = audit(list(files), entries=entries, ledger=ledger,
                    processing=settings.get("processing", "face-templates"),
                    detector=settings.get("detector", "centerface"), threshold=settings.get("threshold"),
-                   review_threshold=settings.get("review_threshold"), settings=scan_settings)
+                   review_threshold=settings.get("review_threshold"), settings=scan_settings,
+                   attestation=settings.get("org"), attestation_source="[tool.bipacheck.org]")
     if settings.get("baseline"):
         attach_baseline(report, settings["baseline"], partial=True)
     return report
@@ -72,6 +73,15 @@ def attach_baseline(report: Report, path: str, *, partial: bool) -> None:
     """Compare with the baseline at `path` (a missing file is an empty baseline: nothing accepted yet)."""
     base = baseline_mod.Baseline.load(path) if Path(path).exists() else baseline_mod.Baseline()
     report.run["baseline"] = {"path": path, **baseline_mod.apply(report, base, partial=partial)}
+    refresh_exposure(report)  # accepted findings leave the estimate
+
+
+def refresh_exposure(report: Report) -> None:
+    from .ledger.dates import parse_datetime
+    from .policy.exposure import estimate
+
+    report.summary["exposure"] = estimate(report.findings, parse_datetime(report.run["as_of"]),
+                                          report.run["processing"]["derives_identifiers"])
 
 
 def human_summary(report: Report, fail_on: str) -> str:

@@ -238,15 +238,19 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
 
     from .auditing import load_tag_map
 
+    from .config import find_config
+
     settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames, read_tags=not no_tags)
     try:
+        config_path, config = find_config()  # the operator's attestation, [tool.bipacheck.org]
         report = run_audit(list(sources), ledger=ledger_path, processing=processing, as_of=as_of,
                            detector=detector, threshold=threshold, review_threshold=review_threshold,
                            settings=settings, workers=workers, include=include, exclude=exclude,
                            manifest=manifest, endpoint_url=endpoint_url,
                            tag_map=load_tag_map(tag_map) if tag_map else None, show_names=show_names,
                            cache=cache_for(cache_path, no_cache, ledger_path), full=full, dask=dask_address,
-                           progress=not quiet)
+                           progress=not quiet, attestation=config.get("org"),
+                           attestation_source=f"{config_path} [tool.bipacheck.org]" if config.get("org") else None)
         if baseline_path:
             from .check import attach_baseline
 
@@ -277,11 +281,13 @@ def schema() -> None:
 
 @cli.command()
 def rules() -> None:
-    """List the rule ids with their citations and what fixes them."""
+    """List the rule ids with their citations, how well the law behind each is established
+    ([V] checked against statute or opinion text, [S] secondary sources only, [M] unverified,
+    configurable) and what fixes them."""
     from .auditing import rule_catalogue
 
     for rule in rule_catalogue():
-        click.echo(f"{rule['id']}  ({rule['citation']})\n  {rule['summary']}\n  fix: {rule['fix']}")
+        click.echo(f"{rule['id']}  ({rule['citation']}) [{rule['mark']}]\n  {rule['summary']}\n  fix: {rule['fix']}")
 
 
 def config_options(func):

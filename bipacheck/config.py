@@ -12,7 +12,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 KEYS = {"ledger", "processing", "detector", "threshold", "review_threshold", "min_face", "fail_on", "baseline",
-        "max_pixels"}
+        "max_pixels", "org"}  # org: the operator's attestation table, see bipacheck/policy/attestation.py
 PATH_KEYS = {"ledger", "baseline"}
 
 

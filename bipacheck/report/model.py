@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..policy.rules import RULES, SEVERITIES
 
-SCHEMA_VERSION = "1.1.0"  # 1.1.0: run.detector.runtime
+SCHEMA_VERSION = "2.0.0"  # 2.0.0: exposure per section, run.attestation (see schema $comment); 1.1.0: run.detector.runtime
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
