@@ -109,7 +109,7 @@ def audit(
             tag_map=tag_map, show_names=show_names, attestation=statement,
             events=lookup.processing_events(result.sha256, result.relpath) if lookup else None,
             uploaded=upload_time(result.url))
-        if outcome.faces:
+        if outcome.faces and outcome.times:
             earliest = outcome.times[0].at
             first_processed = earliest if first_processed is None else min(first_processed, earliest)
         findings.extend(outcome.findings)

@@ -236,8 +236,12 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
         details["provenance"] = ("the operator's own pipeline (attested tag_software)" if own else
                                  "not shown to be the operator's pipeline: a tag typed by a person or "
                                  "made by other software is not the operator's scan (Barnett v. Apple)")
-        severity = "info" if not unconsented_named else (
-            photo.severity(everywhere) if own else "info" if photo.severity(everywhere) == "info" else "review")
+        if not unconsented_named or everywhere == OUT:
+            severity = "info"
+        elif own and profile.derives_identifiers and not photo.exemptions:
+            severity = _SEVERITY_OF[everywhere]
+        else:
+            severity = "review"  # someone recognised a person, but not shown to be the operator's scan
         outcome.findings.append(finding(
             "BIPACHECK-FACE-TAGS", [r for _, r, _ in tag_rows if r is not None],
             f"{len(tag_rows)} face tag(s) in the file's metadata ({', '.join(tools)}), {named} naming a person; "
