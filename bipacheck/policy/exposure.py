@@ -38,7 +38,7 @@ def estimate(findings, as_of: datetime, derives_identifiers: bool = True, law: L
     pre_amendment: set[tuple[str, str]] = set()
     sources: set[str] = set()
     barred: list[dict] = []
-    not_counted: dict[str, int] = {}
+    not_counted: dict[str, set] = {}
     accepted: list[str] = []
     for f in findings:
         exposure = f.details.get("exposure") if f.details else None
@@ -50,9 +50,11 @@ def estimate(findings, as_of: datetime, derives_identifiers: bool = True, law: L
         section, person = exposure["section"], exposure["person"]
         for entry in exposure["processing"]:
             at = parse_datetime(entry["at"])
+            # without processing events a photo occurrence is one scan, whatever times stand in for it
+            when = entry["at"] if entry["source"] == EVENT else "occurrence"
             if not entry["counted"]:
                 reason = entry["not_counted"].split(":")[0]
-                not_counted[reason] = not_counted.get(reason, 0) + 1
+                not_counted.setdefault(reason, set()).add((f.sha256, section, person, when))
                 continue
             if at < cutoff:
                 barred.append({"rule_id": f.rule_id, "photo": f.path, "at": entry["at"]})
@@ -61,10 +63,10 @@ def estimate(findings, as_of: datetime, derives_identifiers: bool = True, law: L
             if section == "15(d)":
                 recipients.setdefault(entry["recipient"], {})[person] = exposure["linked"]
             if section == "15(b)":
-                scans.add((f"{f.sha256}:{person}", entry["at"]))
+                scans.add((f"{f.sha256}:{person}", when))
                 sources.add(entry["source"])
                 if at < law.amendment_date:
-                    pre_amendment.add((f"{f.sha256}:{person}", entry["at"]))
+                    pre_amendment.add((f"{f.sha256}:{person}", when))
     sections: dict[str, dict] = {}
     total_low = total_high = 0
     for section in SECTIONS:
@@ -95,8 +97,8 @@ def estimate(findings, as_of: datetime, derives_identifiers: bool = True, law: L
             "before": format_datetime(law.amendment_date), "scans": len(pre_amendment),
             "per_scan": _money(len(pre_amendment), len(pre_amendment), law),
             "note": law.retroactivity_note},
-        "time_barred": {"before": format_datetime(cutoff), "processing": barred},
-        "not_counted": dict(sorted(not_counted.items())),
+        "time_barred": {"before": cutoff.date().isoformat(), "processing": barred},
+        "not_counted": {reason: len(keys) for reason, keys in sorted(not_counted.items())},
         "accepted": sorted(accepted),
         "note": DISCLAIMER if derives_identifiers else
         "The declared processing derives no identifiers, so no statutory damages are estimated. " + DISCLAIMER,

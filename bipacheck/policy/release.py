@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..ledger.status import consent_state
 from .bipa import Law
 
 REQUIRED_NOTICE = ("collection", "purpose", "term")
@@ -52,11 +53,19 @@ def defects(consent, subject, law: Law) -> tuple[list[str], bool]:
 
 
 def judge(lookup, subject_id: str, scope: str, at: datetime, law: Law) -> Judgement:
+    """The subject's release for `scope` at `at`: valid if any release in force then is complete;
+    defective (citing the first one's defects) if every release in force lacks something."""
     status = lookup.consent_status(subject_id, scope, at)
     if not status.valid:
         return Judgement(status.status, status.consent_id)
-    consent = lookup.consent(status.consent_id)
-    lacks, certain = defects(consent, lookup.subject_as_of(subject_id, at), law)
-    if lacks:
-        return Judgement("defective", consent.consent_id, lacks, certain)
-    return Judgement("valid", consent.consent_id)
+    subject = lookup.subject_as_of(subject_id, at)
+    in_force = [c for c in lookup.consents(subject_id) if consent_state(c, scope, at) == "valid"]
+    in_force.sort(key=lambda c: c.consent_id != status.consent_id)  # the one the ledger cites first
+    first: Judgement | None = None
+    for consent in in_force:
+        lacks, certain = defects(consent, subject, law)
+        if not lacks:
+            return Judgement("valid", consent.consent_id)
+        first = first or Judgement("defective", consent.consent_id, lacks, certain)
+    assert first is not None
+    return first
