@@ -163,3 +163,31 @@ def test_subject_facts_as_they_stood_on_a_date(ledger, monkeypatch):
     assert ledger.subject_as_of("u", "2999-01-01").residence == ["US-CA"]
     assert ledger.retention_deadline("u", as_of="2022-06-01").year == 2023
     assert ledger.retention_deadline("u").year == 2029
+
+
+def test_the_command_line_records_the_new_facts_and_imports_processing_events(tmp_path):
+    from click.testing import CliRunner
+
+    from bipacheck.cli import cli
+
+    db = tmp_path / "l.db"
+
+    def run(*args):
+        result = CliRunner().invoke(cli, ["ledger", *map(str, args)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("init", db)
+    run("add-subject", db, "kid", "--residence", "US-IL", "--birth-date", "2012-02-02",
+        "--employment-cba", "no")
+    run("grant", db, "kid", "--scope", "disclose:vendor", "--purpose", "search", "--term", "P1Y",
+        "--signer-role", "guardian", "--notice-elements", "collection;purpose;term", "--id", "c1")
+    events = write(tmp_path / "p.csv", f"processed_at,photo_sha256,processing_region,recipients\n"
+                                       f"2025-01-01,{SHA},US-IL,vendor\n")
+    assert "processing: 1 added" in run("import", db, events)
+    shown = run("show", db, "kid")
+    assert "residence: US-IL" in shown and "CBA: false" in shown
+    assert "elements=collection;purpose;term signer=guardian" in shown
+    with Ledger(db) as opened:
+        assert opened.processing_events(sha256=SHA)[0].recipients == ["vendor"]
+        assert opened.verify().ok
