@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import baseline as baseline_mod
 from .auditing import audit
+from .config import find_config
 from .errors import ConfigError
 from .policy.rules import RULES
 from .report.model import Report
@@ -63,7 +64,8 @@ def check(files: Sequence[str], *, settings: dict, staged: bool = False) -> Repo
                    processing=settings.get("processing", "face-templates"),
                    detector=settings.get("detector", "centerface"), threshold=settings.get("threshold"),
                    review_threshold=settings.get("review_threshold"), settings=scan_settings,
-                   attestation=settings.get("org"), attestation_source="[tool.bipacheck.org]")
+                   attestation=settings.get("org"),
+                   attestation_source=str(find_config()[0]) if settings.get("org") else None)
     if settings.get("baseline"):
         attach_baseline(report, settings["baseline"], partial=True)
     return report

@@ -250,7 +250,7 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
                            tag_map=load_tag_map(tag_map) if tag_map else None, show_names=show_names,
                            cache=cache_for(cache_path, no_cache, ledger_path), full=full, dask=dask_address,
                            progress=not quiet, attestation=config.get("org"),
-                           attestation_source=f"{config_path} [tool.bipacheck.org]" if config.get("org") else None)
+                           attestation_source=str(config_path) if config.get("org") else None)
         if baseline_path:
             from .check import attach_baseline
 
