@@ -19,16 +19,17 @@ def table(text: str = ATTESTATION) -> dict:
 def test_a_complete_table_parses_and_its_hash_pins_the_statement(tmp_path):
     write_attestation(tmp_path)
     path, config = find_config(tmp_path)
-    statement = attestation.parse(config["org"])
+    statement = attestation.parse(config["org"], str(path))
     assert statement.processing_regions == ("US-IL",) and statement.recipients == ()
     assert statement.policy_adopted_at.isoformat() == "2020-01-01T00:00:00+00:00"
     reordered = dict(reversed(list(config["org"].items())))
     assert attestation.parse(reordered).sha256 == statement.sha256  # key order does not matter
     changed = attestation.parse({**config["org"], "sells_or_profits": True})
     assert changed.sha256 != statement.sha256
-    facts = attestation.run_facts(statement, str(path))
+    facts = attestation.run_facts(statement)
     assert facts["sha256"] == statement.sha256 and facts["statement"]["entity"] == "Test Operator"
-    assert attestation.run_facts(None, None) == {"source": None, "sha256": None}
+    assert facts["source"] == str(path)
+    assert attestation.run_facts(None) == {"source": None, "sha256": None}
 
 
 def test_recipients_default_to_the_disclose_scope_and_keep_consideration():

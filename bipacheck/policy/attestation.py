@@ -49,9 +49,10 @@ class Attestation:
     recipients: tuple[Recipient, ...] | None = None  # None: not attested; () none
     tag_software: tuple[str, ...] = ()  # face-tag writers that are the operator's own pipeline
     given: frozenset[str] = field(default_factory=frozenset)  # keys the operator stated
+    source: str | None = None  # where the statement came from (a config file), not hashed
 
     def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "given" and k in self.given}
+        out = {k: v for k, v in asdict(self).items() if k in self.given}
         for name in ("attested_at", "policy_adopted_at"):
             if name in out:
                 out[name] = format_datetime(out[name])
@@ -108,10 +109,12 @@ def _recipient(value: Any) -> Recipient:
                      consideration=_bool(value.get("consideration"), "recipients.consideration"))
 
 
-def parse(values: Mapping[str, Any] | Attestation | None) -> Attestation | None:
+def parse(values: Mapping[str, Any] | Attestation | None, source: str | None = None) -> Attestation | None:
     """An Attestation from a config table or API dict (None: no attestation at all)."""
     if values is None or isinstance(values, Attestation):
         return values
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"[tool.bipacheck.org]: expected a table of keys, got {values!r}")
     data = {key.replace("-", "_"): value for key, value in values.items()}
     unknown = set(data) - KEYS
     if unknown:
@@ -147,11 +150,12 @@ def parse(values: Mapping[str, Any] | Attestation | None) -> Attestation | None:
         tag_software=tuple(str(t).strip().lower()
                            for t in _list(data.get("tag_software", []), "tag_software")),
         given=frozenset(k for k, v in data.items() if v is not None),
+        source=source,
     )
 
 
-def run_facts(attestation: Attestation | None, source: str | None) -> dict[str, Any]:
+def run_facts(attestation: Attestation | None) -> dict[str, Any]:
     """What the report's `run.attestation` records: the statement itself and its hash."""
     if attestation is None:
         return {"source": None, "sha256": None}
-    return {"source": source, "sha256": attestation.sha256, "statement": attestation.as_dict()}
+    return {"source": attestation.source, "sha256": attestation.sha256, "statement": attestation.as_dict()}

@@ -11,19 +11,17 @@ from datetime import datetime
 from ..ledger.dates import format_datetime
 from ..report.model import Finding
 from .attestation import Attestation
-from .bipa import BIPA, Law
 from .profiles import Profile
 from .rules import RULES
 
 WHERE = "[tool.bipacheck.org]"
 
 
-def operator_findings(attestation: Attestation | None, source: str | None, profile: Profile,
-                      first_processed: datetime | None, law: Law = BIPA) -> list[Finding]:
+def operator_findings(attestation: Attestation | None, profile: Profile, first_processed: datetime | None) -> list[Finding]:
     """first_processed: the earliest processing time the audit saw (None if no face was seen)."""
     if not profile.derives_identifiers:
         return []  # no identifiers are derived: the duties below do not arise from this audit
-    where = source or WHERE
+    where = (attestation.source if attestation else None) or WHERE
     out: list[Finding] = []
 
     def add(rule_id: str, severity: str, message: str, **details) -> None:

@@ -7,11 +7,12 @@ scores and ledger subject ids only.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 
 from ..policy.rules import RULES, SEVERITIES
 
-SCHEMA_VERSION = "2.0.0"  # 2.0.0: exposure per section, run.attestation (see schema $comment); 1.1.0: run.detector.runtime
+SCHEMA_VERSION = "2.0.0"  # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section, run.attestation
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -97,6 +98,7 @@ class Report:
     skipped: list[dict]
     photos: list[dict]  # one row per scanned file: path, sha256, faces count (no pixels)
     tool: dict = field(default_factory=dict)
+    fail_on: str = "violation"  # the weakest severity that fails the run (decides exit_code)
 
     def as_dict(self) -> dict:
         return {
@@ -109,7 +111,32 @@ class Report:
             "photos": self.photos,
         }
 
-    def failing(self, fail_on: str) -> list[Finding]:
+    def failing(self, fail_on: str | None = None) -> list[Finding]:
+        """Findings not accepted in a baseline at or above `fail_on` (default: the report's own)."""
         from ..policy.rules import severity_at_least
 
+        fail_on = fail_on or self.fail_on
         return [f for f in self.findings if not f.suppressed and severity_at_least(f.severity, fail_on)]
+
+    @property
+    def unscanned(self) -> list[Finding]:
+        """Files or frames that were not scanned (each carries an UNSCANNED finding; sidecars do not)."""
+        return [f for f in self.findings if f.rule_id == "BIPACHECK-UNSCANNED" and not f.suppressed]
+
+    @property
+    def exit_code(self) -> int:
+        from ..exits import exit_code
+
+        return int(exit_code(failing=bool(self.failing()), unscanned=bool(self.unscanned)))
+
+    def render(self, format: str = "json") -> str:
+        from .formats import formatter
+
+        return formatter(format).render(self)
+
+    def write(self, path: str | os.PathLike, format: str = "json") -> None:
+        """Write the report in `format` to `path` atomically; an existing file is replaced only when it
+        is a previous bipacheck report (never a ledger, a cache or a photo)."""
+        from .formats import write_report
+
+        write_report(os.fspath(path), self.render(format))
