@@ -129,7 +129,6 @@ _WHY_NOT_COUNTED = {UNKNOWN: "territory unknown", OUT: "outside the law's territ
 class _Photo:
     """What every face of one photo shares: the law, the attestation and the processing times."""
 
-    scan: PhotoScan
     profile: Profile
     law: Law
     attestation: Attestation | None
@@ -187,7 +186,7 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
     low = [r for r in low if r not in records]
     tag_rows = _add_tag_faces(records, scan.tags, tag_map or {})
     times = processing_times(events or [], uploaded, as_of, attestation)
-    photo = _Photo(scan, profile, law, attestation, times, [territory(p, law, attestation) for p in times])
+    photo = _Photo(profile, law, attestation, times, [territory(p, law, attestation) for p in times])
     outcome.times = times
     everywhere = photo.reach(range(len(times)))
 
