@@ -129,15 +129,15 @@ def exposure_lines(exp: dict) -> list[str]:
         persons = section["persons"]
         if persons["high"]:
             count = persons["low"] if persons["low"] == persons["high"] else f"{persons['low']}-{persons['high']}"
-            lines.append(f"  {name}: {count} {section['counted']}: total {span(section, 'negligent')} ... "
+            lines.append(f"  {name}, {section['counted']}: {count}; total {span(section, 'negligent')} ... "
                          f"{span(section, 'reckless')}")
     scan = exp["sections"]["15(b)"]["per_scan"]
     if scan["scans"]:
-        lines.append(f"  15(b) per scan (Cothron): {scan['scans']} scans ({scan['basis']}): total "
+        lines.append(f"  15(b) per scan (Cothron), scans from {scan['basis']}: {scan['scans']}; total "
                      f"{span(scan, 'negligent')} ... {span(scan, 'reckless')}")
     pre = exp["pre_amendment"]
     if pre["scans"]:
-        lines.append(f"  before {pre['before'][:10]}: {pre['scans']} scans, per scan a contested ceiling "
+        lines.append(f"  scans before {pre['before'][:10]}: {pre['scans']}, per scan a contested ceiling "
                      f"(total {span(pre['per_scan'], 'negligent')} ... {span(pre['per_scan'], 'reckless')})")
     for reason, count in exp["not_counted"].items():
         lines.append(f"  not counted ({reason}): {count} processing time(s)")
