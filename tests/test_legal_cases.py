@@ -52,8 +52,9 @@ def person(world: Path, subject: str = "u", link: bool = True, **facts) -> Ledge
     return opened
 
 
-def run(world: Path, as_of: str, *args) -> dict:
-    """The CLI's JSON report, checked against the API's report for the same inputs."""
+def run(world: Path, as_of: str, *args, **api_options) -> dict:
+    """The CLI's JSON report (flags `args`), checked against the API's report for the same inputs
+    (keywords `api_options`)."""
     result = CliRunner().invoke(cli, ["audit", str(world / "photos"), "--ledger", str(world / "ledger.db"),
                                       "--as-of", as_of, "--format", "json", *args])
     assert result.exit_code in (0, 1, 3), result.output
@@ -62,7 +63,7 @@ def run(world: Path, as_of: str, *args) -> dict:
     org = tomllib.loads((world / ".bipacheck.toml").read_text())["tool"]["bipacheck"]["org"]
     api = bipacheck.audit([str(world / "photos")], ledger=str(world / "ledger.db"),
                           as_of=datetime.fromisoformat(as_of).replace(tzinfo=timezone.utc), org=org,
-                          config=False)  # the attestation as a keyword, not from the file
+                          config=False, **api_options)  # the attestation as a keyword, not from the file
     assert sorted((f.rule_id, f.severity) for f in api.findings) == sorted(
         (f["rule_id"], f["severity"]) for f in report["findings"])
     assert api.summary["exposure"]["total"] == report["summary"]["exposure"]["total"]
@@ -315,3 +316,16 @@ def test_rules_command_shows_citation_and_verification_mark():
     out = CliRunner().invoke(cli, ["rules"]).output
     assert "BIPA-15D-DISCLOSURE  (740 ILCS 14/15(d)) [V]" in out
     assert "BIPA-15A-POLICY  (740 ILCS 14/15(a)) [S]" in out
+
+
+def test_baselined_findings_leave_the_exposure_and_are_listed_as_accepted(world):
+    before = run(world, "2026-01-01")
+    assert total(before) == (1000, 5000)
+    result = CliRunner().invoke(cli, ["baseline", "create", "photos/a.jpg", "--ledger", "ledger.db",
+                                      "--as-of", "2026-01-01", "--baseline", "accepted.json",
+                                      "--justification", "release on paper, being scanned"])
+    assert result.exit_code == 0, result.output
+    after = run(world, "2026-01-01", "--baseline", "accepted.json", baseline="accepted.json")
+    assert total(after) == (0, 0)
+    accepted = after["summary"]["exposure"]["accepted"]
+    assert accepted == [finding(before, "BIPA-15B-NO-RELEASE")["fingerprint"]]
