@@ -191,3 +191,18 @@ def test_the_command_line_records_the_new_facts_and_imports_processing_events(tm
     with Ledger(db) as opened:
         assert opened.processing_events(sha256=SHA)[0].recipients == ["vendor"]
         assert opened.verify().ok
+
+
+def test_ledger_migrate_upgrades_the_v2_file_for_read_only_audits(tmp_path):
+    from click.testing import CliRunner
+
+    from bipacheck.cli import cli
+
+    path = tmp_path / "v2.db"
+    shutil.copy(V2_FILE, path)
+    with pytest.raises(Exception, match="bipacheck ledger migrate"):
+        Ledger.open(path, read_only=True)  # what an audit does: it never writes
+    result = CliRunner().invoke(cli, ["ledger", "migrate", str(path)])
+    assert result.exit_code == 0 and "schema version 3" in result.output, result.output
+    with Ledger.open(path, read_only=True) as opened:
+        assert opened.verify().ok and opened.processing_events(sha256=SHA) == []
