@@ -22,7 +22,7 @@ from .policy import exposure
 from .policy.attestation import Attestation, run_facts as attestation_facts
 from .policy.evaluate import evaluate_photo
 from .policy.operator import operator_findings
-from .policy.timeline import upload_time
+from .policy.timeline import Seen, upload_time
 from .policy.profiles import Profile, profile as get_profile
 from .policy.rules import RULES, SEVERITIES
 from .report.model import Finding, Report
@@ -64,7 +64,7 @@ class Tally:
     faces: int = 0
     photos_with_faces: int = 0
     violation_photos: set[str] = field(default_factory=set)
-    first_processed: datetime | None = None  # earliest processing time of a photo with faces
+    processing: Seen = field(default_factory=Seen)  # processing of photos with faces
 
 
 def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = None, command: str = "audit",
@@ -168,9 +168,8 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
         events=ctx.ledger.processing_events(scan.sha256, scan.relpath) if ctx.ledger else None,
         uploaded=upload_time(scan.url))
     tally.findings.extend(outcome.findings)
-    if outcome.faces and outcome.times:
-        first = outcome.times[0].at
-        tally.first_processed = first if tally.first_processed is None else min(tally.first_processed, first)
+    if outcome.faces:
+        tally.processing.add(outcome.times)
     if scan.frames_scanned < scan.frame_count:
         # the frames left out were never looked at: no clean bill of health for them
         tally.findings.append(Finding(
@@ -227,7 +226,7 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
 
 
 def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache) -> Report:
-    tally.findings.extend(operator_findings(ctx.attestation, ctx.profile, tally.first_processed))
+    tally.findings.extend(operator_findings(ctx.attestation, ctx.profile, tally.processing))
     return Report(run_facts(sources, ctx, cache), summarise(tally, ctx), tally.findings, tally.skipped,
                   tally.photos, {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on)
 

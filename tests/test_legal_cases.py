@@ -329,3 +329,15 @@ def test_baselined_findings_leave_the_exposure_and_are_listed_as_accepted(world)
     assert total(after) == (0, 0)
     accepted = after["summary"]["exposure"]["accepted"]
     assert accepted == [finding(before, "BIPA-15B-NO-RELEASE")["fingerprint"]]
+
+
+def test_an_attested_fact_the_ledger_contradicts_is_a_violation(world):
+    with person(world) as opened:
+        opened.grant("u", "face_geometry", "2025-01-01", **COMPLETE)
+        opened.grant("u", "disclose:shadow-vendor", "2025-01-01", **COMPLETE)
+        opened.record_processing("2025-03-01", photo_sha256=SHA, processing_region="US-TX",
+                                 capture_region="US-IL", recipients="shadow-vendor")
+    report = run(world, "2026-01-01")  # the attestation says: processed in US-IL only, sent to nobody
+    assert rules(report) == {"BIPACHECK-ATTESTATION-CONTRADICTED": "violation", "BIPA-15D-DISCLOSURE": "violation"}
+    assert finding(report, "BIPA-15D-DISCLOSURE")["details"]["unlisted"] == ["shadow-vendor"]
+    assert finding(report, "BIPACHECK-ATTESTATION-CONTRADICTED")["details"]["unlisted"] == ["US-TX"]

@@ -6,19 +6,19 @@ fact that breaks the statute, or that the audit's own dates contradict, is a `vi
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ..ledger.dates import format_datetime
 from ..report.model import Finding
 from .attestation import Attestation
 from .profiles import Profile
+from .timeline import Seen
 from .rules import RULES
 
 WHERE = "[tool.bipacheck.org]"
 
 
-def operator_findings(attestation: Attestation | None, profile: Profile, first_processed: datetime | None) -> list[Finding]:
-    """first_processed: the earliest processing time the audit saw (None if no face was seen)."""
+def operator_findings(attestation: Attestation | None, profile: Profile, seen: Seen) -> list[Finding]:
+    """seen: the processing the audit saw (its earliest time; the regions and recipients its
+    events name)."""
     if not profile.derives_identifiers:
         return []  # no identifiers are derived: the duties below do not arise from this audit
     where = (attestation.source if attestation else None) or WHERE
@@ -39,12 +39,12 @@ def operator_findings(attestation: Attestation | None, profile: Profile, first_p
     elif attestation.policy_adopted_at is None:
         add("BIPA-15A-POLICY", "review", "The attestation does not say when the public policy was adopted "
             "(policy_adopted_at).", missing="policy_adopted_at")
-    elif first_processed is not None and attestation.policy_adopted_at > first_processed:
+    elif seen.first is not None and attestation.policy_adopted_at > seen.first:
         add("BIPA-15A-POLICY", "violation",
             f"The public policy was adopted {format_datetime(attestation.policy_adopted_at)}, after the first "
-            f"processing the audit saw ({format_datetime(first_processed)}).",
+            f"processing the audit saw ({format_datetime(seen.first)}).",
             policy_adopted_at=format_datetime(attestation.policy_adopted_at),
-            first_processed=format_datetime(first_processed))
+            first_processed=format_datetime(seen.first))
     if attestation.sells_or_profits is None:
         add("BIPA-15C-PROFIT", "review", "The attestation does not say whether biometric data is sold or "
             "profited from (sells_or_profits).", missing="sells_or_profits")
@@ -54,6 +54,19 @@ def operator_findings(attestation: Attestation | None, profile: Profile, first_p
     if attestation.recipients is None:
         add("BIPA-15D-DISCLOSURE", "review", "The attestation does not list who receives biometric data "
             "(recipients; an empty list if nobody).", missing="recipients")
+    else:
+        unlisted = sorted(seen.recipients - {r.name for r in attestation.recipients})
+        if unlisted:  # a stated fact the ledger contradicts
+            add("BIPA-15D-DISCLOSURE", "violation", f"The ledger's processing events send biometric data to "
+                f"{', '.join(unlisted)}, which the attestation's recipients do not list.",
+                contradicted="recipients", unlisted=unlisted)
+    regions = attestation.processing_regions
+    if regions is not None and seen.regions - set(regions):
+        outside = sorted(seen.regions - set(regions))
+        add("BIPACHECK-ATTESTATION-CONTRADICTED", "violation",
+            f"The ledger's processing events name processing regions {', '.join(outside)} that the "
+            f"attestation's processing_regions ({', '.join(regions) or 'none'}) do not list.",
+            contradicted="processing_regions", unlisted=outside)
     if not attestation.security_standard:
         add("BIPA-15E-CARE", "review", "The attestation states no security standard (security_standard).",
             missing="security_standard")

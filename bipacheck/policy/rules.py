@@ -31,6 +31,10 @@ _TOOL_RULES = [
     Rule("BIPACHECK-LOW-CONFIDENCE", "low-confidence-face", "740 ILCS 14/15(b)",
          "A possible face scored below the detection threshold: a person should look.",
          "Review the box; if it is a face without a release, treat it as BIPA-15B-NO-RELEASE.", False),
+    Rule("BIPACHECK-ATTESTATION-CONTRADICTED", "attestation-contradicted", "740 ILCS 14/15",
+         "A fact the operator attested is contradicted by the ledger (e.g. processing in a region the "
+         "attestation does not list), so findings that rely on the attestation cannot be trusted.",
+         "Correct the attestation in [tool.bipacheck.org] or the ledger's processing events.", True, "S"),
     Rule("BIPACHECK-FACE-TAGS", "face-tags-present", "740 ILCS 14/15(a), 14/15(b)",
          "The file's metadata holds face regions; named regions show a face was recognised or tagged. "
          "A tag typed by a person or made by other software is not the operator's scan (Barnett v. "

@@ -9,7 +9,7 @@ without that, from the audit date alone. Every time says which source it came fr
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..ledger.dates import format_datetime
@@ -83,3 +83,21 @@ def territory(p: Processing, law: Law, attestation: Attestation | None) -> tuple
     if p.capture_region and (processed or (attested and not set(attested) & set(law.territory))):
         return OUT, where
     return UNKNOWN, where
+
+
+@dataclass
+class Seen:
+    """What an audit's processing events said, across photos with faces: the earliest time, and
+    the regions and recipients the events name (to hold against the attestation)."""
+
+    first: datetime | None = None
+    regions: set[str] = field(default_factory=set)
+    recipients: set[str] = field(default_factory=set)
+
+    def add(self, times: list[Processing]) -> None:
+        if times:
+            self.first = times[0].at if self.first is None else min(self.first, times[0].at)
+        for p in times:
+            if p.source == EVENT:
+                self.regions.update(r for r in (p.processing_region,) if r)
+                self.recipients.update(p.recipients)
