@@ -22,7 +22,7 @@ from .policy import exposure
 from .policy.attestation import Attestation, run_facts as attestation_facts
 from .policy.evaluate import evaluate_photo
 from .policy.operator import operator_findings
-from .policy.timeline import Seen, upload_time
+from .policy.timeline import Seen
 from .policy.profiles import Profile, profile as get_profile
 from .policy.rules import RULES, SEVERITIES
 from .report.model import Finding, Report
@@ -166,7 +166,7 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
         scan, links=links, lookup=ctx.ledger, profile=ctx.profile, as_of=ctx.as_of, threshold=ctx.threshold,
         tag_map=ctx.tag_map, show_names=ctx.options.show_names, attestation=ctx.attestation,
         events=ctx.ledger.processing_events(scan.sha256, scan.relpath) if ctx.ledger else None,
-        uploaded=upload_time(scan.url))
+        uploaded=scan.modified)
     tally.findings.extend(outcome.findings)
     if outcome.faces:
         tally.processing.add(outcome.times)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timezone
 from pathlib import Path
 
 import jsonschema
@@ -304,3 +305,13 @@ def test_dask_local_cluster_gives_the_process_pool_report(s3, endpoint, prefix, 
     assert cache_stats(dask) == (0, len(CORPUS), 0)
     # and the dask run's cache serves a plain re-audit
     assert cache_stats(audit(endpoint, spec, "--cache", tmp_path / "dask.db")) == (len(CORPUS), 0, 0)
+
+
+def test_without_processing_events_a_bucket_objects_last_modified_is_its_upload_time(endpoint, prefix, s3):
+    spec = f"s3://{BUCKET}/{prefix}"
+    listed = s3.head_object(Bucket=BUCKET, Key=f"{prefix}/team/astronaut.jpg")["LastModified"]
+    report = audit(endpoint, f"{spec}/team/astronaut.jpg", "--as-of", "2999-01-01", "--no-cache")
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "BIPA-15B-NO-RELEASE"]
+    times = finding["details"]["exposure"]["processing"]
+    assert [t["source"] for t in times] == ["upload-time", "audit-date"]
+    assert times[0]["at"] == listed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,15 +2,14 @@
 
 Consent is judged at each processing time, not at the audit date (BIPA 15(b) "unless it first";
 each scan accrues separately, Cothron v. White Castle). Times come from the ledger's processing
-events; without them, from the object's upload time (file mtime), a documented weaker fallback;
-without that, from the audit date alone. Every time says which source it came from.
+events; without them, from the object's upload time (file mtime, bucket LastModified, as listed),
+a documented weaker fallback; without that, from the audit date alone. Every time says which source it came from.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ..ledger.dates import format_datetime
 from .attestation import Attestation
@@ -37,16 +36,6 @@ class Processing:
         if self.recipients:
             out["recipients"] = list(self.recipients)
         return out
-
-
-def upload_time(url: str) -> datetime | None:
-    """A local file's mtime (the fallback for "first processed"); None where it cannot be read."""
-    if "://" in url:
-        return None  # bucket objects: their LastModified is not carried into the scan yet
-    try:
-        return datetime.fromtimestamp(os.stat(url).st_mtime, timezone.utc).replace(microsecond=0)
-    except OSError:
-        return None
 
 
 def processing_times(events: list, uploaded: datetime | None, as_of: datetime,
