@@ -50,7 +50,7 @@ def _echo_json(value: Any) -> None:
 
 @click.group(cls=_LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def ledger() -> None:
-    """Keep the consent ledger: subjects, written releases and photo links.
+    """Keep the consent ledger: subjects, written releases, photo links and processing events.
 
     The ledger is one SQLite file. Every change appends a hash-chained event naming who made
     it, so `verify` can prove nothing was edited or deleted behind bipacheck's back. Dates are
@@ -77,7 +77,10 @@ def init(db: Path, actor: str | None) -> None:
               help="What FILE holds; default: inferred from its header or JSON keys.")
 @ACTOR
 def import_(db: Path, file: Path, kind: str | None, actor: str | None) -> None:
-    """Import subjects, consents or links from FILE (CSV or JSON Lines) into DB.
+    """Import subjects, consents, links or processing events from FILE (CSV or JSON Lines) into DB.
+
+    A header with processed_at means processing events (when, where and how each photo was
+    processed, and who received it: the times the audit judges releases at).
 
     All or nothing: one bad row rejects the file, every bad line is listed and the ledger is
     left unchanged. Re-importing the same file changes nothing; a changed row for a known id
