@@ -39,7 +39,7 @@ def test_a_baseline_accepts_a_rule_on_a_face_not_every_rule_on_it():
     assert section["matched"] == 1 and section["stale"] == []
 
 
-def test_exposure_counts_a_person_once_however_many_photos_show_them(tmp_path):
+def test_exposure_counts_a_person_once_however_many_photos_show_them(tmp_path, operator):
     folder = tmp_path / "photos"
     folder.mkdir()
     for quality in (90, 80, 70):  # three different files of the same person
@@ -50,9 +50,10 @@ def test_exposure_counts_a_person_once_however_many_photos_show_them(tmp_path):
             ledger.link("u-1", photo_path=f"u1-{quality}.jpg")  # no consent: three unconsented scans
     result = CliRunner().invoke(cli, ["audit", str(folder), "--ledger", str(tmp_path / "l.db"), "--format",
                                       "json", "--no-cache", "--as-of", "2026-06-01"])
-    exposure = json.loads(result.output)["summary"]["exposure"]
-    assert (exposure["unconsented_persons"], exposure["unconsented_scans"]) == (1, 3)
-    assert exposure["per_person"]["negligent"] == 1_000 and exposure["per_scan"]["negligent"] == 3_000
+    section = json.loads(result.output)["summary"]["exposure"]["sections"]["15(b)"]
+    assert section["persons"] == {"low": 1, "high": 1} and section["per_scan"]["scans"] == 3
+    assert section["negligent"] == {"low": 1_000, "high": 1_000}
+    assert section["per_scan"]["negligent"] == {"low": 3_000, "high": 3_000}
 
 
 def scan_with(*faces: Face) -> PhotoScan:
@@ -90,5 +91,5 @@ def test_a_boxless_link_names_the_largest_face(tmp_path):
                                  threshold=0.5)
         named = {tuple(r.box): r.subject_id for r in outcome.faces}
         assert named == {tuple(big.box): "u-1", tuple(small.box): None}
-        (violation,) = [f for f in outcome.findings if f.severity == "violation"]
-        assert violation.faces[0].box == small.box
+        (no_release,) = [f for f in outcome.findings if f.rule_id == "BIPA-15B-NO-RELEASE"]
+        assert no_release.faces[0].box == small.box
