@@ -97,7 +97,7 @@ def test_missing_prefix_filters_and_manifest(gcs, prefix, tmp_path):
     assert got == {"sub/deep/b.jpg": "listed", f"{spec}/missing.jpg": "not-found"}
 
 
-def test_audit_of_a_gcs_prefix_finds_the_face(gcs, request, centerface):
+def test_audit_of_a_gcs_prefix_finds_the_face(gcs, request, centerface, operator):
     url, fs = gcs
     name = request.node.name
     fs.pipe(f"{BUCKET}/{name}/portrait", encode(rgb("astronaut"), "JPEG"))  # extension-less upload key
@@ -106,5 +106,6 @@ def test_audit_of_a_gcs_prefix_finds_the_face(gcs, request, centerface):
                                       "--no-cache", "--workers", "1"])
     report = json.loads(result.output)
     assert report["summary"]["scanned"] == 2 and report["summary"]["faces"] == 1
-    (finding,) = [f for f in report["findings"] if f["severity"] == "violation"]
-    assert finding["photo"]["path"] == f"gs://{BUCKET}/{name}/portrait" and result.exit_code == 1
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "BIPA-15B-NO-RELEASE"]
+    assert finding["photo"]["path"] == f"gs://{BUCKET}/{name}/portrait"
+    assert finding["severity"] == "violation" and result.exit_code == 1
