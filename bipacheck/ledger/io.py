@@ -1,7 +1,8 @@
 """Reading import files (CSV or JSON Lines) into checked rows, and writing exports.
 
 CSV: a header row naming columns from fields.COLUMNS. A column left out of the header keeps the
-ledger's current value; an empty cell clears it. JSON Lines: one object per line with the same
+ledger's current value; an empty cell clears it. Exports quote cells a spreadsheet would run as a
+formula (bipacheck.csv_cells), and imports read them back unquoted. JSON Lines: one object per line with the same
 names; a key left out behaves like a missing column. Line numbers are the file's own.
 """
 
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..csv_cells import neutralize, restore
 from .errors import ImportRejected, InvalidValue, LedgerError
-from .fields import COLUMNS, KEY, REQUIRED, complete, normalize
+from .fields import ALIASES, COLUMNS, KEY, LIST_COLUMNS, REQUIRED, complete, normalize
 
 FORMATS = ("csv", "json")
 EVENT_COLUMNS = ("seq", "at", "actor", "action", "kind", "key", "before", "after", "note",
@@ -83,7 +85,7 @@ def _read_csv(text: str, source: SourceFile) -> None:
         if len(cells) != len(header):
             source.problems.append((line, f"has {len(cells)} fields, the header has {len(header)}"))
             continue
-        source.rows.append((line, dict(zip(header, cells))))
+        source.rows.append((line, dict(zip(header, map(restore, cells)))))  # our exports quote formulas
     if header is None:
         source.problems.append((1, "empty file: no header row"))
 
@@ -111,8 +113,11 @@ def _read_jsonl(text: str, source: SourceFile) -> None:
 
 
 def infer_kind(columns: Iterable[str]) -> str | None:
-    """consents if there is a consent_id; links if a photo column; subjects if only theirs."""
-    names = set(columns)
+    """processing if there is a processed_at; consents if a consent_id; links if a photo
+    column; subjects if only theirs."""
+    names = {ALIASES.get(c, c) for c in columns}
+    if "processed_at" in names:
+        return "processing"
     if "consent_id" in names:
         return "consents"
     if names & {"photo_sha256", "photo_path"}:
@@ -126,8 +131,9 @@ def parse_rows(kind: str, source: SourceFile) -> tuple[list[tuple[int, dict]], l
     """Normalize every row. Duplicates within the file are errors on the later line."""
     problems = list(source.problems)
     if source.format == "csv":
-        unknown = [c for c in source.columns if c not in COLUMNS[kind]]
-        missing = [c for c in REQUIRED[kind] if c not in source.columns]
+        named = [ALIASES.get(c, c) for c in source.columns]
+        unknown = [c for c, n in zip(source.columns, named) if n not in COLUMNS[kind]]
+        missing = [c for c in REQUIRED[kind] if c not in named]
         if unknown:
             problems.append((source.header_line, f"unknown column(s) for {kind}: "
                              f"{', '.join(unknown)} (expected: {', '.join(COLUMNS[kind])})"))
@@ -160,9 +166,10 @@ def parse_rows(kind: str, source: SourceFile) -> tuple[list[tuple[int, dict]], l
 def to_export(kind: str, row: dict[str, Any], fmt: str) -> dict[str, Any]:
     """A stored row as a file row that imports back to the same stored row."""
     out = {name: row.get(name) for name in COLUMNS[kind]}
-    if kind == "subjects":
-        codes = json.loads(out["jurisdictions"] or "[]")
-        out["jurisdictions"] = codes if fmt == "json" else ";".join(codes)
+    for name in LIST_COLUMNS.get(kind, ()):
+        if out[name] is not None:
+            words = json.loads(out[name])
+            out[name] = words if fmt == "json" else ";".join(words)
     if kind == "links" and out["box"]:
         box = json.loads(out["box"])
         out["box"] = box if fmt == "json" else " ".join(map(str, box))
@@ -187,7 +194,7 @@ def write_rows(kind: str, rows: Iterable[dict[str, Any]], out: TextIO, fmt: str)
         else:
             record = to_export(kind, row, fmt)
         if writer:
-            writer.writerow({k: "" if v is None else v for k, v in record.items()})
+            writer.writerow({k: "" if v is None else neutralize(str(v)) for k, v in record.items()})
         else:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..policy.rules import RULES, SEVERITIES
 
-SCHEMA_VERSION = "1.3.0"  # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 1.3.0: faces[].found_by
+SCHEMA_VERSION = "2.1.0"  # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section, run.attestation; 2.1.0: faces[].found_by
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Protocol
 
 
@@ -33,6 +34,9 @@ class SourceObject:
     # A sidecar that --include/--exclude/--manifest left out, listed only so that sidecar stamps
     # can see it (streamed listings, where `sidecars` cannot be known): never scanned or reported.
     hidden: bool = field(default=False, repr=False, compare=False)
+    # When the object was last written (file mtime, bucket LastModified), as the listing saw it: the
+    # audit's documented fallback for when a photo was first processed. None: not known.
+    modified: datetime | None = field(default=None, repr=False, compare=False)
 
     def read(self) -> bytes:
         """The whole object. Raises bipacheck.errors.UnreadableFile with the reason."""
@@ -72,8 +76,11 @@ _CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]
 def printable(name: str) -> str:
     """A valid, printable UTF-8 form of a name that may hold undecodable bytes.
 
-    Undecodable bytes (surrogate escapes from os.fsdecode) and control characters become \\xNN.
+    Undecodable bytes (surrogate escapes from os.fsdecode) and control characters become \\xNN,
+    and a backslash becomes \\\\, so that no two names share a printable form (`a<newline>`
+    is `a\\x0a`, a name spelt `a\\x0a` is `a\\\\x0a`).
     """
+    name = name.replace("\\", "\\\\")
     try:
         raw = name.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # lone surrogates that did not come from undecodable bytes
