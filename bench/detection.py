@@ -378,6 +378,7 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
     cv2.setNumThreads(max(args.threads))
     fa_dets, _, fa_skipped = scan_all(detector, face_free, args.min_face, args.reduce_by)
     names = [n for n, _ in face_free]
+    f["rotated_pass_cost"] = rotated_pass_cost(detector, face_free, args)
     f["face_free"] = {"images": len(names), "skipped": fa_skipped,
                       "photos_with_alarms": sum(len(d[d[:, 4] >= op]) > 0 for d in fa_dets) / max(len(names), 1),
                       **false_alarms(names, fa_dets, op),
@@ -480,6 +481,21 @@ def orientation_sweep(detector, samples: list[Sample], args, op: float) -> dict:
     return out
 
 
+def rotated_pass_cost(detector, face_free, args) -> dict | None:
+    """ms per face-free photo (where every rotated pass runs) with and without the rotated passes,
+    the two interleaved photo by photo so load drift cancels out."""
+    from bipacheck.detect.passes import MultiPass
+
+    if not isinstance(detector, MultiPass):
+        return None
+    upright_only = MultiPass(detector.network, rotate=False)
+    with_rot, without = [], []
+    for item in face_free:
+        without += scan_all(upright_only, [item], args.min_face, args.reduce_by)[1]
+        with_rot += scan_all(detector, [item], args.min_face, args.reduce_by)[1]
+    return {"ms_with": float(np.mean(with_rot)), "ms_without": float(np.mean(without))}
+
+
 def false_alarms(names, dets, threshold) -> dict:
     per = {n: d[d[:, 4] >= threshold] for n, d in zip(names, dets)}
     hit = {n: {"count": len(d), "max_score": round(float(d[:, 4].max()), 3)} for n, d in per.items() if len(d)}
@@ -536,6 +552,11 @@ def print_report(r: Report) -> None:
           f"{': ' + alarms if alarms else ''}")
     for line in ff["skipped"]:
         print(f"  face-free skipped {line}")
+    cost = r.figures.get("rotated_pass_cost")
+    if cost:
+        print(f"  rotated passes on face-free photos (all three run there; bounded by 3 copies of at most 1 MP): "
+              f"{cost['ms_with']:.0f} ms per photo with them, {cost['ms_without']:.0f} without "
+              f"(+{cost['ms_with'] / cost['ms_without'] - 1:.0%})")
     if o["sweep"]:
         print(f"  {'thr':>6} {'R>=32':>6} {'R>=' + str(r.min_face):>6} {'prec':>6} {'FA':>4}")
         for t, v in o["sweep"].items():
