@@ -54,6 +54,7 @@ class MultiPass:
         self.name = network.name
         self.min_reliable_face = network.min_reliable_face
         self.threshold = network.threshold
+        self.runtime = network.runtime
 
     def settings(self) -> dict:
         passes = {"step": STEP, "coarse_min": COARSE_MIN, "largest_fitted": LARGEST_FITTED,
