@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..policy.rules import RULES, SEVERITIES
 
-SCHEMA_VERSION = "2.0.0"  # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section, run.attestation
+SCHEMA_VERSION = "2.1.0"  # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section, run.attestation; 2.1.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack)
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -71,6 +71,11 @@ class Finding:
     def citation(self) -> str:
         return RULES[self.rule_id].citation
 
+    @property
+    def pack(self) -> str | None:
+        """The jurisdiction pack whose rule this is (None: a tool rule such as BIPACHECK-UNSCANNED)."""
+        return RULES[self.rule_id].pack
+
     def as_dict(self) -> dict:
         out = {
             "rule_id": self.rule_id,
@@ -81,6 +86,8 @@ class Finding:
             "faces": [f.as_dict() for f in self.faces],
             "fingerprint": self.fingerprint,
         }
+        if self.pack:
+            out["pack"] = self.pack
         if self.details:
             out["details"] = self.details
         if self.baseline_state:

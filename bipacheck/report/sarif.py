@@ -22,6 +22,18 @@ def artifact_uri(path: str) -> str:
     return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
 
 
+def _pack_tags(rule) -> list[str]:
+    """The pack's id and citation (tool rules: BIPA, the law they serve first)."""
+    if rule.pack is None:
+        return ["BIPA"]
+    from ..policy.pack import available
+
+    if rule.pack == "bipa":
+        return ["BIPA"]
+    pack = available().get(rule.pack)  # a pack from --packs-path is known by its id only
+    return [rule.pack] + ([pack.citation] if pack else [])
+
+
 def _rule(rule_id: str) -> dict:
     rule = RULES[rule_id]
     return {
@@ -29,9 +41,10 @@ def _rule(rule_id: str) -> dict:
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": f"{rule.summary} ({rule.citation})"},
-        "help": {"text": f"{rule.summary}\nCitation: {rule.citation}\nFix: {rule.fix}",
+        "help": {"text": f"{rule.summary}\nCitation: {rule.citation} [{rule.mark}]\nFix: {rule.fix}",
                  "markdown": f"{rule.summary}\n\n**Citation:** {rule.citation}\n\n**Fix:** {rule.fix}"},
-        "properties": {"citation": rule.citation, "tags": ["privacy", "biometric", "BIPA"]},
+        "properties": {"citation": rule.citation, "mark": rule.mark,
+                       "tags": ["privacy", "biometric", *_pack_tags(rule)]},
     }
 
 
