@@ -240,6 +240,170 @@ def test_gdpr_does_not_apply_outside_the_eu_when_every_fact_is_known(world):
                                                     "reach": ["out"]}
 
 
+# -- Portland 34.10 -----------------------------------------------------------------------------------
+
+PDX = "[tool.bipacheck.packs.portland-34-10]\n"
+
+
+def portland(world: Path, facts: str, capture: str = "US-OR") -> dict:
+    config(world, '"US-OR"', PDX + facts)
+    with person(world, "US-OR") as opened:
+        opened.grant("u", "face_geometry", "2025-01-01", **COMPLETE)
+        opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region=capture, processing_region="US-OR")
+    return run(world, "2026-01-01")
+
+
+def test_portland_ban_in_a_public_accommodation_is_not_cured_by_consent(world):
+    report = portland(world, "public_accommodation = true\n")
+    assert rules(report, "portland-34-10") == {"PDX-3410-BAN": "violation"}
+    assert rules(report, "bipa") == {}  # the same release satisfies BIPA
+    assert by_pack(report)["portland-34-10"]["amount"] is None  # $1,000 per day: days unknown
+
+
+def test_portland_exceptions_and_places_outside_public_accommodation(world):
+    assert rules(portland(world, "public_accommodation = true\nexception = true\n"), "portland-34-10") == {}
+    config(world, '"US-OR"', PDX + "public_accommodation = false\n")
+    assert rules(run(world, "2026-01-01"), "portland-34-10") == {}
+
+
+def test_portland_not_attested_is_review_and_outside_oregon_it_does_not_apply(world):
+    assert rules(portland(world, ""), "portland-34-10") == {"PDX-3410-BAN": "review"}
+    (world / "ledger.db").unlink()
+    Ledger.create(world / "ledger.db").close()
+    report = portland(world, "public_accommodation = true\n", capture="US-WA")
+    assert rules(report, "portland-34-10") == {} and "portland-34-10" not in by_pack(report)
+
+
+# -- New York City 22-1201 ------------------------------------------------------------------------------
+
+NYC = "[tool.bipacheck.packs.nyc-22-1201]\nnyc_commercial_establishment = true\nsells_or_shares = false\n"
+
+
+def nyc(world: Path, facts: str) -> dict:
+    config(world, '"US-NY"', facts)
+    with person(world, "US-NJ") as opened:
+        opened.grant("u", "face_geometry", "2025-01-01", **COMPLETE)
+        opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="US-NY", processing_region="US-NY")
+    return run(world, "2026-01-01")
+
+
+def test_nyc_an_establishment_without_signage_violates_22_1202a(world):
+    report = nyc(world, NYC)
+    assert rules(report, "nyc-22-1201") == {"NYC-1202A-SIGNAGE": "review"}  # not attested
+    config(world, '"US-NY"', NYC + "signage = false\n")
+    report = run(world, "2026-01-01")
+    assert rules(report, "nyc-22-1201") == {"NYC-1202A-SIGNAGE": "violation"}
+    assert by_pack(report)["nyc-22-1201"]["amount"] == {"low": 500, "high": 5000}
+
+
+def test_nyc_signage_posted_is_compliant_even_without_consent_rules(world):
+    assert rules(nyc(world, NYC + "signage = true\n"), "nyc-22-1201") == {}
+
+
+def test_nyc_does_not_apply_to_a_business_that_is_not_an_nyc_establishment(world):
+    report = nyc(world, "[tool.bipacheck.packs.nyc-22-1201]\nnyc_commercial_establishment = false\n")
+    assert rules(report, "nyc-22-1201") == {}
+    assert report["summary"]["packs"]["nyc-22-1201"]["status"].endswith("nyc_commercial_establishment = false")
+
+
+# -- EU AI Act 5(1)(e) ------------------------------------------------------------------------------
+
+def scraped(world: Path, facts: str, at: str = "2025-03-01") -> dict:
+    config(world, '"NL"', "[tool.bipacheck.packs.eu-gdpr]\ndpia_done = true\n[tool.bipacheck.packs.eu-ai-act-5-1-e]\n"
+           + facts)
+    with person(world, "NL") as opened:
+        opened.grant("u", "face_geometry", "2024-01-01", **COMPLETE)
+        opened.record_processing(at, photo_sha256=SHA, capture_region="NL", processing_region="NL")
+    return run(world, "2026-01-01")
+
+
+def test_ai_act_untargeted_scraping_is_banned_whatever_the_consent(world):
+    report = scraped(world, "untargeted_scraping = true\n")
+    assert rules(report, "eu-ai-act-5-1-e") == {"AIACT-5-1-E-SCRAPING": "violation"}
+    assert rules(report, "eu-gdpr") == {}  # explicit consent on record satisfies Art. 9
+    assert by_pack(report)["eu-ai-act-5-1-e"]["basis"].startswith("unquantified: up to EUR 35 million")
+
+
+def test_ai_act_does_not_reach_targeted_collection(world):
+    assert rules(scraped(world, "untargeted_scraping = false\n"), "eu-ai-act-5-1-e") == {}
+
+
+def test_ai_act_ban_starts_on_2025_02_02(world):
+    assert rules(scraped(world, "untargeted_scraping = true\n", at="2025-01-15"), "eu-ai-act-5-1-e") == {}
+
+
+# -- Colorado 6-1-1314 -------------------------------------------------------------------------------
+
+CO = "[tool.bipacheck.packs.colorado-6-1-1314]\npublic_policy = true\n"
+
+
+def test_colorado_needs_affirmative_consent(world):
+    config(world, '"US-CO"', CO)
+    with person(world, "US-CO") as opened:
+        opened.record_processing("2025-08-01", photo_sha256=SHA, capture_region="US-CO", processing_region="US-CO")
+    report = run(world, "2026-01-01")
+    assert rules(report, "colorado-6-1-1314") == {"CO-1314-NO-CONSENT": "violation"}
+    assert by_pack(report)["colorado-6-1-1314"]["amount"] == {"low": 20000, "high": 20000}
+
+
+def test_colorado_does_not_apply_to_a_texan_in_texas(world):
+    config(world, '"US-TX"', CO)
+    with person(world, "US-TX") as opened:
+        opened.record_processing("2025-08-01", photo_sha256=SHA, capture_region="US-TX", processing_region="US-TX")
+    assert rules(run(world, "2026-01-01"), "colorado-6-1-1314") == {}
+
+
+def test_colorado_deletes_24_months_after_the_last_interaction(world):
+    config(world, '"US-CO"', CO + "months_after_last_interaction = 18\n")  # an [M] value overridden
+    with person(world, "US-CO", last_interaction_at="2024-01-01") as opened:
+        opened.grant("u", "face_geometry", "2023-06-01", **COMPLETE)
+        opened.record_processing("2023-12-01", photo_sha256=SHA, capture_region="US-CO", processing_region="US-CO")
+    assert rules(run(world, "2025-06-30"), "colorado-6-1-1314") == {}  # 18 months end 2025-07-01
+    found = rules(run(world, "2025-07-02"), "colorado-6-1-1314")
+    assert found == {"CO-1314-RETENTION": "violation"}
+
+
+# -- Washington RCW 19.375 and My Health My Data -----------------------------------------------------
+
+WA = "[tool.bipacheck.packs.washington-mhmda]\nhealth_privacy_policy = true\n"
+
+
+def test_washington_19_375_excludes_photos_but_mhmda_needs_consent(world):
+    config(world, '"US-WA"', WA)
+    with person(world, "US-WA") as opened:
+        opened.record_processing("2025-08-01", photo_sha256=SHA, capture_region="US-WA", processing_region="US-WA")
+    report = run(world, "2026-01-01")
+    assert rules(report, "washington-19-375") == {"WA-19375-PHOTO-EXCLUSION": "info"}
+    assert by_pack(report)["washington-19-375"]["violations"] == {"low": 0, "high": 0}
+    assert rules(report, "washington-mhmda") == {"MHMDA-NO-CONSENT": "violation"}
+
+
+def test_mhmda_reaches_anyone_whose_data_is_collected_in_washington_but_not_elsewhere(world):
+    config(world, '"US-OR"', WA)
+    with person(world, "US-OR") as opened:  # an Oregonian captured in Washington
+        opened.record_processing("2025-08-01", photo_sha256=SHA, capture_region="US-WA", processing_region="US-OR")
+    assert rules(run(world, "2026-01-01"), "washington-mhmda") == {"MHMDA-NO-CONSENT": "violation"}
+    with Ledger.open(world / "ledger.db") as opened:  # processed in Washington, captured in Oregon
+        opened.record_processing("2025-09-01", photo_sha256=SHA, capture_region="US-OR", processing_region="US-WA")
+    (found,) = [f for f in run(world, "2026-01-01")["findings"] if f["rule_id"] == "MHMDA-NO-CONSENT"]
+    assert [p["at"] for p in found["details"]["exposure"]["processing"]] == ["2025-08-01T00:00:00Z"]
+
+
+def test_mhmda_sharing_needs_its_own_consent(world):
+    write_attestation(world, WA, ATTESTATION.replace('processing_regions = ["US-IL"]', 'processing_regions = ["US-WA"]')
+                      .replace("recipients = []", 'recipients = ["lab"]'))
+    with person(world, "US-WA") as opened:
+        opened.grant("u", "face_geometry", "2025-01-01", **COMPLETE)
+        opened.grant("u", "disclose:lab", "2025-01-01", **COMPLETE)  # BIPA's disclosure consent
+        opened.record_processing("2025-08-01", photo_sha256=SHA, capture_region="US-WA", processing_region="US-WA",
+                                 recipients="lab")
+    report = run(world, "2026-01-01")
+    assert rules(report, "washington-mhmda") == {"MHMDA-SHARING": "violation"}
+    with Ledger.open(world / "ledger.db") as opened:
+        opened.grant("u", "share:lab", "2025-01-01", method="electronic")
+    assert rules(run(world, "2026-01-01"), "washington-mhmda") == {}
+
+
 # -- selection, unknown regions, the catalogue --------------------------------------------------------
 
 def test_selected_pack_with_unknown_regions_is_review_and_bipa_can_be_left_out(world):
@@ -270,7 +434,8 @@ def test_sarif_tags_and_help_come_from_the_pack(world):
 def test_packs_and_rules_document_every_pack_with_marks():
     listed = CliRunner().invoke(cli, ["packs", "--format", "json"])
     packs = {p["id"]: p for p in json.loads(listed.output)}
-    assert {"bipa", "texas-cubi", "california-ccpa", "eu-gdpr"} <= set(packs)
+    assert set(packs) == {"bipa", "texas-cubi", "california-ccpa", "eu-gdpr", "portland-34-10", "nyc-22-1201",
+                          "eu-ai-act-5-1-e", "colorado-6-1-1314", "washington-19-375", "washington-mhmda"}
     assert packs["texas-cubi"]["effective"] == "2009-09-01" and packs["texas-cubi"]["needs"]
     shown = CliRunner().invoke(cli, ["rules", "--pack", "california-ccpa"]).output
     assert "CCPA-NOTICE-AT-COLLECTION  [california-ccpa]" in shown and "BIPA-" not in shown
@@ -285,7 +450,7 @@ def test_every_shipped_pack_loads_and_each_rule_has_a_mark_and_a_check():
             assert rule.mark in "VSM" and (rule.check or pack.evaluator), rule.id
 
 
-# -- a tenth pack: one file, no other change ------------------------------------------------------------
+# -- a new pack: one file, no other change ------------------------------------------------------------
 
 TENTH = """
 id = "atlantis"
@@ -328,7 +493,7 @@ fix = "Stop."
 """
 
 
-def test_a_tenth_pack_from_a_folder_outside_the_package(world, monkeypatch, tmp_path_factory):
+def test_a_new_pack_from_a_folder_outside_the_package(world, monkeypatch, tmp_path_factory):
     folder = tmp_path_factory.mktemp("packs")
     (folder / "atlantis.toml").write_text(TENTH)
     monkeypatch.setenv("BIPACHECK_PACKS_PATH", str(folder))

@@ -186,6 +186,19 @@ def _retention(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
                 details={"retention_deadline": format_datetime(deadline)})]
 
 
+@check("sharing")
+def _sharing(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
+    """Each recipient of a processing needs its own consent: scope rule.prefix + recipient name."""
+    hits, names = [], set()
+    for i, p in enumerate(ctx.times):
+        missing = [n for n in p.recipients
+                   if ctx.status(face.subject_id, [rule.params["prefix"] + n], p.at)[0] != "valid"]
+        if missing:
+            hits.append(i)
+            names.update(missing)
+    return [Hit(hits, note=f" (to {', '.join(sorted(names))})", details={"recipients": sorted(names)})] if hits else []
+
+
 @check("present")
 def _present(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
     """Every processing time the pack reaches (an informational duty, or a photo exclusion)."""
@@ -195,13 +208,15 @@ def _present(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
 @check("ban")
 def _ban(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
     """A ban no release cures, where the operator's fact (rule.fact) says the banned setting holds;
-    not attested is review; rule.unless names an attested exception."""
+    not attested is review; rule.unless names an attested exception; rule.since_value the date
+    the ban starts."""
     if rule.params.get("unless") and ctx.facts.get(rule.params["unless"]) is True:
         return []
     stated = ctx.facts.get(rule.params["fact"])
-    if stated is False:
+    since = parse_datetime(ctx.value(rule.params["since_value"])) if rule.params.get("since_value") else None
+    every = [i for i, p in enumerate(ctx.times) if since is None or p.at >= since]
+    if stated is False or not every:
         return []
-    every = list(range(len(ctx.times)))
     if stated is None:
         return [Hit(every, "review", f" (not attested: {SETTINGS[:-1]}.{ctx.pack.id}] {rule.params['fact']})")]
     return [Hit(every, note=f" ({rule.params['fact']} attested; consent does not cure it)")]
@@ -268,6 +283,8 @@ def _finding(ctx: PackContext, rule: Rule, rec: FaceRecord, hit: Hit, places, sc
     entries = []
     for i in hit.indices:
         where, why = places[i]
+        if where == OUT:
+            continue  # a processing time the pack does not reach is not its finding's business
         entry = {**ctx.times[i].as_dict(), "territory": where, "where": why,
                  "counted": where == IN and severity == "violation"}
         if not entry["counted"]:
