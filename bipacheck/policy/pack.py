@@ -23,6 +23,8 @@ SEVERITIES = ("info", "review", "violation")
 ENFORCEMENT = ("private-action", "regulator", "unquantified")
 TRIGGER_FACTS = ("residence", "capture", "processing", "establishment")
 MARKS = ("V", "S", "M")
+# A pack whose per-face work is a whole evaluator of its own names it (`evaluator = "..."`).
+EVALUATORS = {"bipa-release": "policy/evaluate.py: releases judged at each processing time, 15(a)-(e)"}
 REQUIRED = ("id", "name", "citation", "effective", "mark", "trigger", "requires", "retention", "disclosure",
             "enforcement", "rules")
 
@@ -131,6 +133,9 @@ def load(path: Path) -> Pack:
     for name, entry in values.items():
         if not isinstance(entry, dict) or "value" not in entry or entry.get("mark") not in MARKS:
             raise ConfigError(f"{where}: values.{name} needs a value and a mark (V, S or M)")
+    if data.get("evaluator") is not None:
+        if data["evaluator"] not in EVALUATORS:
+            raise ConfigError(f"{where}: evaluator {data['evaluator']!r} is not one of {', '.join(EVALUATORS)}")
     rules = tuple(_rule(r, data["id"], where) for r in _need(data, "rules", where, list))
     return Pack(data["id"], data["name"], data["citation"], str(data["effective"]), data["mark"],
                 bool(data.get("default", False)), data.get("evaluator"), trigger, data["requires"],

@@ -62,7 +62,7 @@ def by_pack(packs: Mapping[str, Pack], in_scope, findings, settings: Mapping | N
                             "who": packs["bipa"].enforcement.get("who", ""),
                             "violations": total["violations"], "currency": bipa_estimate["currency"],
                             "amount": {"low": total["negligent"]["low"], "high": total["reckless"]["high"]},
-                            "basis": "see summary.exposure (per section, negligent ... reckless)"}
+                            "basis": "negligent ... reckless; per section in summary.exposure"}
         else:
             out[pack_id] = estimate(packs[pack_id], findings, settings)
     return {"note": NOTE, "packs": out}
