@@ -180,8 +180,8 @@ def rules(pack_ids, packs_path) -> None:
     for rule in rule_catalogue():
         if pack_ids and rule["pack"] not in packs:
             continue
-        click.echo(f"{rule['id']}  [{rule['pack'] or 'bipacheck'}] ({rule['citation']}) [{rule['mark']}] "
-                   f"{rule['severity']}\n  {rule['summary']}\n  fix: {rule['fix']}")
+        click.echo(f"{rule['id']}  ({rule['citation']}) [{rule['mark']}] {rule['severity']}, pack "
+                   f"{rule['pack'] or '-'}\n  {rule['summary']}\n  fix: {rule['fix']}")
     for pack in packs.values() if pack_ids else ():
         for name, entry in pack.values.items():
             click.echo(f"value {pack.id}.{name} = {entry['value']!r} [{entry['mark']}]  {entry.get('about', '')}")

@@ -438,7 +438,8 @@ def test_packs_and_rules_document_every_pack_with_marks():
                           "eu-ai-act-5-1-e", "colorado-6-1-1314", "washington-19-375", "washington-mhmda"}
     assert packs["texas-cubi"]["effective"] == "2009-09-01" and packs["texas-cubi"]["needs"]
     shown = CliRunner().invoke(cli, ["rules", "--pack", "california-ccpa"]).output
-    assert "CCPA-NOTICE-AT-COLLECTION  [california-ccpa]" in shown and "BIPA-" not in shown
+    assert "CCPA-NOTICE-AT-COLLECTION  (Cal. Civ. Code §1798.100(a), (b); 11 CCR §7012) [V] violation, pack " \
+           "california-ccpa" in shown and "BIPA-" not in shown
     assert "value california-ccpa.penalty = 2500 [M]" in shown
     assert CliRunner().invoke(cli, ["rules", "--pack", "nope"]).exit_code == 2
 
@@ -512,3 +513,12 @@ def test_a_malformed_pack_names_its_file(tmp_path):
     (tmp_path / "bad.toml").write_text(TENTH.replace('check = "ban"', 'check = "bann"'))
     with pytest.raises(ConfigError, match="bad.toml.*bann"):
         load(tmp_path / "bad.toml")
+    (tmp_path / "bad.toml").write_text(TENTH.replace('id = "ATL-7-BAN"', 'id = "BIPA-15B-NO-RELEASE"'))
+    with pytest.raises(ConfigError, match="already declared by bipa"):
+        available(tmp_path)
+
+
+def test_pack_facts_cannot_be_misspelled(world):
+    config(world, packs='[tool.bipacheck.packs]\nestablishment = ["DE"]\n')
+    result = CliRunner().invoke(cli, ["audit", "photos", "--ledger", "ledger.db", "--format", "json"])
+    assert result.exit_code == 2 and "unknown shared fact 'establishment'" in result.output

@@ -43,6 +43,7 @@ class Rule:
     severity: str = "violation"  # when the pack's trigger is met; unknown regions make it review
     check: str | None = None  # the evaluator function (pack_eval.CHECKS) that applies it
     params: dict = field(default_factory=dict, hash=False, compare=False)
+    pack_citation: str | None = None  # the law's citation, for SARIF tags
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _need(data: dict, key: str, where: str, kind=str) -> Any:
     return value
 
 
-def _rule(data: dict, pack_id: str, where: str) -> Rule:
+def _rule(data: dict, pack_id: str, pack_citation: str, where: str) -> Rule:
     here = f"{where}: rule {data.get('id', '?')}"
     for key in ("id", "name", "citation", "summary", "fix"):
         _need(data, key, here)
@@ -100,7 +101,7 @@ def _rule(data: dict, pack_id: str, where: str) -> Rule:
     known = {"id", "name", "citation", "summary", "fix", "derived", "mark", "section", "severity", "check"}
     return Rule(data["id"], data["name"], data["citation"], data["summary"], data["fix"],
                 bool(data.get("derived", True)), mark, data.get("section"), pack_id, severity, check,
-                {k: v for k, v in data.items() if k not in known})
+                {k: v for k, v in data.items() if k not in known}, pack_citation)
 
 
 def _checks() -> dict:
@@ -136,7 +137,7 @@ def load(path: Path) -> Pack:
     if data.get("evaluator") is not None:
         if data["evaluator"] not in EVALUATORS:
             raise ConfigError(f"{where}: evaluator {data['evaluator']!r} is not one of {', '.join(EVALUATORS)}")
-    rules = tuple(_rule(r, data["id"], where) for r in _need(data, "rules", where, list))
+    rules = tuple(_rule(r, data["id"], data["citation"], where) for r in _need(data, "rules", where, list))
     return Pack(data["id"], data["name"], data["citation"], str(data["effective"]), data["mark"],
                 bool(data.get("default", False)), data.get("evaluator"), trigger, data["requires"],
                 data["retention"], data["disclosure"], enforcement, values, data.get("facts", {}),

@@ -82,10 +82,15 @@ def facts_for(pack: Pack, settings: Mapping | None) -> dict:
     return {**common, **own}
 
 
+SHARED = ("establishments",)  # facts several packs read, at the top of [tool.bipacheck.packs]
+
+
 def check_settings(packs: Mapping[str, Pack], settings: Mapping | None) -> None:
     for name, value in (settings or {}).items():
         if isinstance(value, Mapping) and name not in packs:
             raise ConfigError(f"{SETTINGS}: no pack {name!r}; known: {', '.join(packs)}")
+        if not isinstance(value, Mapping) and name not in SHARED:
+            raise ConfigError(f"{SETTINGS}: unknown shared fact {name!r}; known: {', '.join(SHARED)}")
     for pack in packs.values():
         facts_for(pack, settings)
 

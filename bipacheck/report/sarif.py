@@ -23,15 +23,10 @@ def artifact_uri(path: str) -> str:
 
 
 def _pack_tags(rule) -> list[str]:
-    """The pack's id and citation (tool rules: BIPA, the law they serve first)."""
-    if rule.pack is None:
+    """The pack's id and citation (BIPA's rules and the tool's own: BIPA, the law they serve first)."""
+    if rule.pack in (None, "bipa"):
         return ["BIPA"]
-    from ..policy.pack import available
-
-    if rule.pack == "bipa":
-        return ["BIPA"]
-    pack = available().get(rule.pack)  # a pack from --packs-path is known by its id only
-    return [rule.pack] + ([pack.citation] if pack else [])
+    return [rule.pack, rule.pack_citation]
 
 
 def _rule(rule_id: str) -> dict:
