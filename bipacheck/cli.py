@@ -188,7 +188,8 @@ def rules(pack_ids, packs_path) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for tools.")
 @PACKS_PATH
 def packs(fmt, packs_path) -> None:
     """List the jurisdiction packs: citation, effective date, when each applies and the data it needs,

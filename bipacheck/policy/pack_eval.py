@@ -187,7 +187,8 @@ def _retention(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
     if not deadlines or min(deadlines) >= ctx.as_of:
         return []
     deadline = min(deadlines)
-    return [Hit([len(ctx.times) - 1], note=f" (deadline {deadline.date().isoformat()})",
+    # what every processing in the pack's territory derived is due for destruction
+    return [Hit(list(range(len(ctx.times))), note=f" (deadline {deadline.date().isoformat()})",
                 details={"retention_deadline": format_datetime(deadline)})]
 
 
