@@ -50,6 +50,7 @@ class PackContext:
     as_of: datetime
     profile: Profile
     attestation: Attestation | None
+    memo: dict = field(default_factory=dict)  # (subject, scope, time) -> ConsentStatus, shared by a photo's packs
 
     def value(self, name: str) -> Any:
         return self.pack.value(name, self.facts)
@@ -63,7 +64,10 @@ class PackContext:
             return "none", None
         first = None
         for scope in scopes:
-            found = self.lookup.consent_status(subject_id, scope, at)
+            key = (subject_id, scope, at)
+            if key not in self.memo:
+                self.memo[key] = self.lookup.consent_status(subject_id, scope, at)
+            found = self.memo[key]
             if found.valid:
                 return "valid", found.consent_id
             first = first or found
@@ -255,14 +259,16 @@ def evaluate_packs(packs: list[Pack], scan, records: list[FaceRecord], times: li
     out = PackOutcome()
     if not times:
         return out
+    residences, memo = {}, {}
+    for rec in records:
+        if rec.subject_id is not None and lookup is not None and rec.subject_id not in residences:
+            subject = lookup.subject_as_of(rec.subject_id, as_of)
+            residences[rec.subject_id] = subject.residence if subject is not None and subject.residence else None
     for pack in packs:
-        ctx = PackContext(pack, facts_for(pack, settings), times, lookup, as_of, profile, attestation)
+        ctx = PackContext(pack, facts_for(pack, settings), times, lookup, as_of, profile, attestation, memo)
         seen = out.reach.setdefault(pack.id, set())
         for rec in records:
-            residence = None
-            if rec.subject_id is not None and lookup is not None:
-                subject = lookup.subject_as_of(rec.subject_id, as_of)
-                residence = subject.residence if subject is not None and subject.residence else None
+            residence = residences.get(rec.subject_id)
             places = [place(pack, p, residence, ctx.facts, attestation) for p in times]
             seen.update(where for where, _ in places)
             for rule in pack.rules:
