@@ -115,7 +115,7 @@ def audit(
         photos_with_faces += bool(outcome.faces)
         if any(f.severity == "violation" for f in outcome.findings):
             violation_photos.add(result.url)
-        photos.append(_photo_row(result, len(outcome.faces)))
+        photos.append(_photo_row(result, outcome.faces))
 
     finished = now_utc()
     run = {
@@ -165,9 +165,10 @@ def _open_ledger(path: str | None):
     return Ledger.open(path)
 
 
-def _photo_row(scan: PhotoScan, faces: int) -> dict:
+def _photo_row(scan: PhotoScan, faces: list) -> dict:
     row = {"path": scan.url, "sha256": scan.sha256, "size": scan.size, "format": scan.format,
-           "width": scan.width, "height": scan.height, "faces": faces}
+           "width": scan.width, "height": scan.height, "faces": len(faces),
+           "face_records": [f.as_dict() for f in faces]}  # consented faces too: proof of compliance
     warnings = scan.warnings + [f"metadata: {e}" for e in scan.tag_errors]
     if warnings:
         row["warnings"] = warnings

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..detect.base import iou
-from ..report.model import Finding, FaceRecord
+from ..report.model import Finding, FaceRecord, consent_facts
 from ..scanner import PhotoScan
 from .profiles import Profile
 from .rules import CONSENT_RULES, RULES
@@ -133,7 +133,7 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
     for rec in records:
         if rec.subject_id is not None and lookup is not None:
             status = lookup.consent_status(rec.subject_id, profile.scope, as_of)
-            rec.consent_status, rec.consent_id = status.status, status.consent_id
+            rec.consent_status, rec.consent_id, rec.consent = status.status, status.consent_id, consent_facts(status)
         outcome.faces.append(rec)
         who = f"subject {rec.subject_id}" if rec.subject_id else "an unidentified person (no ledger link)"
         if rec.consent_status != "valid":

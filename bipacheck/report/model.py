@@ -10,8 +10,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 from ..policy.rules import RULES, SEVERITIES
+from .persons import persons_roll_up
 
-SCHEMA_VERSION = "1.1.0"  # 1.1.0: run.detector.runtime
+SCHEMA_VERSION = "1.2.0"  # 1.1.0: run.detector.runtime; 1.2.0: face consent facts, photos[].face_records, persons
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -32,6 +33,7 @@ class FaceRecord:
     subject_id: str | None = None
     consent_status: str = "none"
     consent_id: str | None = None
+    consent: dict | None = None  # the cited release's dates and evidence (see consent_facts)
 
     def as_dict(self) -> dict:
         return {
@@ -41,7 +43,18 @@ class FaceRecord:
             "subject_id": self.subject_id,
             "consent_status": self.consent_status,
             "consent_id": self.consent_id,
+            "consent": self.consent,
         }
+
+
+def consent_facts(status) -> dict | None:
+    """What proves (or disproves) a face's release: the cited consent's dates, method and evidence.
+    `status` is a ledger ConsentStatus; None when no consent was found at all."""
+    if status.consent_id is None:
+        return None
+    facts = status.to_dict()
+    return {k: facts[k] for k in ("granted_at", "expires_at", "revoked_at", "method", "scope",
+                                  "notice_version", "evidence_uri", "evidence_sha256")}
 
 
 @dataclass
@@ -99,14 +112,16 @@ class Report:
     tool: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        findings = [f.as_dict() for f in self.findings]
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": self.tool,
             "run": self.run,
             "summary": self.summary,
-            "findings": [f.as_dict() for f in self.findings],
+            "findings": findings,
             "skipped": self.skipped,
             "photos": self.photos,
+            "persons": persons_roll_up(findings, self.photos),
         }
 
     def failing(self, fail_on: str) -> list[Finding]:

@@ -1,0 +1,69 @@
+"""Evidence in the JSON report: consented faces with their release, consent facts on findings,
+the person roll-up (agreeing with the exposure count), and the law pack derived from citations."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from bipacheck.report.packs import pack_of
+from bipacheck.report.persons import persons_roll_up
+from tests.test_audit import AS_OF, DEMO, audit_json, demo_ledger  # noqa: F401 (fixture)
+
+
+def by_name(report: dict) -> dict[str, dict]:
+    return {Path(p["path"]).name: p for p in report["photos"]}
+
+
+def test_consented_faces_carry_their_release(demo_ledger, centerface):
+    _, report = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF)
+    (alice,) = by_name(report)["alice_portrait.jpg"]["face_records"]
+    assert (alice["subject_id"], alice["consent_status"], alice["consent_id"]) == ("u-alice", "valid", "c-alice-1")
+    assert alice["consent"]["granted_at"] == "2025-01-10T00:00:00Z"
+    assert alice["consent"]["expires_at"] == "2028-01-10T00:00:00Z"
+    assert alice["consent"]["evidence_uri"] == "https://legal.example/releases/c-alice-1.pdf"
+    offsite = by_name(report)["team_offsite.jpg"]["face_records"]
+    assert sorted(f["consent_status"] for f in offsite) == ["none", "valid"]
+    assert [f["consent"] for f in offsite if f["consent_status"] == "none"] == [None]
+
+
+def test_findings_carry_the_cited_consent_dates_and_evidence(demo_ledger, centerface):
+    _, report = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF)
+    carol = next(f for f in report["findings"] if f["rule_id"] == "BIPA-15B-REVOKED")
+    consent = carol["faces"][0]["consent"]
+    assert consent["revoked_at"] == "2026-10-15T00:00:00Z" and consent["method"] == "electronic"
+    assert consent["evidence_uri"].endswith("c-carol-1.pdf") and consent["evidence_sha256"] == "c" * 64
+
+
+def test_person_roll_up_agrees_with_findings_and_exposure(demo_ledger, centerface):
+    _, report = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF)
+    persons = {p["key"]: p for p in report["persons"]}
+    assert persons["u-alice"]["status"] == "consented" and persons["u-alice"]["faces"] == 2
+    assert len(persons["u-alice"]["photos"]) == 2 and persons["u-alice"]["findings"] == []
+    assert persons["u-dave"]["rules"] == ["BIPA-15A-RETENTION", "BIPA-15B-OUT-OF-SCOPE"]
+    (bystander,) = [p for p in report["persons"] if p["subject_id"] is None]
+    assert bystander["status"] == "violation" and bystander["photos"][0].endswith("team_offsite.jpg")
+    unconsented = [p for p in report["persons"] if p["consent_status"] != "valid"]
+    assert len(unconsented) == report["summary"]["exposure"]["unconsented_persons"] == 4
+    # every person finding is a real finding, and every person-level finding is someone's
+    fingerprints = Counter(f["fingerprint"] for f in report["findings"]
+                           if f["rule_id"] not in ("BIPACHECK-UNSCANNED", "BIPACHECK-LOW-CONFIDENCE"))
+    assert Counter(fp for p in report["persons"] for fp in p["findings"]) == fingerprints
+    # rebuilt from the saved JSON alone, the roll-up is the same
+    assert persons_roll_up(report["findings"], report["photos"]) == report["persons"]
+
+
+def test_baselined_findings_make_a_person_accepted_not_failing():
+    face = {"box": [1, 2, 3, 4], "subject_id": "s", "consent_status": "none", "consent_id": None, "consent": None}
+    finding = {"rule_id": "BIPA-15B-NO-RELEASE", "severity": "violation", "fingerprint": "f" * 32,
+               "photo": {"path": "a.jpg", "sha256": "0" * 64}, "faces": [face],
+               "suppressed": {"kind": "baseline", "justification": "signed on paper"}}
+    (person,) = persons_roll_up([finding], [])
+    assert person["status"] == "accepted"
+    del finding["suppressed"]
+    assert persons_roll_up([finding], [])[0]["status"] == "violation"
+
+
+def test_pack_is_read_from_the_citation():
+    assert pack_of("740 ILCS 14/15(b)") == "BIPA" and pack_of("740 ILCS 14/15(a), 14/15(b)") == "BIPA"
+    assert pack_of("Tex. Bus. & Com. Code 503.001") == "other"
