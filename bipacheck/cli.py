@@ -201,9 +201,11 @@ def exit_code_for(report, fail_on: str) -> int:
 @policy_options
 @detection_options
 @source_options
-@click.option("--format", "fmt", type=click.Choice(["json", "table", "sarif"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["json", "table", "sarif", "csv", "markdown"]), default="table",
+              show_default=True,
               help="json: the legal team's report (schema: `bipacheck schema`); table: a readable summary; "
-                   "sarif: SARIF 2.1.0 for CI and code-scanning dashboards.")
+                   "sarif: SARIF 2.1.0 for CI and code-scanning dashboards; csv: one row per finding; "
+                   "markdown: a summary for a pull-request comment or CI job summary.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write the report here (atomically) instead of standard output.")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=None,

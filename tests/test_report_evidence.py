@@ -3,12 +3,16 @@ the person roll-up (agreeing with the exposure count), and the law pack derived 
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from pathlib import Path
 
 from bipacheck.report.packs import pack_of
 from bipacheck.report.persons import persons_roll_up
-from tests.test_audit import AS_OF, DEMO, audit_json, demo_ledger  # noqa: F401 (fixture)
+from bipacheck.report.tabular import neutralise_formula
+from tests.images import encode, rgb
+from tests.test_audit import AS_OF, DEMO, audit_json, make_folder, run_cli, demo_ledger  # noqa: F401 (fixture)
 
 
 def by_name(report: dict) -> dict[str, dict]:
@@ -67,3 +71,41 @@ def test_baselined_findings_make_a_person_accepted_not_failing():
 def test_pack_is_read_from_the_citation():
     assert pack_of("740 ILCS 14/15(b)") == "BIPA" and pack_of("740 ILCS 14/15(a), 14/15(b)") == "BIPA"
     assert pack_of("Tex. Bus. & Com. Code 503.001") == "other"
+
+
+def test_csv_has_one_row_per_finding_with_consent_evidence(demo_ledger, centerface):
+    code, out = run_cli("audit", DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF, "--format", "csv")
+    assert code == 1
+    rows = list(csv.DictReader(io.StringIO(out)))
+    _, report = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF)
+    assert [r["fingerprint"] for r in rows] == [f["fingerprint"] for f in report["findings"]]
+    bob = next(r for r in rows if r["rule_id"] == "BIPA-15B-EXPIRED")
+    assert (bob["subject_ids"], bob["consent_ids"], bob["expires_at"]) == ("u-bob", "c-bob-1", "2025-05-01T00:00:00Z")
+    assert bob["evidence_uri"].endswith("c-bob-1.pdf") and bob["pack"] == "BIPA"
+
+
+def test_csv_neutralises_formulas_in_uploader_controlled_names(tmp_path, centerface):
+    folder = make_folder(tmp_path, **{"=HYPERLINK(1).png": encode(rgb("astronaut")), "@cmd.png": encode(rgb("astronaut"))})
+    _, out = run_cli("audit", folder, "--format", "csv")
+    cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    photos = sorted(Path(r["photo"]).name for r in csv.DictReader(io.StringIO(out)))
+    assert photos == ["=HYPERLINK(1).png", "@cmd.png"]  # the path keeps its name (the prefix is in the folder)
+    assert neutralise_formula("=1+1") == "'=1+1" and neutralise_formula("-2") == "'-2"
+    assert neutralise_formula("photo.jpg") == "photo.jpg"
+
+
+def test_markdown_summary_for_a_pull_request(demo_ledger, centerface):
+    code, out = run_cli("audit", DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF, "--format", "markdown")
+    assert code == 1
+    assert out.startswith("## ❌ bipacheck: 5 violation(s) in 4 photo(s)")
+    assert "| 9 | 7 | 2 | 6 | 4 | 4 | 4 |" in out and "$4,000 negligent" in out
+    assert out.count("| violation |") == 5 and "| u-carol |" in out
+
+
+def test_markdown_cannot_be_broken_by_file_names(tmp_path, centerface):
+    folder = make_folder(tmp_path, **{"a|b <img src=x> @team.png": encode(rgb("astronaut"))})
+    _, out = run_cli("audit", folder, "--format", "markdown")
+    row = next(line for line in out.splitlines() if "BIPA-15B-NO-RELEASE` |" in line and "team" in line)
+    assert row.count(" | ") == 4  # the pipe in the name did not add a column
+    assert "<img" not in out and "@team" not in out

@@ -84,8 +84,10 @@ def write_atomic(path: str, text: str) -> None:
 
 def _formats() -> dict:
     from .sarif import SarifFormat
+    from .tabular import CsvFormat, MarkdownFormat
 
-    return {"json": JsonFormat, "table": TableFormat, "sarif": SarifFormat}
+    return {"json": JsonFormat, "table": TableFormat, "sarif": SarifFormat, "csv": CsvFormat,
+            "markdown": MarkdownFormat}
 
 
 FORMATS = _formats()
