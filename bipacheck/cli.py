@@ -201,11 +201,15 @@ def exit_code_for(report, fail_on: str) -> int:
 @policy_options
 @detection_options
 @source_options
-@click.option("--format", "fmt", type=click.Choice(["json", "table", "sarif", "csv", "markdown"]), default="table",
-              show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["json", "table", "sarif", "csv", "markdown", "html"]),
+              default="table", show_default=True,
               help="json: the legal team's report (schema: `bipacheck schema`); table: a readable summary; "
                    "sarif: SARIF 2.1.0 for CI and code-scanning dashboards; csv: one row per finding; "
-                   "markdown: a summary for a pull-request comment or CI job summary.")
+                   "markdown: a summary for a pull-request comment or CI job summary; html: one self-contained "
+                   "page with thumbnails, face boxes, filters and the person roll-up.")
+@click.option("--html-thumbnails", type=click.Choice(["embed", "none"]), default="embed", show_default=True,
+              help="html: embed small thumbnails (read again from the photos; faces without a release blurred "
+                   "until revealed), or none for a report without pixels.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write the report here (atomically) instead of standard output.")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=None,
@@ -219,7 +223,7 @@ def exit_code_for(report, fail_on: str) -> int:
 @click.option("--no-tags", is_flag=True, help="Do not read face tags from metadata and sidecars.")
 def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, detector, threshold, min_face,
           max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, dask_address, cache_path,
-          no_cache, full, quiet, fmt, output, baseline_path, tag_map, show_names, no_tags):
+          no_cache, full, quiet, fmt, html_thumbnails, output, baseline_path, tag_map, show_names, no_tags):
     """Audit SOURCES (folders, files, s3://bucket/prefix, gs://bucket/prefix) against the consent ledger.
 
     Every face counts, bystanders included: a face without a matched ledger subject holding a
@@ -255,7 +259,8 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
             attach_baseline(report, baseline_path, partial=False)
     except BipacheckError as exc:
         fail(str(exc))
-    emit(FORMATS[fmt]().render(report), output)
+    options = {"thumbnails": html_thumbnails, "endpoint_url": endpoint_url} if fmt == "html" else {}
+    emit(FORMATS[fmt](**options).render(report), output)
     sys.exit(exit_code_for(report, fail_on))
 
 

@@ -84,10 +84,11 @@ def write_atomic(path: str, text: str) -> None:
 
 def _formats() -> dict:
     from .sarif import SarifFormat
+    from .html import HtmlFormat
     from .tabular import CsvFormat, MarkdownFormat
 
     return {"json": JsonFormat, "table": TableFormat, "sarif": SarifFormat, "csv": CsvFormat,
-            "markdown": MarkdownFormat}
+            "markdown": MarkdownFormat, "html": HtmlFormat}
 
 
 FORMATS = _formats()

@@ -1,0 +1,161 @@
+"""The HTML report in a real headless Chromium: no console errors, no requests, boxes that match the
+report's faces with the right colours, filters, blur and reveal. Plus what needs no browser."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser import PageWatch, launch_browser
+from tests.images import encode, rgb
+from tests.test_audit import AS_OF, DEMO, audit_json, load_demo_ledger, make_folder, run_cli
+
+COLOURS = {"violation": "rgb(198, 40, 40)", "consented": "rgb(46, 125, 50)", "review": "rgb(230, 138, 0)"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pw, browser = launch_browser()
+    yield browser
+    browser.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, centerface):
+    """The demo's HTML report (with and without pixels) and its JSON twin."""
+    folder = tmp_path_factory.mktemp("html")
+    ledger = load_demo_ledger(folder / "demo.db")
+    common = (DEMO / "photos", "--ledger", ledger, "--as-of", AS_OF, "--no-cache")
+    for name, extra in (("demo.html", ()), ("bare.html", ("--html-thumbnails", "none"))):
+        code, _ = run_cli("audit", *common, "--format", "html", "--output", folder / name, *extra)
+        assert code == 1
+    _, report = audit_json(*common)
+    return folder, report
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
+
+
+def expected_faces(report: dict) -> dict[str, list[tuple[list[int], str]]]:
+    """Photo name -> (box, colour status) of every face the JSON report knows."""
+    out: dict[str, list] = {}
+    for photo in report["photos"]:
+        out[Path(photo["path"]).name] = [(f["box"], "consented" if f["consent_status"] == "valid" else "violation")
+                                         for f in photo["face_records"]]
+    return {name: faces for name, faces in out.items() if faces}
+
+
+def test_report_renders_without_errors_or_requests(browser, demo):
+    folder, _ = demo
+    watch = PageWatch(browser, folder / "demo.html")
+    assert watch.page.locator("#verdict").inner_text().startswith("5 violation(s) in 4 photo(s)")
+    assert watch.page.locator("article.photo").count() == 7  # 5 photos with faces + 2 not scanned
+    assert watch.errors == [] and watch.foreign_requests == []
+    html = (folder / "demo.html").read_text()
+    assert "Content-Security-Policy" in html and not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+
+
+def test_boxes_match_the_reports_faces_and_statuses(browser, demo):
+    folder, report = demo
+    watch = PageWatch(browser, folder / "demo.html")
+    for name, faces in expected_faces(report).items():
+        card = watch.page.locator(f"article.photo[data-path$='/{name}']")
+        rects = card.locator("svg rect.box")
+        drawn = [([int(float(r.get_attribute(a))) for a in ("x", "y", "width", "height")], r.get_attribute("data-status"))
+                 for r in rects.all()]
+        assert sorted(drawn) == sorted(faces), name
+        for rect, (_, status) in zip(rects.all(), drawn):
+            assert rect.evaluate("r => getComputedStyle(r).stroke") == COLOURS[status]
+    persons = watch.page.locator("#persons-grid tr[data-key]")
+    assert sorted(persons.evaluate_all("rows => rows.map(r => [r.dataset.key, r.dataset.status])")) == sorted(
+        [p["key"], p["status"]] for p in report["persons"])
+
+
+def test_filters_change_what_is_shown(browser, demo):
+    folder, _ = demo
+    page = PageWatch(browser, folder / "demo.html").page
+    shown = lambda: sorted(Path(p).name for p in page.locator("article.photo").evaluate_all(  # noqa: E731
+        "cards => cards.map(c => c.dataset.path)"))
+    page.select_option("#filter-rule", "BIPA-15B-REVOKED")
+    assert shown() == ["carol_selfie.jpg"]
+    page.select_option("#filter-rule", "")
+    page.select_option("#filter-subject", "u-alice")  # consented: found through the faces, not findings
+    assert shown() == ["alice_portrait.jpg", "team_offsite.jpg"]
+    page.select_option("#filter-subject", "")
+    page.select_option("#filter-severity", "review")
+    assert shown() == ["broken_upload.jpg", "notes.jpg"]
+    page.select_option("#filter-severity", "")
+    page.select_option("#filter-pack", "BIPA")
+    assert len(shown()) == 6  # every photo with a finding; alice_portrait.jpg has none
+    assert "6 of 7" in page.locator("#count").inner_text()
+
+
+def test_faces_without_release_are_blurred_until_revealed(browser, demo):
+    folder, report = demo
+    page = PageWatch(browser, folder / "demo.html").page
+    veils = page.locator("use.veil")
+    unconsented = sum(f["consent_status"] != "valid" for p in report["photos"] for f in p["face_records"])
+    assert veils.count() == unconsented == 4
+    assert all(v.is_visible() for v in veils.all())
+    bystander = page.locator("article.photo[data-path$='/team_offsite.jpg'] rect.box[data-status=violation]")
+
+    def face() -> np.ndarray:
+        bystander.scroll_into_view_if_needed()  # ticking the checkbox scrolls back up
+        return pixels(page.screenshot(clip=bystander.bounding_box()))
+
+    blurred = face()
+    page.check("#reveal")
+    assert not any(v.is_visible() for v in veils.all())
+    revealed = face()
+    page.uncheck("#reveal")
+    again = face()
+    # the face's pixels change when revealed (detail comes back); blurring again restores them
+    assert revealed.std() > blurred.std() and np.abs(revealed - blurred).mean() > 5
+    assert np.abs(again - blurred).mean() < 1
+
+
+def test_report_without_pixels_still_draws_the_boxes(browser, demo):
+    folder, report = demo
+    html = (folder / "bare.html").read_text()
+    assert "data:image" not in html
+    watch = PageWatch(browser, folder / "bare.html")
+    page = watch.page
+    assert page.locator("svg image").count() == 0 and page.locator("#reveal").count() == 0
+    assert page.locator("svg rect.box").count() == sum(len(f) for f in expected_faces(report).values())
+    assert watch.errors == [] and watch.foreign_requests == []
+
+
+def test_hostile_file_names_stay_text(browser, tmp_path, centerface):
+    # a folder named "<" puts "</script>" into the path, to try to close the data block early
+    folder = tmp_path / "photos"
+    (folder / "<").mkdir(parents=True)
+    name = "</script><img src=x onerror=alert(2)>.png"
+    (folder / "<" / name[2:]).write_bytes(encode(rgb("astronaut")))
+    out = tmp_path / "r.html"
+    run_cli("audit", folder, "--format", "html", "--output", out, "--no-cache")
+    watch = PageWatch(browser, out)
+    assert watch.errors == [] and watch.foreign_requests == []
+    assert watch.page.locator("article.photo h3").inner_text().endswith(name)
+    assert watch.page.locator("article.photo img").count() == 0
+
+
+def test_thumbnail_is_dropped_when_the_photo_changed_or_vanished(tmp_path, centerface):
+    folder = make_folder(tmp_path, **{"a.png": encode(rgb("astronaut")), "b.png": encode(rgb("astronaut")[:, ::-1])})
+    import bipacheck
+    from bipacheck.report.html import HtmlFormat
+
+    report = bipacheck.audit([str(folder)])
+    (folder / "a.png").write_bytes(encode(rgb("camera")))
+    (folder / "b.png").unlink()
+    data = json.loads(re.search(r'id="report-data">(.*?)</script>', HtmlFormat().render(report)).group(1))
+    notes = {Path(p["path"]).name: (p["thumb"], p["note"]) for p in data["photos"]}
+    assert notes["a.png"][0] is None and "changed since the audit" in notes["a.png"][1]
+    assert notes["b.png"][0] is None and "could not be read again" in notes["b.png"][1]
