@@ -17,7 +17,8 @@ from importlib import resources
 from .model import Finding, Report
 from .packs import pack_of
 from .persons import persons_roll_up
-from .thumbnails import make_thumbnail
+from ..imaging import DEFAULT_MAX_PIXELS
+from .thumbnails import make_thumbnails
 from .verdict import verdict
 
 THUMBNAIL_MODES = ("embed", "none")
@@ -86,18 +87,21 @@ class HtmlFormat:
         self.thumbnails, self.endpoint_url = thumbnails, endpoint_url
 
     def _photos(self, report: Report) -> list[dict]:
-        out = []
-        for group in _photo_groups(report):
+        groups = _photo_groups(report)
+        scanned = [g for g in groups if g["row"] is not None]
+        if self.thumbnails == "embed":
+            thumbs = make_thumbnails([g["row"] for g in scanned], report.run.get("max_pixels") or DEFAULT_MAX_PIXELS,
+                                     self.endpoint_url)
+        for group in groups:
             row = group.pop("row")
             if row is None:
                 group.update(width=None, height=None, thumb=None, note="not scanned: no thumbnail")
             else:
                 group.update(width=row["width"], height=row["height"], sha256=row["sha256"], thumb=None, note="")
-                if self.thumbnails == "embed":
-                    thumb = make_thumbnail(row, report.run.get("max_pixels") or 200_000_000, self.endpoint_url)
-                    group["thumb"], group["note"] = thumb.uri, thumb.note
-            out.append(group)
-        return out
+        if self.thumbnails == "embed":
+            for group, thumb in zip(scanned, thumbs):
+                group["thumb"], group["note"] = thumb.uri, thumb.note
+        return groups
 
     def render(self, report: Report) -> str:
         findings = [f.as_dict() for f in report.findings]

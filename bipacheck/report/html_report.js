@@ -116,6 +116,14 @@
     s.addEventListener("change", () => { state[key] = s.value; apply(); });
     return el("label", {}, `${label} `, s);
   }
+  // thousands of subjects make a drop-down unusable: a search box with suggestions instead
+  function search(key, label, values) {
+    const list = el("datalist", { id: `${key}-values` }, ...[...values].sort().map((v) => el("option", { value: v })));
+    const input = el("input", { id: `filter-${key}`, type: "search", list: `${key}-values`, placeholder: "all",
+                                "aria-label": label, size: 18 });
+    input.addEventListener("change", () => { state[key] = input.value.trim(); apply(); });
+    return el("label", {}, `${label} `, input, list);
+  }
 
   function filters() {
     const rules = new Set(), severities = new Set(), subjects = new Set(), packs = new Set();
@@ -125,7 +133,7 @@
     }
     const box = document.getElementById("filters");
     box.append(select("rule", "Rule", rules), select("severity", "Severity", severities),
-               select("subject", "Subject", subjects), select("pack", "Pack", packs));
+               search("subject", "Subject", subjects), select("pack", "Pack", packs));
     if (DATA.thumbnails !== "none") {
       const reveal = el("input", { type: "checkbox", id: "reveal" });
       reveal.addEventListener("change", () => document.body.classList.toggle("revealed", reveal.checked));
@@ -140,17 +148,28 @@
   function persons() {
     const table = el("table", { class: "grid", id: "persons-grid" }, el("tr", {}, ...["Person", "Status", "Release",
       "Consent id", "Granted", "Expires", "Revoked", "Evidence", "Photos", "Faces", "Rules"].map((t) => el("th", {}, t))));
-    for (const p of DATA.persons) {
-      const c = p.consent || {};
-      table.append(el("tr", { "data-key": p.key, "data-status": p.status },
-        el("td", { class: "mono" }, p.subject_id || `unlinked face in ${p.photos[0] || "?"}`),
-        el("td", {}, el("span", { class: `sev ${p.status}` }, p.status)), el("td", {}, p.consent_status),
-        el("td", {}, p.consent_id || "-"), el("td", {}, (c.granted_at || "-").slice(0, 10)),
-        el("td", {}, (c.expires_at || "-").slice(0, 10)), el("td", {}, (c.revoked_at || "-").slice(0, 10)),
-        el("td", {}, safeLink(c.evidence_uri)), el("td", {}, String(p.photos.length)), el("td", {}, String(p.faces)),
-        el("td", {}, p.rules.join(", ") || "-")));
-    }
-    document.getElementById("person-table").append(table);
+    const more = el("button", { id: "more-persons", type: "button" }, "Show more persons");
+    let shown = 0;
+    const page = () => {
+      const end = Math.min(DATA.persons.length, shown + 4 * PAGE);
+      DATA.persons.slice(shown, end).forEach(personRow.bind(null, table));
+      shown = end;
+      more.classList.toggle("hidden", end >= DATA.persons.length);
+    };
+    more.addEventListener("click", page);
+    page();
+    document.getElementById("person-table").append(table, more);
+  }
+
+  function personRow(table, p) {
+    const c = p.consent || {};
+    table.append(el("tr", { "data-key": p.key, "data-status": p.status },
+      el("td", { class: "mono" }, p.subject_id || `unlinked face in ${p.photos[0] || "?"}`),
+      el("td", {}, el("span", { class: `sev ${p.status}` }, p.status)), el("td", {}, p.consent_status),
+      el("td", {}, p.consent_id || "-"), el("td", {}, (c.granted_at || "-").slice(0, 10)),
+      el("td", {}, (c.expires_at || "-").slice(0, 10)), el("td", {}, (c.revoked_at || "-").slice(0, 10)),
+      el("td", {}, safeLink(c.evidence_uri)), el("td", {}, String(p.photos.length)), el("td", {}, String(p.faces)),
+      el("td", {}, p.rules.join(", ") || "-")));
   }
 
   filters();
