@@ -522,9 +522,11 @@ def _register_subcommands() -> None:
     # Each feature keeps its commands beside its library code; this file only wires them up.
     from .ledger.cli import ledger
     from .metadata.cli import strip_face_tags_command
+    from .redaction.cli import redact_command
 
     cli.add_command(ledger)
     cli.add_command(strip_face_tags_command)
+    cli.add_command(redact_command)
 
 
 _register_subcommands()
