@@ -8,6 +8,7 @@ import click
 
 from ..cli import EXIT_OK, EXIT_SKIPPED, EXIT_VIOLATIONS, IsoDateTime, detection_options, fail, has_unscanned
 from ..errors import BipacheckError
+from ..policy.profiles import DEFAULT_PROFILE, PROFILES
 from .styles import STYLES
 
 
@@ -25,7 +26,7 @@ from .styles import STYLES
 @click.option("--link-copies", is_flag=True,
               help="Record in the ledger (event log included) that each consented person appears in the copy, "
                    "by the copy's SHA-256, so auditing the copies finds their releases.")
-@click.option("--processing", default="face-templates", show_default=True,
+@click.option("--processing", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
               help="Processing profile whose consent scope decides which releases are valid.")
 @click.option("--as-of", type=IsoDateTime(), default=None, help="Judge releases as of this date (default: now).")
 @click.option("--review-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,

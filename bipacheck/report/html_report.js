@@ -164,7 +164,7 @@
   function personRow(table, p) {
     const c = p.consent || {};
     table.append(el("tr", { "data-key": p.key, "data-status": p.status },
-      el("td", { class: "mono" }, p.subject_id || `unlinked face in ${p.photos[0] || "?"}`),
+      el("td", { class: "mono", title: p.key }, p.subject_id || `unlinked face (${(p.photos[0] || "?").split("/").pop()})`),
       el("td", {}, el("span", { class: `sev ${p.status}` }, p.status)), el("td", {}, p.consent_status),
       el("td", {}, p.consent_id || "-"), el("td", {}, (c.granted_at || "-").slice(0, 10)),
       el("td", {}, (c.expires_at || "-").slice(0, 10)), el("td", {}, (c.revoked_at || "-").slice(0, 10)),
