@@ -1,24 +1,33 @@
 """bipacheck: audit photo collections for biometric-privacy (BIPA) compliance.
 
-Python API (the CLI mirrors it): `bipacheck.audit(...)` returns the Report that
-`bipacheck audit --format json` writes; `bipacheck.scan(...)` the `scan --format json` document;
-`bipacheck.cache.cache_info(path)` / `cache_prune(path, keep=1)` are `bipacheck cache info|prune`.
+Python API (the CLI mirrors it: same names, same options, same config file, same exit codes):
+
+- `bipacheck.audit(sources, ledger=..., ...)` returns the Report that `bipacheck audit` writes
+  (`report.write(path, format)`, `report.exit_code`);
+- `bipacheck.scan(paths, ...)` the ScanReport that `bipacheck scan` prints;
+- `bipacheck.check(files, ...)` the Report the pre-commit hook judges;
+- `bipacheck.cache.cache_info(path)` / `cache_prune(path, keep=1)` are `bipacheck cache info|prune`.
+
+Keyword arguments are the commands' flags (`min_face=64`, `as_of="2026-11-01"`); bipacheck.options
+lists them.
 """
 
 __version__ = "0.1.0"
 
 
-def audit(*args, **kwargs):
-    from .auditing import audit as _audit
+def _public(command: str):
+    # importing bipacheck stays cheap: the detector stack loads on the first call
+    from .options import document
 
-    return _audit(*args, **kwargs)
+    def call(*args, **kwargs):
+        from . import api
+
+        return getattr(api, command)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = command
+    return document(call, command)
 
 
-def scan(*args, **kwargs):
-    from .api import scan as _scan
-
-    return _scan(*args, **kwargs)
-
-
-audit.__doc__ = "Audit sources against the consent ledger; see bipacheck.auditing.audit."
-scan.__doc__ = "Find faces in paths; see bipacheck.api.scan."
+audit = _public("audit")
+scan = _public("scan")
+check = _public("check")

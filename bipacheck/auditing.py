@@ -1,22 +1,29 @@
-"""The main job: scan sources, cross-reference the consent ledger, build the report."""
+"""The main job, as a short pipeline of steps with one job each:
+prepare (settings, detector, ledger) -> scan (api.iter_scan) -> evaluate each photo against the
+ledger -> summarise -> Report. Every resource (ledger, cache, workers) is closed on every path.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import __version__
-from .detect.factory import DEFAULT_DETECTOR, DEFAULT_THRESHOLDS
-from .api import iter_scan
+from .api import iter_scan, open_scan_cache
+from .detect.base import Detector
+from .detect.factory import DEFAULT_THRESHOLDS
 from .engine import DetectorConfig
 from .errors import ConfigError
+from .options import Options
 from .policy import exposure
 from .policy.evaluate import evaluate_photo
-from .policy.profiles import DEFAULT_PROFILE, profile as get_profile
+from .policy.profiles import Profile, profile as get_profile
 from .policy.rules import RULES, SEVERITIES
 from .report.model import Finding, Report
-from .scanner import SIDECAR_REASON, PhotoScan, ScanSettings, SkippedFile
+from .scanner import SIDECAR_REASON, PhotoScan, SkippedFile
 
 
 def review_threshold_for(threshold: float) -> float:
@@ -28,141 +35,190 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def audit(
-    sources: Sequence[str] = (),
-    *,
-    ledger: str | None = None,
-    processing: str = DEFAULT_PROFILE,
-    as_of: datetime | None = None,
-    detector: str = DEFAULT_DETECTOR,
-    threshold: float | None = None,
-    review_threshold: float | None = None,
-    settings: ScanSettings = ScanSettings(),
-    workers: int = 1,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    manifest: str | None = None,
-    endpoint_url: str | None = None,
-    entries: Iterable | None = None,
-    tag_map: dict[str, str] | None = None,
-    show_names: bool = False,
-    cache: str | None = None,
-    full: bool = False,
-    dask: str | None = None,
-    progress: bool = False,
-) -> Report:
-    """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) against the ledger.
+@dataclass
+class AuditContext:
+    """Everything decided before the first photo is read."""
 
-    cache: an SQLite scan cache (bipacheck.cache): unchanged objects are not scanned again, an
-    interrupted audit resumes; full: rescan everything anyway. dask: a dask.distributed scheduler
-    address or "local". progress: a progress bar on stderr when it is a terminal.
-    Returns the Report that `bipacheck audit --format json` writes.
-    """
+    options: Options
+    started: datetime
+    as_of: datetime
+    profile: Profile
+    threshold: float
+    review_threshold: float
+    detector: Detector
+    ledger: object | None  # bipacheck.ledger.Ledger, opened read-only
+    ledger_facts: dict
+    tag_map: dict[str, str] | None
+
+
+@dataclass
+class Tally:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    photos: list[dict] = field(default_factory=list)
+    persons: set[str] = field(default_factory=set)
+    unconsented_faces: int = 0
+    faces: int = 0
+    photos_with_faces: int = 0
+    violation_photos: set[str] = field(default_factory=set)
+
+
+def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = None, command: str = "audit",
+        ignore: callable = None) -> Report:
+    """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) with `opts`.
+
+    ignore(skipped) -> True drops a skip without a finding (check: files whose name and content
+    are both not an image). Raises ConfigError when nothing at all was listed."""
+    with ExitStack() as stack:
+        ctx = prepare(opts, stack)
+        cache = open_scan_cache(opts, command, ctx.detector, sources, partial=entries is not None)
+        if cache is not None:
+            stack.callback(cache.close)
+        results = iter_scan(sources, opts, built=ctx.detector, entries=entries, cache=cache)
+        tally = evaluate(results, ctx, ignore)
+        if entries is None and not tally.photos and not tally.skipped:
+            raise ConfigError(f"nothing to audit: {', '.join(map(str, sources))} listed no files (an empty "
+                              "folder or prefix, or --include/--exclude/--manifest matched nothing)")
+        report = build_report(sources, ctx, tally, cache)
+    if opts.baseline:
+        from .hook import attach_baseline
+
+        attach_baseline(report, opts.baseline, partial=entries is not None)
+    return report
+
+
+def prepare(opts: Options, stack: ExitStack) -> AuditContext:
+    """Settings, the detector (built once: missing weights fail here, before any listing) and the
+    ledger (read-only, its hash chain verified)."""
+    if opts.output:
+        from .report.formats import ensure_replaceable
+
+        ensure_replaceable(opts.output)  # before any work, and before the cache is touched
     started = now_utc()
-    as_of = as_of or started
-    if as_of.tzinfo is None:
-        raise ConfigError("--as-of needs a time zone (e.g. 2025-01-31 or 2025-01-31T00:00:00+00:00)")
-    prof = get_profile(processing)
-    threshold = threshold if threshold is not None else DEFAULT_THRESHOLDS.get(detector, 0.5)
-    review_threshold = review_threshold if review_threshold is not None else review_threshold_for(threshold)
-    if review_threshold > threshold:
-        raise ConfigError(f"review threshold {review_threshold} is above the threshold {threshold}")
-    built = DetectorConfig(detector, review_threshold).create()  # the detector keeps review-band faces too
-    lookup = _open_ledger(ledger)
-
-    scan_cache = None
-    if cache:
-        from .cache import open_cache
-
-        scan_cache = open_cache(cache, built.settings(), settings, sources=sources, include=include,
-                                exclude=exclude, manifest=manifest, partial=entries is not None, full=full)
-
-    findings: list[Finding] = []
-    skipped: list[dict] = []
-    photos: list[dict] = []
-    persons: set[str] = set()
-    unconsented_faces = faces_total = photos_with_faces = 0
-    violation_photos: set[str] = set()
-    results = iter_scan(sources, detector=detector, threshold=review_threshold, settings=settings,
-                        workers=workers, include=include, exclude=exclude, manifest=manifest,
-                        endpoint_url=endpoint_url, cache=scan_cache, full=full, dask=dask, progress=progress,
-                        built=built, entries=entries)
-    for result in results:
-        if isinstance(result, SkippedFile):
-            skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
-            if result.reason == SIDECAR_REASON:
-                continue  # metadata of a photo, read with it: not a photo that escaped the audit
-            findings.append(Finding("BIPACHECK-UNSCANNED", "review",
-                                    f"Not scanned ({result.reason}): {result.message}",
-                                    result.url, result.sha256, result.size, details={"reason": result.reason}))
-            continue
-        links = lookup.photo_links(sha256=result.sha256, relpath=result.relpath) if lookup else []
-        outcome = evaluate_photo(result, links=links, lookup=lookup, profile=prof, as_of=as_of,
-                                 threshold=threshold, tag_map=tag_map, show_names=show_names)
-        findings.extend(outcome.findings)
-        if result.frames_scanned < result.frame_count:
-            # the frames left out were never looked at: no clean bill of health for them
-            findings.append(Finding(
-                "BIPACHECK-UNSCANNED", "review",
-                f"Only {result.frames_scanned} of {result.frame_count} frames were scanned "
-                "(raise --max-frames or --max-pixels to scan them all).",
-                result.url, result.sha256, result.size,
-                details={"reason": "frames-not-scanned", "frames_scanned": result.frames_scanned,
-                         "frames_total": result.frame_count}))
-        persons.update(outcome.unconsented_persons)
-        unconsented_faces += len(outcome.unconsented_persons)
-        faces_total += len(outcome.faces)
-        photos_with_faces += bool(outcome.faces)
-        if any(f.severity == "violation" for f in outcome.findings):
-            violation_photos.add(result.url)
-        photos.append(_photo_row(result, outcome.faces))
-
-    finished = now_utc()
-    run = {
-        "started_at": started.isoformat(),
-        "finished_at": finished.isoformat(),
-        "sources": list(sources),
-        "processing": {"profile": prof.name, "derives_identifiers": prof.derives_identifiers,
-                       "consent_scope": prof.scope, "explanation": prof.explanation},
-        "as_of": as_of.isoformat(),
-        "detector": {**built.settings(), "threshold": threshold, "review_threshold": review_threshold},
-        "min_face": settings.min_face,
-        "max_pixels": settings.max_pixels,
-        "ledger": _ledger_facts(ledger, lookup),
-    }
-    if scan_cache is not None:
-        scan_cache.close()
-        run["cache"] = scan_cache.report()
-    by_severity = Counter(f.severity for f in findings)
-    summary = {
-        "files_listed": len(photos) + len(skipped),
-        "scanned": len(photos),
-        "skipped": len(skipped),
-        "photos_with_faces": photos_with_faces,
-        "faces": faces_total,
-        "unconsented_faces": unconsented_faces,
-        "photos_with_violations": len(violation_photos),
-        "findings_by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
-        "findings_by_rule": dict(sorted(Counter(f.rule_id for f in findings).items())),
-        "exposure": exposure.estimate(len(persons), unconsented_faces, prof.derives_identifiers),
-    }
-    return Report(run, summary, findings, skipped, photos, {"name": "bipacheck", "version": __version__})
+    as_of = opts.as_of or started
+    prof = get_profile(opts.processing)
+    threshold = opts.threshold if opts.threshold is not None else DEFAULT_THRESHOLDS.get(opts.detector, 0.5)
+    review = opts.review_threshold if opts.review_threshold is not None else review_threshold_for(threshold)
+    if review > threshold:
+        raise ConfigError(f"review threshold {review} is above the threshold {threshold}")
+    tag_map = load_tag_map(opts.tag_map) if opts.tag_map else None
+    built = DetectorConfig(opts.detector, review).create()  # the detector keeps review-band faces too
+    ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger)
+    if ledger is not None:
+        stack.callback(ledger.close)
+    return AuditContext(opts, started, as_of, prof, threshold, review, built, ledger, facts, tag_map)
 
 
-def _ledger_facts(path: str | None, lookup) -> dict:
-    """Pin the ledger state the audit saw: file hash plus the head of its hash-chained event log."""
-    if lookup is None:
-        return {"path": None, "sha256": None}
-    seq, head = lookup.head()
-    return {"path": path, "sha256": lookup.file_sha256(), "head_event": seq, "head_hash": head}
-
-
-def _open_ledger(path: str | None):
+def open_ledger(path: str | None, *, allow_broken: bool = False):
+    """The ledger, read-only, with the facts the report pins: file hash, chain head, chain check.
+    A broken hash chain is a configuration error unless `allow_broken`, which the report records."""
     if path is None:
-        return None
+        return None, {"path": None, "sha256": None}
     from .ledger import Ledger
 
-    return Ledger.open(path)
+    ledger = Ledger.open(path, read_only=True)
+    try:
+        check = ledger.verify()
+        if not check.ok and not allow_broken:
+            raise ConfigError(
+                f"ledger {path}: hash chain broken at event {check.first_broken_event}: {check.reason}. "
+                "A record was changed outside bipacheck, so its consents cannot be trusted; "
+                "`bipacheck ledger verify` names the edit. Pass --allow-broken-ledger to audit anyway "
+                "(the report records it).")
+        seq, head = ledger.head()
+        facts = {"path": path, "sha256": ledger.file_sha256(), "head_event": seq, "head_hash": head,
+                 "chain": {"ok": check.ok, "reason": check.reason, "overridden": not check.ok}}
+        wal = ledger.wal_sha256()
+        if wal:
+            facts["wal_sha256"] = wal
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger, facts
+
+
+def evaluate(results: Iterator[PhotoScan | SkippedFile], ctx: AuditContext, ignore=None) -> Tally:
+    """Each scanned photo against the ledger; each skipped file an UNSCANNED finding."""
+    tally = Tally()
+    for result in results:
+        if isinstance(result, SkippedFile):
+            _record_skip(tally, result, ignore)
+        else:
+            _record_photo(tally, result, ctx)
+    return tally
+
+
+def _record_skip(tally: Tally, result: SkippedFile, ignore) -> None:
+    tally.skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
+    if result.reason == SIDECAR_REASON or (ignore is not None and ignore(result)):
+        return  # metadata of a photo, read with it (or a non-image the caller ignores): not a photo that escaped
+    tally.findings.append(Finding("BIPACHECK-UNSCANNED", "review", f"Not scanned ({result.reason}): {result.message}",
+                                  result.url, result.sha256, result.size, details={"reason": result.reason}))
+
+
+def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
+    links = ctx.ledger.photo_links(sha256=scan.sha256, relpath=scan.relpath) if ctx.ledger else []
+    outcome = evaluate_photo(scan, links=links, lookup=ctx.ledger, profile=ctx.profile, as_of=ctx.as_of,
+                             threshold=ctx.threshold, tag_map=ctx.tag_map, show_names=ctx.options.show_names)
+    tally.findings.extend(outcome.findings)
+    if scan.frames_scanned < scan.frame_count:
+        # the frames left out were never looked at: no clean bill of health for them
+        tally.findings.append(Finding(
+            "BIPACHECK-UNSCANNED", "review",
+            f"Only {scan.frames_scanned} of {scan.frame_count} frames were scanned "
+            "(raise --max-frames or --max-pixels to scan them all).",
+            scan.url, scan.sha256, scan.size,
+            details={"reason": "frames-not-scanned", "frames_scanned": scan.frames_scanned,
+                     "frames_total": scan.frame_count}))
+    tally.persons.update(outcome.unconsented_persons)
+    tally.unconsented_faces += len(outcome.unconsented_persons)
+    tally.faces += len(outcome.faces)
+    tally.photos_with_faces += bool(outcome.faces)
+    if any(f.severity == "violation" for f in outcome.findings):
+        tally.violation_photos.add(scan.url)
+    tally.photos.append(_photo_row(scan, outcome.faces))
+
+
+def summarise(tally: Tally, ctx: AuditContext) -> dict:
+    by_severity = Counter(f.severity for f in tally.findings)
+    return {
+        "files_listed": len(tally.photos) + len(tally.skipped),
+        "scanned": len(tally.photos),
+        "skipped": len(tally.skipped),
+        "photos_with_faces": tally.photos_with_faces,
+        "faces": tally.faces,
+        "unconsented_faces": tally.unconsented_faces,
+        "photos_with_violations": len(tally.violation_photos),
+        "findings_by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
+        "findings_by_rule": dict(sorted(Counter(f.rule_id for f in tally.findings).items())),
+        "exposure": exposure.estimate(len(tally.persons), tally.unconsented_faces, ctx.profile.derives_identifiers),
+    }
+
+
+def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
+    opts, prof = ctx.options, ctx.profile
+    run = {
+        "started_at": ctx.started.isoformat(),
+        "finished_at": now_utc().isoformat(),
+        "sources": [str(s) for s in sources],
+        "processing": {"profile": prof.name, "derives_identifiers": prof.derives_identifiers,
+                       "consent_scope": prof.scope, "explanation": prof.explanation},
+        "as_of": ctx.as_of.isoformat(),
+        "detector": {**ctx.detector.settings(), "threshold": ctx.threshold,
+                     "review_threshold": ctx.review_threshold},
+        "min_face": opts.min_face,
+        "max_pixels": opts.max_pixels,
+        "ledger": ctx.ledger_facts,
+        "fail_on": opts.fail_on,
+    }
+    if cache is not None:
+        run["cache"] = cache.report()
+    return run
+
+
+def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache) -> Report:
+    return Report(run_facts(sources, ctx, cache), summarise(tally, ctx), tally.findings, tally.skipped,
+                  tally.photos, {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on)
 
 
 def _photo_row(scan: PhotoScan, faces: list) -> dict:

@@ -9,15 +9,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .detect.factory import DEFAULT_DETECTOR, DETECTORS
 from .errors import BipacheckError
-from .imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS
-from .scanner import DEFAULT_MIN_FACE, ScanSettings
+from .exits import HELP as EXIT_HELP, Exit
 
-EXIT_OK = 0
-EXIT_VIOLATIONS = 1
-EXIT_USAGE = 2
-EXIT_SKIPPED = 3
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,199 +25,89 @@ def cli() -> None:
     """
 
 
+cli.help += "\n\n" + EXIT_HELP
+
+
 def fail(message: str) -> None:
     """Usage or configuration error: nothing was done (exit 2)."""
     click.echo(f"Error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(Exit.ERROR)
 
 
-def detection_options(func):
-    """Options shared by every command that detects faces."""
-    options = [
-        click.option("--detector", type=click.Choice(DETECTORS), default=DEFAULT_DETECTOR, show_default=True,
-                     help="Face detector. centerface and yunet need weights (`bipacheck models pull NAME`); "
-                          "mtcnn is a weaker fallback that ships with the package."),
-        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                     help="Detector score threshold (default: the detector's recall-first value)."),
-        click.option("--min-face", type=click.IntRange(1), default=DEFAULT_MIN_FACE, show_default=True,
-                     help="Smallest face reported, in original pixels (max of width and height). Large "
-                          "photos are decoded at reduced scale as far as this allows."),
-        click.option("--max-pixels", type=click.IntRange(1), default=DEFAULT_MAX_PIXELS, show_default=True,
-                     help="Refuse images declaring more pixels than this (decompression-bomb guard)."),
-        click.option("--max-frames", type=click.IntRange(1), default=DEFAULT_MAX_FRAMES, show_default=True,
-                     help="Frames scanned per animated or multi-page image."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def command_options(command: str, only: tuple[str, ...] | None = None):
+    """The flags of `command`, generated from bipacheck.options (the API keywords and config keys
+    are the same names), plus --config / --no-config. Every flag defaults to "not given", so the
+    config file and then the option's default decide. only: just these of them (for `redact`)."""
+    from .options import OPTIONS, formats_for, names_for
+
+    def decorate(func):
+        for name in reversed([n for n in names_for(command) if only is None or n in only]):
+            f = OPTIONS[name]
+            meta = f.metadata
+            decls = [f"--{name.replace('_', '-')}", *([meta["short"]] if meta["short"] else []), name]
+            kwargs: dict = {"default": None, "help": meta["help"], "metavar": meta["metavar"]}
+            if meta["flag"]:
+                kwargs["is_flag"] = True
+            if meta["multiple"]:
+                kwargs["multiple"] = True
+            if name == "format":
+                kwargs["type"] = click.Choice(formats_for(command))
+                kwargs["show_default"] = formats_for(command)[0]
+            elif meta["choices"]:
+                kwargs["type"] = click.Choice(meta["choices"]())
+            if not meta["flag"] and name != "format" and meta["show_default"]:
+                shown = meta["show_default"]
+                kwargs["show_default"] = shown if isinstance(shown, str) else (
+                    str(f.default) if f.default not in (None, ()) else False)
+            func = click.option(*decls, **kwargs)(func)
+        func = click.option("--no-config", is_flag=True,
+                            help="Ignore .bipacheck.toml / [tool.bipacheck] in pyproject.toml.")(func)
+        func = click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                            help="Read settings from this file instead of the nearest .bipacheck.toml or "
+                                 "pyproject.toml [tool.bipacheck] (flags override it).")(func)
+        return func
+    return decorate
 
 
-def source_options(func):
-    """Options that choose which objects of the sources are audited."""
-    options = [
-        click.option("--include", multiple=True, help="Only objects whose relative path matches this glob (repeatable)."),
-        click.option("--exclude", multiple=True, help="Leave out objects whose relative path matches this glob (repeatable)."),
-        click.option("--manifest", type=click.Path(dir_okay=False), default=None,
-                     help="A text file listing the keys to audit, one per line, relative to each source."),
-        click.option("--endpoint-url", default=None, help="S3-compatible endpoint for s3:// sources."),
-        click.option("--workers", type=click.IntRange(1), default=_default_workers,
-                     show_default="number of CPU cores",
-                     help="Worker processes, each loading the model once; with --dask local, dask workers."),
-        click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
-                     help="Run the scans on a dask.distributed cluster: a scheduler address "
-                          "(tcp://host:8786) or 'local' for a local cluster of --workers processes. "
-                          "Needs pip install 'bipacheck[dask]'."),
-        click.option("--cache", "cache_path", type=click.Path(dir_okay=False), default=None,
-                     help="Scan cache (SQLite): unchanged objects are not scanned again, and an interrupted "
-                          "run resumes where it stopped. audit's default: <ledger>.cache.db with --ledger."),
-        click.option("--no-cache", is_flag=True, help="Neither read nor write a scan cache."),
-        click.option("--full", is_flag=True,
-                     help="Rescan every object even when the cache has it (the cache is refreshed)."),
-        click.option("--quiet", "-q", is_flag=True,
-                     help="No progress bar (shown on stderr only when it is a terminal anyway)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def build_options(command: str, params: dict):
+    """Options from the flags that were given over the config file over the defaults."""
+    from .options import OPTIONS, build
 
-
-def _default_workers() -> int:
-    from .engine import default_workers
-
-    return default_workers()
-
-
-def cache_for(cache_path: str | None, no_cache: bool, ledger_path: str | None = None) -> str | None:
-    """The scan cache a command uses: --cache, else next to the ledger, never with --no-cache."""
-    from .cache import default_cache_path
-
-    if no_cache:
-        return None
-    return cache_path or (default_cache_path(ledger_path) if ledger_path else None)
+    given = {k: v for k, v in params.items() if k in OPTIONS and v not in (None, ())}
+    config = False if params.get("no_config") else (params.get("config_file") or True)
+    return build(command, given, config=config)[0]
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@detection_options
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
-              help="json: one document with every file; table: a line per file.")
-@source_options
-def scan(paths, detector, threshold, min_face, max_pixels, max_frames, fmt, include, exclude, manifest,
-         endpoint_url, workers, dask_address, cache_path, no_cache, full, quiet):
+@command_options("scan")
+def scan(paths, **params):
     """Find faces in PATHS (files, folders scanned recursively, s3:// or gs:// prefixes).
 
     Every file is listed, either with its faces (box [x, y, w, h] in upright original pixels and
     score) or as skipped with the reason. The file type is read from the content, not the name.
-
-    Exit codes: 0 every file scanned; 3 some files (or some frames of animations and multi-page
-    files) could not be scanned; 2 usage or configuration error (e.g. missing detector weights).
+    A listing with no files at all is an error (exit 2), never an empty success.
     """
-    from . import api
+    from .api import run_scan
 
-    settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames)
     try:
-        doc = api.scan(list(paths), detector=detector, threshold=threshold, settings=settings,
-                       workers=workers, include=include, exclude=exclude, manifest=manifest,
-                       endpoint_url=endpoint_url, cache=cache_for(cache_path, no_cache), full=full,
-                       dask=dask_address, progress=not quiet)
+        opts = build_options("scan", params)
+        result = run_scan(list(paths), opts)
+        emit(result, opts.output, opts.format_for("scan"))
     except BipacheckError as exc:
         fail(str(exc))
-    if fmt == "json":
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    else:
-        for entry in doc["files"]:
-            boxes = " ".join(f"[{','.join(map(str, f['box']))}]@{f['score']:.2f}" for f in entry["faces"])
-            click.echo(f"{entry['path']}\t{len(entry['faces'])} face(s)\t{boxes}".rstrip())
-        for entry in doc["skipped"]:
-            click.echo(f"{entry['path']}\tSKIPPED ({entry['reason']}): {entry['message']}")
-        s = doc["summary"]
-        click.echo(f"{s['files']} file(s): {s['scanned']} scanned, {s['skipped']} skipped, {s['faces']} face(s)",
-                   err=True)
-    partial = any(f["frames"]["scanned"] < f["frames"]["total"] for f in doc["files"] if "frames" in f)
-    sys.exit(EXIT_SKIPPED if partial or has_unscanned(doc["skipped"]) else EXIT_OK)
+    if opts.format_for("scan") == "table":
+        click.echo(result.summary_line(), err=True)
+    sys.exit(result.exit_code)
 
 
-def has_unscanned(skipped: list[dict]) -> bool:
-    """Were files left unscanned? Sidecars (read with their photo) do not count."""
-    from .scanner import SIDECAR_REASON
-
-    return any(entry["reason"] != SIDECAR_REASON for entry in skipped)
-
-
-class IsoDateTime(click.ParamType):
-    """ISO 8601 date or date-time with a time zone; a bare date means 00:00 UTC."""
-
-    name = "DATE"
-
-    def convert(self, value, param, ctx):
-        from .ledger.dates import parse_datetime
-
-        try:
-            return parse_datetime(value, param.name if param else "date")
-        except BipacheckError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-def policy_options(func):
-    from .policy.profiles import DEFAULT_PROFILE, PROFILES
-
-    options = [
-        click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
-                     help="Consent ledger (SQLite, see `bipacheck ledger`). Without one, every face counts as "
-                          "having no written release."),
-        click.option("--processing", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
-                     help="What the operator does with uploads. face-templates (recognition, tag suggestions, "
-                          "grouping, search) derives identifiers; face-detection-only and none make findings "
-                          "informational."),
-        click.option("--as-of", type=IsoDateTime(), default=None,
-                     help="Evaluate releases and retention deadlines as of this date (default: now)."),
-        click.option("--review-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                     help="Possible faces scoring between this and --threshold are flagged for human review "
-                          "(default: 0.75 x threshold)."),
-        click.option("--fail-on", type=click.Choice(["violation", "review", "info", "never"]), default="violation",
-                     show_default=True, help="Weakest finding severity that makes the exit code 1."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def exit_code_for(report, fail_on: str) -> int:
-    if report.failing(fail_on):
-        return EXIT_VIOLATIONS
-    # files or frames that were not scanned each carry an UNSCANNED finding (sidecars do not)
-    unscanned = any(f.rule_id == "BIPACHECK-UNSCANNED" and not f.suppressed for f in report.findings)
-    return EXIT_SKIPPED if unscanned else EXIT_OK
+scan.help += "\n\n" + EXIT_HELP
 
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
-@policy_options
-@detection_options
-@source_options
-@click.option("--format", "fmt", type=click.Choice(["json", "table", "sarif", "csv", "markdown", "html"]),
-              default="table", show_default=True,
-              help="json: the legal team's report (schema: `bipacheck schema`); table: a readable summary; "
-                   "sarif: SARIF 2.1.0 for CI and code-scanning dashboards; csv: one row per finding; "
-                   "markdown: a summary for a pull-request comment or CI job summary; html: one self-contained "
-                   "page with thumbnails, face boxes, filters and the person roll-up.")
-@click.option("--html-thumbnails", type=click.Choice(["embed", "none"]), default="embed", show_default=True,
-              help="html: embed small thumbnails (read again from the photos; faces without a release blurred "
-                   "until revealed), or none for a report without pixels.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write the report here (atomically) instead of standard output.")
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), default=None,
-              help="Accepted findings (see `bipacheck baseline`): matching findings are suppressed and do not "
-                   "fail the run; entries that match nothing are reported as stale.")
-@click.option("--tag-map", type=click.Path(dir_okay=False), default=None,
-              help="CSV (name,subject_id) or JSON mapping names in face tags to ledger subject ids. Names are "
-                   "matched to subjects only through this map.")
-@click.option("--show-names", is_flag=True, help="Include the names found in face tags in the report "
-                                                 "(off by default: reports carry subject ids only).")
-@click.option("--no-tags", is_flag=True, help="Do not read face tags from metadata and sidecars.")
-def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, detector, threshold, min_face,
-          max_pixels, max_frames, include, exclude, manifest, endpoint_url, workers, dask_address, cache_path,
-          no_cache, full, quiet, fmt, html_thumbnails, output, baseline_path, tag_map, show_names, no_tags):
+@command_options("audit")
+def audit(sources, **params):
     """Audit SOURCES (folders, files, s3://bucket/prefix, gs://bucket/prefix) against the consent ledger.
 
     Every face counts, bystanders included: a face without a matched ledger subject holding a
@@ -232,46 +116,33 @@ def audit(sources, ledger_path, processing, as_of, review_threshold, fail_on, de
     deadlines (14/15(a)), files that could not be scanned (never reported compliant) and
     low-confidence faces for review. The exposure estimate (14/20) is not legal advice.
 
-    \b
-    Exit codes:
-      0  no finding at or above --fail-on, and every file scanned
-      1  findings at or above --fail-on (default: violation)
-      2  usage, configuration or ledger error (nothing audited)
-      3  no failing finding, but some files (or frames) could not be scanned
+    Settings come from flags, then [tool.bipacheck] in pyproject.toml or .bipacheck.toml, then
+    defaults (the same keys as the flags). The ledger is opened read-only and its hash chain is
+    verified first: a broken chain stops the audit (exit 2) unless --allow-broken-ledger.
     """
-    from .auditing import audit as run_audit
-    from .report.formats import FORMATS
+    from .auditing import run
 
-    from .auditing import load_tag_map
-
-    settings = ScanSettings(min_face=min_face, max_pixels=max_pixels, max_frames=max_frames, read_tags=not no_tags)
     try:
-        report = run_audit(list(sources), ledger=ledger_path, processing=processing, as_of=as_of,
-                           detector=detector, threshold=threshold, review_threshold=review_threshold,
-                           settings=settings, workers=workers, include=include, exclude=exclude,
-                           manifest=manifest, endpoint_url=endpoint_url,
-                           tag_map=load_tag_map(tag_map) if tag_map else None, show_names=show_names,
-                           cache=cache_for(cache_path, no_cache, ledger_path), full=full, dask=dask_address,
-                           progress=not quiet)
-        if baseline_path:
-            from .check import attach_baseline
-
-            attach_baseline(report, baseline_path, partial=False)
+        opts = build_options("audit", params)
+        report = run(list(sources), opts)
+        emit(report, opts.output, opts.format_for("audit"), opts)
     except BipacheckError as exc:
         fail(str(exc))
-    options = {"thumbnails": html_thumbnails, "endpoint_url": endpoint_url} if fmt == "html" else {}
-    emit(FORMATS[fmt](**options).render(report), output)
-    sys.exit(exit_code_for(report, fail_on))
+    sys.exit(report.exit_code)
 
 
-def emit(text: str, output: str | None) -> None:
-    from .report.formats import write_atomic
+audit.help += "\n\n" + EXIT_HELP
 
+
+def emit(result, output: str | None, fmt: str, opts=None) -> None:
+    """Write `result` (a Report or ScanReport) to --output, or print it. opts: an audit's Options,
+    for the format settings of its own that a format may have (html)."""
+    extra = {} if opts is None else {"opts": opts}
     if output:
-        write_atomic(output, text)
+        result.write(output, fmt, **extra)
         click.echo(f"report written to {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(result.render(fmt, **extra), nl=False)
 
 
 @cli.command()
@@ -291,67 +162,39 @@ def rules() -> None:
         click.echo(f"{rule['id']}  ({rule['citation']})\n  {rule['summary']}\n  fix: {rule['fix']}")
 
 
-def config_options(func):
-    """Flags of `check` and `baseline`; each overrides the same key of [tool.bipacheck] / .bipacheck.toml."""
-    from .policy.profiles import PROFILES
-
-    options = [
-        click.option("--ledger", type=click.Path(dir_okay=False), default=None, help="Consent ledger (SQLite)."),
-        click.option("--processing", type=click.Choice(list(PROFILES)), default=None,
-                     help="Processing profile (default face-templates)."),
-        click.option("--detector", type=click.Choice(DETECTORS), default=None, help="Face detector (default centerface)."),
-        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                     help="Detector score threshold."),
-        click.option("--min-face", type=click.IntRange(1), default=None, help="Smallest face reported (px, default 24)."),
-        click.option("--baseline", type=click.Path(dir_okay=False), default=None,
-                     help="Baseline of accepted findings (default .bipacheck-baseline.json when configured)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
 @cli.command()
 @click.argument("files", nargs=-1)
-@config_options
-@click.option("--fail-on", type=click.Choice(["violation", "review", "info", "never"]), default=None,
-              help="Weakest severity of a NEW finding that blocks (default violation).")
-@click.option("--staged", is_flag=True, help="Check the staged (git index) version of the files, not the working "
-                                             "tree copies; with no FILES, every staged added or modified file.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
-              help="text: a short summary for developers; json or sarif: the full report.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write json/sarif here.")
-def check(files, ledger, processing, detector, threshold, min_face, baseline, fail_on, staged, fmt, output):
+@command_options("check")
+def check(files, **params):
     """Check FILES before they are committed (the pre-commit hook's entry point).
 
-    Audits exactly FILES against the configured ledger. Settings come from [tool.bipacheck] in
-    pyproject.toml or from .bipacheck.toml (ledger, processing, detector, threshold, min_face,
-    fail_on, baseline); flags override them. Findings accepted in the baseline do not block.
-
-    \b
-    Exit codes: 0 no new finding; 1 new findings; 2 configuration error
-    (missing ledger, unknown detector, missing weights: the message names the fix).
+    Audits exactly FILES against the configured ledger: any file whose content is an image,
+    whatever its name. A file that cannot be scanned blocks the commit like a finding does (an
+    image nobody could check is never passed); files that are not images by name or content
+    (source code, text) are passed over quietly. Findings accepted in the baseline do not block.
+    Missing detector weights are fetched and verified on first use.
     """
-    from .check import check as run_check, human_summary
-    from .config import merged
-    from .report.formats import FORMATS
+    from .hook import human_summary, run_check
 
     try:
-        settings = merged({"ledger": ledger, "processing": processing, "detector": detector,
-                           "threshold": threshold, "min_face": min_face, "baseline": baseline,
-                           "fail_on": fail_on})
-        if not files and not staged:
+        opts = build_options("check", params)
+        if not files and not opts.staged:
             click.echo("bipacheck: no files to check", err=True)
-            sys.exit(EXIT_OK)
-        report = run_check(list(files), settings=settings, staged=staged)
+            sys.exit(Exit.OK)
+        report = run_check(list(files), opts)
+        fmt = opts.format_for("check")
+        if fmt == "text":
+            click.echo(human_summary(report), nl=False, err=report.exit_code != Exit.OK)
+            if opts.output:
+                report.write(opts.output, "json")
+        else:
+            emit(report, opts.output, fmt)
     except BipacheckError as exc:
         fail(str(exc))
-    fail_on = settings.get("fail_on", "violation")
-    if fmt == "text":
-        click.echo(human_summary(report, fail_on), nl=False, err=bool(report.failing(fail_on)))
-    else:
-        emit(FORMATS[fmt]().render(report), output)
-    sys.exit(EXIT_VIOLATIONS if report.failing(fail_on) else EXIT_OK)
+    sys.exit(report.exit_code)
+
+
+check.help += "\n\n" + EXIT_HELP
 
 
 @cli.group()
@@ -360,42 +203,49 @@ def baseline() -> None:
 
     A fingerprint is the photo's content SHA-256 + rule id + rounded face box: no path and no
     timestamp, so a renamed photo stays accepted, an edited one does not, and merges rarely conflict.
+    Settings (ledger, detector, ...) come from the config file as for `check`, or from `check`'s flags.
     """
+
+
+def baseline_options(func):
+    """`check`'s flags that change which findings a baseline accepts."""
+    func = click.option("--justification", default=None, help="Why these findings are accepted (stored with each "
+                                                               "entry).")(func)
+    return command_options("check")(func)
 
 
 @baseline.command("create")
 @click.argument("files", nargs=-1, required=True)
-@config_options
-@click.option("--justification", default=None, help="Why these findings are accepted (stored with each entry).")
-def baseline_create(files, ledger, processing, detector, threshold, min_face, baseline, justification):
+@baseline_options
+def baseline_create(files, justification, **params):
     """Audit FILES (files or folders) and write a baseline accepting every finding."""
-    _write_baseline(files, locals(), update=False)
+    _write_baseline(files, params, justification, update=False)
 
 
 @baseline.command("update")
 @click.argument("files", nargs=-1, required=True)
-@config_options
-@click.option("--justification", default=None, help="Why the new findings are accepted.")
-def baseline_update(files, ledger, processing, detector, threshold, min_face, baseline, justification):
+@baseline_options
+def baseline_update(files, justification, **params):
     """Audit FILES and add their findings to the baseline; entries for these photos that no longer
     match are pruned, entries for other photos are kept."""
-    _write_baseline(files, locals(), update=True)
+    _write_baseline(files, params, justification, update=True)
 
 
-def _write_baseline(files, flags: dict, update: bool) -> None:
+def _write_baseline(files, params: dict, justification: str | None, update: bool) -> None:
+    import dataclasses
+
     from . import baseline as baseline_mod
-    from .check import check as run_check
-    from .config import merged
+    from .hook import run_check
 
     try:
-        settings = merged({k: flags[k] for k in ("ledger", "processing", "detector", "threshold", "min_face",
-                                                 "baseline")})
-        path = settings.pop("baseline", None) or baseline_mod.DEFAULT_BASELINE
-        report = run_check(list(files), settings=settings)
+        opts = build_options("check", params)
+        path = opts.baseline or baseline_mod.DEFAULT_BASELINE
+        # audit against no baseline: every current finding is what gets accepted
+        report = run_check(list(files), dataclasses.replace(opts, baseline=None))
         if update and Path(path).exists():
-            result = baseline_mod.update(report, baseline_mod.Baseline.load(path), flags["justification"])
+            result = baseline_mod.update(report, baseline_mod.Baseline.load(path), justification)
         else:
-            result = baseline_mod.create(report, flags["justification"])
+            result = baseline_mod.create(report, justification)
         result.save(path)
     except BipacheckError as exc:
         fail(str(exc))
@@ -515,7 +365,7 @@ def verify(names) -> None:
         ok, message = registry.verify(name)
         ok_all &= ok
         click.echo(f"{name}: {message}")
-    sys.exit(0 if ok_all else 1)
+    sys.exit(Exit.OK if ok_all else Exit.FINDINGS)
 
 
 def _register_subcommands() -> None:

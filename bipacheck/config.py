@@ -1,7 +1,9 @@
-"""Settings from `[tool.bipacheck]` in pyproject.toml or from `.bipacheck.toml`; flags override.
+"""The config file: `[tool.bipacheck]` in pyproject.toml or the top level of `.bipacheck.toml`.
 
-Paths in a config file (ledger, baseline) are relative to the file's own folder, so the hook
-behaves the same whichever folder pre-commit runs it from.
+Its keys are exactly the option names of bipacheck.options (the same words as the flags, with `_`
+or `-`), so a setting means the same thing in a file, on the command line and in Python. Paths in
+a config file (ledger, baseline, ...) are relative to the file's own folder, so the hook behaves
+the same whichever folder pre-commit runs it from.
 """
 
 from __future__ import annotations
@@ -11,10 +13,6 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-KEYS = {"ledger", "processing", "detector", "threshold", "review_threshold", "min_face", "fail_on", "baseline",
-        "max_pixels"}
-PATH_KEYS = {"ledger", "baseline"}
-
 
 def find_config(start: Path | None = None) -> tuple[Path | None, dict]:
     """The nearest `.bipacheck.toml`, or pyproject.toml with a [tool.bipacheck] table, from `start` up."""
@@ -22,37 +20,40 @@ def find_config(start: Path | None = None) -> tuple[Path | None, dict]:
     for folder in [start, *start.parents]:
         dotfile = folder / ".bipacheck.toml"
         if dotfile.is_file():
-            return dotfile, _read(dotfile, table=None)
+            return dotfile, read_config(dotfile)
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            section = _read(pyproject, table="bipacheck")
+            section = _table(pyproject)
             if section is not None:
-                return pyproject, section
+                return pyproject, _checked(pyproject, section)
     return None, {}
 
 
-def _read(path: Path, table: str | None) -> dict | None:
+def read_config(path: Path) -> dict:
+    """The settings in `path` (a .bipacheck.toml, or a pyproject.toml with a [tool.bipacheck] table)."""
+    section = _table(path)
+    if section is None:
+        raise ConfigError(f"{path}: no [tool.bipacheck] table")
+    return _checked(path, section)
+
+
+def _table(path: Path) -> dict | None:
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    if table is not None:
-        data = data.get("tool", {}).get(table)
-        if data is None:
-            return None
-    if "tool" in data and table is None and "bipacheck" in data.get("tool", {}):
-        data = data["tool"]["bipacheck"]  # .bipacheck.toml may also use the pyproject layout
-    settings = {key.replace("-", "_"): value for key, value in data.items()}
-    unknown = set(settings) - KEYS
+    nested = data.get("tool", {}).get("bipacheck") if isinstance(data.get("tool"), dict) else None
+    if path.name == "pyproject.toml":
+        return nested
+    return nested if nested is not None else data  # .bipacheck.toml may also use the pyproject layout
+
+
+def _checked(path: Path, table: dict) -> dict:
+    from .options import OPTIONS
+
+    settings = {key.replace("-", "_"): value for key, value in table.items()}
+    unknown = set(settings) - set(OPTIONS)
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(KEYS))}")
-    for key in PATH_KEYS & set(settings):
-        settings[key] = str((path.parent / settings[key]).resolve())
-    return settings
-
-
-def merged(flags: dict, start: Path | None = None) -> dict:
-    """Config-file settings overridden by the flags that were given (None means not given)."""
-    _, settings = find_config(start)
-    settings.update({k: v for k, v in flags.items() if v is not None})
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
+                          f"{', '.join(sorted(OPTIONS))}")
     return settings

@@ -12,9 +12,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 import bipacheck
+import bipacheck.api
 from bipacheck.cache import SCHEMA_VERSION, decode_result, encode_result, open_cache
 from bipacheck.cli import cli
 from bipacheck.engine import DetectorConfig, run_scans
+from bipacheck.options import Options
 from bipacheck.scanner import PhotoScan, ScanSettings, SkippedFile, scan_bytes
 from bipacheck.sidecar_stamps import SidecarStamper
 from bipacheck.sources import SourceObject, iter_sources
@@ -226,12 +228,13 @@ def test_cached_photos_come_back_as_they_were_scanned(tmp_path, centerface):
     im = Image.fromarray(rgb("astronaut"))
     folder = make(tmp_path / "p", {"up.jpg": ASTRONAUT,
                                    "side.jpg": _rotated_jpeg(im, 6)})
-    settings = ScanSettings()
-    fresh = list(bipacheck.api.iter_scan([str(folder)], settings=settings, built=centerface))
-    cached = list(bipacheck.api.iter_scan([str(folder)], settings=settings, built=centerface,
-                                          cache=str(tmp_path / "c.db")))
-    again = list(bipacheck.api.iter_scan([str(folder)], settings=settings, built=centerface,
-                                         cache=str(tmp_path / "c.db")))
+    opts = Options(workers=1, quiet=True)
+    fresh = list(bipacheck.api.iter_scan([str(folder)], opts, built=centerface))
+    cached, again = [], []
+    for results in (cached, again):
+        cache = open_cache(tmp_path / "c.db", centerface.settings(), opts.scan_settings(), sources=[str(folder)])
+        results.extend(bipacheck.api.iter_scan([str(folder)], opts, built=centerface, cache=cache))
+        cache.close()
     assert fresh == cached == again
     assert all(isinstance(r, PhotoScan) and r.faces for r in again)
 

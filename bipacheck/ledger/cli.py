@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..errors import BipacheckError
+from ..exits import HELP as EXIT_HELP, Exit
 from ..hashing import sha256_file
 from . import fields
 from .dates import format_datetime, now_utc, parse_datetime
@@ -20,14 +21,18 @@ from .models import Event
 from .status import consent_state
 
 
+class _LedgerError(click.ClickException):
+    exit_code = int(Exit.ERROR)  # 1 means "found something" (verify); an error is 2, as everywhere
+
+
 class _LedgerGroup(click.Group):
-    """Turns library errors into a one-paragraph message and exit status 1, never a traceback."""
+    """Turns library errors into a one-paragraph message and exit status 2, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BipacheckError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise _LedgerError(str(exc)) from None
 
 
 DB = click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
@@ -51,6 +56,9 @@ def ledger() -> None:
     it, so `verify` can prove nothing was edited or deleted behind bipacheck's back. Dates are
     ISO 8601 with a time zone; a bare date such as 2024-05-01 means 00:00 UTC that day.
     """
+
+
+ledger.help += "\n\n" + EXIT_HELP
 
 
 @ledger.command()
@@ -265,7 +273,7 @@ def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -
     with Ledger(db) as opened:
         found = opened.subject(subject)
         if found is None:
-            raise click.ClickException(f"unknown subject {subject!r}")
+            raise _LedgerError(f"unknown subject {subject!r}")
         when = parse_datetime(as_of, "as_of") if as_of else now_utc()
         wanted = fields.scope(scope, "scope") or ""
         consents = [(c, consent_state(c, wanted, when)) for c in opened.consents(subject)]
@@ -361,4 +369,16 @@ def verify(db: Path, as_json: bool) -> None:
     else:
         click.echo(f"BROKEN at event {result.first_broken_event}: {result.reason}", err=True)
     if not result.ok:
-        sys.exit(1)
+        sys.exit(Exit.FINDINGS)
+
+
+@ledger.command()
+@DB
+@ACTOR
+def migrate(db: Path, actor: str | None) -> None:
+    """Upgrade DB to this bipacheck's schema (recorded in the event log; the chain stays intact).
+
+    Audits open the ledger read-only, so they never migrate it themselves: they ask for this.
+    """
+    with Ledger(db, actor=actor) as opened:  # opening read-write applies pending migrations
+        click.echo(f"{db}: schema version {opened.schema_version}; head {opened.head()[1]}")

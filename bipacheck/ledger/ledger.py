@@ -41,8 +41,8 @@ def default_actor() -> str:
         return os.environ.get("USER") or "unknown"
 
 
-def _connect(path: Path, must_exist: bool) -> sqlite3.Connection:
-    target = path.resolve().as_uri() + ("?mode=rw" if must_exist else "")
+def _connect(path: Path, must_exist: bool, read_only: bool = False) -> sqlite3.Connection:
+    target = path.resolve().as_uri() + ("?mode=ro" if read_only else "?mode=rw" if must_exist else "")
     try:
         return sqlite3.connect(target, uri=True, isolation_level=None,
                                timeout=BUSY_TIMEOUT_SECONDS)
@@ -64,19 +64,29 @@ def _prepare(db: Database) -> None:
 class Ledger:
     """A consent ledger file. `Ledger(path)` opens an existing one; see `Ledger.create`."""
 
-    def __init__(self, path: str | os.PathLike, *, actor: str | None = None):
+    def __init__(self, path: str | os.PathLike, *, actor: str | None = None, read_only: bool = False):
+        """read_only: an audit's view. Nothing is written, not even a migration or a WAL checkpoint,
+        so the file whose SHA-256 the report pins is exactly the file that was read."""
         self.path = Path(path)
         self.actor = actor or default_actor()
+        self.read_only = read_only
         if not self.path.is_file():
             raise NotALedger(f"no ledger at {self.path} (create one with `bipacheck ledger init`)")
-        conn = _connect(self.path, must_exist=True)
+        conn = _connect(self.path, must_exist=True, read_only=read_only)
         try:
             meta = read_meta(conn, str(self.path))
             self.db = Database(conn)
-            _prepare(self.db)
+            if read_only:
+                self.db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            else:
+                _prepare(self.db)
         except BaseException:
             conn.close()
             raise
+        if int(meta["schema_version"]) < CURRENT_VERSION and read_only:
+            self.close()
+            raise LedgerError(f"ledger {self.path} has schema version {meta['schema_version']}, older than this "
+                              f"bipacheck's {CURRENT_VERSION}; upgrade it first: bipacheck ledger migrate {self.path}")
         if int(meta["schema_version"]) < CURRENT_VERSION:
             try:
                 self._migrate()
@@ -87,15 +97,15 @@ class Ledger:
     # A Ledger crosses process boundaries (e.g. an audit's worker pool) by path: each process
     # opens its own connection, which is what SQLite's locking expects.
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": str(self.path), "actor": self.actor}
+        return {"path": str(self.path), "actor": self.actor, "read_only": self.read_only}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["path"], actor=state["actor"])  # type: ignore[misc]
+        self.__init__(state["path"], actor=state["actor"], read_only=state.get("read_only", False))  # type: ignore[misc]
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike, *, actor: str | None = None) -> "Ledger":
-        return cls(path, actor=actor)
+    def open(cls, path: str | os.PathLike, *, actor: str | None = None, read_only: bool = False) -> "Ledger":
+        return cls(path, actor=actor, read_only=read_only)
 
     @classmethod
     def create(cls, path: str | os.PathLike, *, actor: str | None = None) -> "Ledger":
@@ -297,9 +307,16 @@ class Ledger:
             self.db.rollback()
 
     def file_sha256(self) -> str:
-        """SHA-256 of the ledger file after folding the WAL into it (for the audit report)."""
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """SHA-256 of the ledger file (for the audit report). Read-write: after folding the WAL into
+        it; read-only: as it is (see wal_sha256 for changes not yet folded in)."""
+        if not self.read_only:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return sha256_file(self.path)
+
+    def wal_sha256(self) -> str | None:
+        """SHA-256 of the write-ahead log when it holds changes not yet in the main file, else None."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        return sha256_file(wal) if wal.is_file() and wal.stat().st_size > 0 else None
 
     # -- changing --------------------------------------------------------------------------
     def add_subject(self, subject_id: str, display_name: str | None = None,

@@ -7,6 +7,7 @@ import os
 import tempfile
 from importlib import resources
 
+from ..errors import ConfigError
 from .model import Report
 
 
@@ -20,6 +21,10 @@ class JsonFormat:
 
     def render(self, report: Report) -> str:
         return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @staticmethod
+    def recognises(head: str) -> bool:
+        return head.startswith('{\n  "schema_version": ') and '"name": "bipacheck"' in head
 
 
 class TableFormat:
@@ -65,6 +70,41 @@ class TableFormat:
             lines.append(f"{suppressed} finding(s) accepted in the baseline")
         return "\n".join(lines) + "\n"
 
+    @staticmethod
+    def recognises(head: str) -> bool:
+        return head.startswith("bipacheck audit - ")
+
+
+def is_bipacheck_report(path: str) -> bool:
+    """Is the file at `path` something bipacheck wrote as a report (so replacing it loses nothing)?
+    Each format says how to recognise its own output from the first bytes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(REPORT_SNIFF_BYTES)
+    except OSError:
+        return False
+    if not head.strip():
+        return True  # an empty file holds nothing to lose
+    text = head.decode("utf-8", "replace")
+    return any(fmt.recognises(text) for fmt in FORMATS.values())
+
+
+REPORT_SNIFF_BYTES = 4096
+
+
+def ensure_replaceable(path: str) -> None:
+    """Refuse an --output that would replace anything but a previous bipacheck report (checked before
+    the audit starts, and again when writing)."""
+    if os.path.lexists(path) and (not os.path.isfile(path) or not is_bipacheck_report(path)):
+        raise ConfigError(f"refusing to write the report over {path}: it exists and is not a bipacheck report "
+                          "(a ledger, a cache or another file would be lost); choose another --output")
+
+
+def write_report(path: str, text: str) -> None:
+    """write_atomic, refusing to replace anything that is not a previous bipacheck report."""
+    ensure_replaceable(path)
+    write_atomic(path, text)
+
 
 def write_atomic(path: str, text: str) -> None:
     """Write the whole report or nothing: a crash never leaves half a file under the real name."""
@@ -87,8 +127,17 @@ def _formats() -> dict:
     from .html import HtmlFormat
     from .tabular import CsvFormat, MarkdownFormat
 
-    return {"json": JsonFormat, "table": TableFormat, "sarif": SarifFormat, "csv": CsvFormat,
+    return {"table": TableFormat, "json": JsonFormat, "sarif": SarifFormat, "csv": CsvFormat,
             "markdown": MarkdownFormat, "html": HtmlFormat}
 
 
 FORMATS = _formats()
+
+
+def formatter(name: str, opts=None):
+    """The format `name`; one with settings of its own (html) takes them from `opts` (Options) when given."""
+    try:
+        cls = FORMATS[name]
+    except KeyError:
+        raise ConfigError(f"unknown report format {name!r}; choose one of {', '.join(FORMATS)}") from None
+    return cls.from_options(opts) if opts is not None and hasattr(cls, "from_options") else cls()

@@ -86,6 +86,14 @@ class HtmlFormat:
         assert thumbnails in THUMBNAIL_MODES
         self.thumbnails, self.endpoint_url = thumbnails, endpoint_url
 
+    @classmethod
+    def from_options(cls, opts) -> "HtmlFormat":
+        return cls(opts.html_thumbnails, opts.endpoint_url)
+
+    @staticmethod
+    def recognises(head: str) -> bool:
+        return head.startswith("<!DOCTYPE html>") and "<title>bipacheck report: " in head
+
     def _photos(self, report: Report) -> list[dict]:
         groups = _photo_groups(report)
         scanned = [g for g in groups if g["row"] is not None]

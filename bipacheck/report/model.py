@@ -7,12 +7,15 @@ scores and ledger subject ids only.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 
 from ..policy.rules import RULES, SEVERITIES
 from .persons import persons_roll_up
 
-SCHEMA_VERSION = "1.2.0"  # 1.1.0: run.detector.runtime; 1.2.0: face consent facts, photos[].face_records, persons
+# 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain;
+# 1.3.0: faces[].consent (dates, evidence), photos[].face_records, persons
+SCHEMA_VERSION = "1.3.0"
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -110,6 +113,7 @@ class Report:
     skipped: list[dict]
     photos: list[dict]  # one row per scanned file: path, sha256, faces count (no pixels)
     tool: dict = field(default_factory=dict)
+    fail_on: str = "violation"  # the weakest severity that fails the run (decides exit_code)
 
     def as_dict(self) -> dict:
         findings = [f.as_dict() for f in self.findings]
@@ -124,7 +128,33 @@ class Report:
             "persons": persons_roll_up(findings, self.photos),
         }
 
-    def failing(self, fail_on: str) -> list[Finding]:
+    def failing(self, fail_on: str | None = None) -> list[Finding]:
+        """Findings not accepted in a baseline at or above `fail_on` (default: the report's own)."""
         from ..policy.rules import severity_at_least
 
+        fail_on = fail_on or self.fail_on
         return [f for f in self.findings if not f.suppressed and severity_at_least(f.severity, fail_on)]
+
+    @property
+    def unscanned(self) -> list[Finding]:
+        """Files or frames that were not scanned (each carries an UNSCANNED finding; sidecars do not)."""
+        return [f for f in self.findings if f.rule_id == "BIPACHECK-UNSCANNED" and not f.suppressed]
+
+    @property
+    def exit_code(self) -> int:
+        from ..exits import exit_code
+
+        return int(exit_code(failing=bool(self.failing()), unscanned=bool(self.unscanned)))
+
+    def render(self, format: str = "json", opts=None) -> str:
+        """opts: the Options whose format settings apply (e.g. html_thumbnails); defaults without."""
+        from .formats import formatter
+
+        return formatter(format, opts).render(self)
+
+    def write(self, path: str | os.PathLike, format: str = "json", opts=None) -> None:
+        """Write the report in `format` to `path` atomically; an existing file is replaced only when it
+        is a previous bipacheck report (never a ledger, a cache or a photo)."""
+        from .formats import write_report
+
+        write_report(os.fspath(path), self.render(format, opts))

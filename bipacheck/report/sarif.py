@@ -97,3 +97,7 @@ class SarifFormat:
         }
         doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+    @staticmethod
+    def recognises(head: str) -> bool:
+        return head.startswith('{\n  "$schema": "' + SARIF_SCHEMA) and '"name": "bipacheck"' in head

@@ -47,6 +47,10 @@ class CsvFormat:
             writer.writerow([neutralise_formula(str(cell)) for cell in row])
         return buf.getvalue()
 
+    @staticmethod
+    def recognises(head: str) -> bool:
+        return head.startswith(",".join(CSV_COLUMNS))
+
 
 def md_escape(text: str) -> str:
     """Plain text inside a Markdown table cell: no markup, links, HTML, mentions or line breaks."""
@@ -101,3 +105,8 @@ class MarkdownFormat:
         if suppressed:
             lines += ["", f"{suppressed} finding(s) accepted in the baseline."]
         return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def recognises(head: str) -> bool:
+        first = head.split("\n", 1)[0]
+        return first.startswith("## ") and " bipacheck: " in first

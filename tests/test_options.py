@@ -1,0 +1,361 @@
+"""One contract for the CLI, the Python API and the config file (sqlite-utils style: same names)."""
+
+from __future__ import annotations
+
+import doctest
+import io
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+import bipacheck
+from bipacheck.cli import cli
+from bipacheck.errors import ConfigError
+from bipacheck.hashing import sha256_file
+from bipacheck.ledger import Ledger
+from bipacheck.options import OPTIONS, build, names_for
+from tests.images import encode, rgb
+from tests.test_audit_tags import ASTRONAUT_TAG, photo_with_tags
+from tests.test_metadata_support import mwg_face
+
+REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+TIMES = {"started_at", "finished_at", "startTimeUtc", "endTimeUtc"}
+
+
+def cli_run(*args, cwd: Path | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def test_every_flag_of_audit_scan_check_is_an_api_keyword_and_a_config_key():
+    for command in ("audit", "scan", "check"):
+        params = {p.name: p for p in cli.commands[command].params if isinstance(p, click.Option)}
+        flags = set(params) - {"config_file", "no_config", "help"}
+        assert flags == set(names_for(command)), command
+        for name in flags:
+            option = params[name]
+            assert option.opts[0] == "--" + name.replace("_", "-"), name  # the flag is the keyword, dashed
+            assert option.help == OPTIONS[name].metadata["help"], name  # one help text, one meaning
+        signature = __import__("inspect").signature(getattr(bipacheck, command))
+        assert set(signature.parameters) - {"sources", "paths", "files", "config"} == flags, command
+
+
+def test_config_keys_are_the_option_names(tmp_path):
+    (tmp_path / ".bipacheck.toml").write_text('min-face = 64\nas_of = "2026-01-01"\ninclude = "*.jpg"\n')
+    opts, path = build("audit", {}, start=tmp_path)
+    assert path == tmp_path / ".bipacheck.toml"
+    assert opts.min_face == 64 and opts.as_of.isoformat() == "2026-01-01T00:00:00+00:00"
+    assert opts.include == ("*.jpg",)  # one string is one pattern
+    assert build("audit", {"min_face": "32"}, start=tmp_path)[0].min_face == 32  # given beats config
+    assert build("audit", {}, config=False, start=tmp_path)[0].min_face == 24  # no config: default
+    (tmp_path / ".bipacheck.toml").write_text("colour = 'blue'\n")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        build("audit", {}, start=tmp_path)
+
+
+def test_every_command_is_documented_in_the_readme():
+    text = README.read_text()
+
+    def walk(group: click.Group, prefix: str):
+        for name, command in group.commands.items():
+            yield f"{prefix} {name}".strip()
+            if isinstance(command, click.Group):
+                yield from walk(command, f"{prefix} {name}")
+
+    for path in walk(cli, ""):
+        words = path.split()
+        if len(words) == 1:
+            assert f"`bipacheck {words[0]}" in text, path
+        else:
+            # subcommands are listed in their group's row, e.g. `bipacheck ledger ...` | `init`, `import`
+            row = next(line for line in text.splitlines() if f"`bipacheck {words[0]}" in line and "|" in line)
+            assert words[-1] in row, path
+
+
+def test_api_takes_strings_where_the_cli_does_and_one_str_is_one_source(tmp_path, centerface):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(encode(rgb("astronaut")))
+    report = bipacheck.audit(str(folder), as_of="2026-11-01", min_face="64", workers=1, quiet=True)
+    assert report.run["sources"] == [str(folder)] and report.summary["files_listed"] == 1
+    assert report.run["as_of"].startswith("2026-11-01") and report.run["min_face"] == 64
+    assert report.exit_code == 1
+    with pytest.raises(ConfigError, match="unknown option"):
+        bipacheck.audit(str(folder), min_faces=64)
+    with pytest.raises(ConfigError, match="min_face|--min-face"):
+        bipacheck.audit(str(folder), min_face="big")
+    with pytest.raises(ConfigError, match="staged"):
+        bipacheck.audit(str(folder), staged=True)  # a check option
+
+
+def test_audit_reads_the_config_file_like_check(tmp_path, monkeypatch, centerface):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(encode(rgb("astronaut")))
+    ledger = Ledger.create(tmp_path / "consent.db")
+    ledger.add_subject("u-1", last_interaction_at="2026-01-01")
+    ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic")
+    ledger.link("u-1", photo_path="a.png")
+    ledger.close()
+    (tmp_path / ".bipacheck.toml").write_text('ledger = "consent.db"\nas_of = "2026-11-01"\n')
+    monkeypatch.chdir(tmp_path)
+    code, out = cli_run("audit", "photos", "--format", "json", "--workers", "1")
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["run"]["ledger"]["path"] == str(tmp_path / "consent.db")
+    assert report["summary"]["unconsented_faces"] == 0
+    assert bipacheck.audit("photos", workers=1).exit_code == 0
+    code, out = cli_run("audit", "photos", "--no-config", "--workers", "1")
+    assert code == 1  # without the config there is no ledger: the face has no release
+
+
+# -- the same settings give the same report, whichever way they are given --------------------------
+
+def _corpus(tmp_path: Path) -> dict:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    # the astronaut, with her face named in the photo's XMP (for --tag-map and --show-names)
+    (folder / "face.jpg").write_bytes(photo_with_tags(mwg_face(**ASTRONAUT_TAG, name="Eileen")))
+    (folder / "scene.png").write_bytes(encode(rgb("coffee")[::2, ::2]))
+    frames = [Image.fromarray(rgb(name)[::4, ::4]) for name in ("coffee", "rocket")]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])  # for --max-frames
+    (folder / "anim.gif").write_bytes(buf.getvalue())
+    ledger = Ledger.create(tmp_path / "consent.db")
+    ledger.add_subject("u-1", last_interaction_at="2026-01-01")
+    ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic")
+    ledger.link("u-1", photo_path="face.jpg", box=[165, 40, 110, 140])
+    ledger.close()
+    (tmp_path / "names.csv").write_text("name,subject_id\nEileen,u-1\n")
+    (tmp_path / "keys.txt").write_text("face.jpg\n")
+    return {"folder": folder, "ledger": tmp_path / "consent.db"}
+
+
+def _value(name: str, tmp_path: Path):
+    """A non-default value of each option that a local two-photo audit can use."""
+    return {
+        "ledger": str(tmp_path / "consent.db"), "processing": "face-detection-only", "as_of": "2026-01-01",
+        "review_threshold": 0.2, "fail_on": "review", "baseline": str(tmp_path / "baseline.json"),
+        "tag_map": str(tmp_path / "names.csv"), "show_names": True, "allow_broken_ledger": True,
+        "detector": "mtcnn", "threshold": 0.5, "min_face": 64, "max_pixels": 100_000, "max_frames": 1,
+        "no_tags": True, "include": "*.png", "exclude": "*.gif", "manifest": str(tmp_path / "keys.txt"),
+        "endpoint_url": "http://127.0.0.1:9", "workers": 2, "dask": "local", "cache": str(tmp_path / "scan.db"),
+        "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif",
+        "output": str(tmp_path / "out.any"), "html_thumbnails": "none",
+    }[name]
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string
+    return str(value)
+
+
+def _flags(name: str, value) -> list[str]:
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return [flag] if value else []
+    return [flag, str(value)]
+
+
+def _normalised(text: str):
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in TIMES}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+    return strip(json.loads(text))
+
+
+AUDIT_OPTIONS = [n for n in names_for("audit")]
+
+
+@pytest.mark.parametrize("name", AUDIT_OPTIONS)
+def test_cli_api_and_config_give_the_same_report(name, tmp_path, monkeypatch, centerface):
+    """For every option of `audit`: the flag, the keyword and the config key give one report."""
+    corpus = _corpus(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    value = _value(name, tmp_path)
+    out = Path(value) if name == "output" else tmp_path / "out.json"
+    base = {"workers": 1, "quiet": True, "as_of": "2026-11-01"}
+    if name not in ("format", "output"):
+        base.update(format="json", output=str(out))
+    elif name == "format":
+        base["output"] = str(out)
+    else:
+        base["format"] = "json"
+    base.pop(name, None)
+    source = str(corpus["folder"])
+    results = {}
+    base_flags = [a for k, v in base.items() for a in _flags(k, v)]
+    for stale in (out, tmp_path / "scan.db", tmp_path / "consent.db.cache.db"):
+        stale.unlink(missing_ok=True)
+    code, text = cli_run("audit", source, *base_flags, *_flags(name, value), "--no-config")
+    assert code != 2, text
+    results["cli"] = _normalised(out.read_text())
+
+    for stale in (out, tmp_path / "scan.db", tmp_path / "consent.db.cache.db"):
+        stale.unlink(missing_ok=True)
+    report = bipacheck.audit(source, config=False, **base, **{name: value})
+    assert report.exit_code == code
+    results["api"] = _normalised(out.read_text())
+
+    for stale in (out, tmp_path / "scan.db", tmp_path / "consent.db.cache.db"):
+        stale.unlink(missing_ok=True)
+    (tmp_path / ".bipacheck.toml").write_text(f"{name} = {_toml(value)}\n")
+    code_config, _ = cli_run("audit", source, *base_flags)
+    assert code_config == code
+    results["config"] = _normalised(out.read_text())
+
+    assert results["cli"] == results["api"] == results["config"]
+    # and the setting really took effect (it changes the report, or is an execution-only choice)
+    default_flags = [a for k, v in {**base, "format": "json", "output": str(tmp_path / "default.json")}.items()
+                     for a in _flags(k, v)]
+    (tmp_path / ".bipacheck.toml").unlink()
+    cli_run("audit", source, *default_flags, "--no-config")
+    default = _normalised((tmp_path / "default.json").read_text())
+    execution_only = {"workers", "dask", "quiet", "full", "no_cache", "endpoint_url", "output",
+                      "allow_broken_ledger", "html_thumbnails"}  # html_thumbnails: tests/test_html_report.py
+    if name not in execution_only:
+        assert results["cli"] != default, f"{name}={value!r} changed nothing"
+
+
+def test_scan_and_check_take_their_options_the_same_three_ways(tmp_path, monkeypatch, centerface):
+    corpus = _corpus(tmp_path)
+    monkeypatch.chdir(corpus["folder"])
+    subprocess_git_init(corpus["folder"])
+    ways = {}
+    for way in ("cli", "api", "config"):
+        (tmp_path / ".bipacheck.toml").unlink(missing_ok=True)  # found from the folder upwards
+        if way == "cli":
+            code, text = cli_run("scan", *PHOTOS, "--min-face", "64", "--format", "json", "--no-config",
+                                 "--workers", "1")
+            scanned = json.loads(text)
+            code2, text2 = cli_run("check", "face.jpg", "--ledger", corpus["ledger"], "--as-of", "2026-01-01",
+                                   "--min-face", "64", "--format", "json", "--no-config", "--workers", "1")
+            checked = _normalised(text2)
+        elif way == "api":
+            result = bipacheck.scan(PHOTOS, min_face=64, config=False, workers=1, quiet=True)
+            scanned, code = result.as_dict(), result.exit_code
+            report = bipacheck.check("face.jpg", ledger=str(corpus["ledger"]), as_of="2026-01-01", min_face=64,
+                                     config=False, workers=1)
+            checked, code2 = _normalised(report.render("json")), report.exit_code
+        else:
+            (tmp_path / ".bipacheck.toml").write_text(
+                f'min_face = 64\nledger = {json.dumps(str(corpus["ledger"]))}\nas_of = "2026-01-01"\nworkers = 1\n')
+            code, text = cli_run("scan", *PHOTOS, "--format", "json")
+            scanned = json.loads(text)
+            code2, text2 = cli_run("check", "face.jpg", "--format", "json")
+            checked = _normalised(text2)
+        scanned.pop("cache", None)
+        ways[way] = (code, scanned["files"], code2, checked)
+    for way in ("api", "config"):
+        for i, part in enumerate(ways[way]):
+            assert part == ways["cli"][i], (way, i)
+    assert ways["cli"][0] == 0
+    # the linked face has its release; only the name typed into the XMP (no --tag-map) blocks
+    assert ways["cli"][2] == 1
+    assert {f["rule_id"] for f in ways["cli"][3]["findings"]} == {"BIPACHECK-FACE-TAGS"}
+    assert all(min(max(f["box"][2:]) for f in entry["faces"] or [{"box": [0, 0, 64, 64]}]) >= 64
+               for entry in ways["cli"][1])  # --min-face 64 took effect
+
+
+PHOTOS = ["face.jpg", "scene.png", "anim.gif"]  # not ".": the folder is a git repository for check
+
+
+def subprocess_git_init(folder: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+
+
+# -- fail closed --------------------------------------------------------------------------------------
+
+def test_an_audit_of_nothing_is_an_error_not_a_pass(tmp_path, centerface):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out = cli_run("audit", empty, "--no-config")
+    assert code == 2 and "nothing to audit" in out
+    (empty / "a.jpg").write_bytes(encode(rgb("coffee"), "JPEG"))
+    code, out = cli_run("audit", empty, "--include", "*.png", "--no-config")
+    assert code == 2 and "nothing to audit" in out
+    assert cli_run("scan", empty, "--include", "*.png", "--no-config")[0] == 2
+    with pytest.raises(ConfigError, match="nothing to audit"):
+        bipacheck.audit(str(empty), include="*.png", config=False)
+
+
+def test_output_never_replaces_a_ledger_a_cache_or_another_file(tmp_path, centerface):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(encode(rgb("coffee")[::4, ::4]))
+    ledger_path = tmp_path / "consent.db"
+    Ledger.create(ledger_path).close()
+    assert cli_run("audit", folder, "--ledger", ledger_path, "--no-config")[0] == 0  # fills the default cache
+    before = sha256_file(ledger_path)
+    for fmt in ("json", "table", "sarif"):
+        code, out = cli_run("audit", folder, "--ledger", ledger_path, "--format", fmt, "-o", ledger_path,
+                            "--no-config")
+        assert code == 2 and "refusing" in out, out
+    assert sha256_file(ledger_path) == before
+    cache = tmp_path / "consent.db.cache.db"
+    assert cache.exists()  # the audit's default cache, next to the ledger
+    cache_hash = sha256_file(cache)
+    assert cli_run("audit", folder, "--ledger", ledger_path, "-o", cache, "--no-config")[0] == 2
+    assert sha256_file(cache) == cache_hash
+    notes = tmp_path / "notes.md"
+    notes.write_text("# my notes\n")
+    assert cli_run("audit", folder, "-o", notes, "--no-config")[0] == 2 and notes.read_text() == "# my notes\n"
+    # a previous report of any format is replaced
+    report = tmp_path / "report.out"
+    for fmt in ("json", "sarif", "table", "json"):
+        code, out = cli_run("audit", folder, "--format", fmt, "-o", report, "--no-config")
+        assert code == 0, out
+
+
+def test_a_tampered_ledger_stops_the_audit_unless_overridden_and_is_never_written(tmp_path, centerface):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(encode(rgb("astronaut")))
+    path = tmp_path / "consent.db"
+    ledger = Ledger.create(path)
+    ledger.add_subject("u-1", last_interaction_at="2026-01-01")
+    ledger.grant("u-1", "face_geometry", "2025-01-01", expires_at="2025-06-01", method="electronic")
+    ledger.link("u-1", photo_path="a.png")
+    ledger.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE consents SET expires_at = '2099-01-01T00:00:00Z'")  # behind bipacheck's back
+    db.commit()
+    db.close()
+    tampered = sha256_file(path)
+    code, out = cli_run("audit", folder, "--ledger", path, "--as-of", "2026-11-01", "--no-config")
+    assert code == 2 and "hash chain broken" in out and "--allow-broken-ledger" in out
+    code, out = cli_run("audit", folder, "--ledger", path, "--as-of", "2026-11-01", "--allow-broken-ledger",
+                        "--format", "json", "--no-config", "--no-cache")
+    report = json.loads(out)
+    assert report["run"]["ledger"]["chain"] == {"ok": False, "reason": report["run"]["ledger"]["chain"]["reason"],
+                                                "overridden": True}
+    assert sha256_file(path) == tampered  # read-only: no migration, no checkpoint, nothing written
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+
+
+def test_the_readme_api_section_runs(monkeypatch, centerface):
+    monkeypatch.chdir(REPO)
+    text = README.read_text()
+    section = re.search(r"## Python API\n(.*?)\n## ", text, re.S)
+    assert section, "README has a '## Python API' section"
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(section.group(1), {}, "README: Python API", str(README), 0)
+    assert test.examples, "the API section has runnable examples"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0
