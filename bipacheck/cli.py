@@ -379,8 +379,11 @@ def _register_subcommands() -> None:
     cli.add_command(redact_command)
 
 
-_register_subcommands()
-
-
 if __name__ == "__main__":
-    cli()
+    # `python -m bipacheck.cli`: run the package's module, so that subcommands importing
+    # bipacheck.cli (redact) see the one module object rather than a second copy of this file
+    from bipacheck.cli import cli as main
+
+    main()
+else:
+    _register_subcommands()
