@@ -379,11 +379,11 @@ def _register_subcommands() -> None:
     cli.add_command(redact_command)
 
 
-if __name__ == "__main__":
-    # `python -m bipacheck.cli`: run the package's module, so that subcommands importing
-    # bipacheck.cli (redact) see the one module object rather than a second copy of this file
+# Subcommands that import bipacheck.cli (redact) must find this module under its own name: run as
+# `python -m bipacheck.cli` (__main__, or __mp_main__ in spawned workers) it is a second copy.
+if __name__ == "bipacheck.cli":
+    _register_subcommands()
+elif __name__ == "__main__":
     from bipacheck.cli import cli as main
 
     main()
-else:
-    _register_subcommands()
