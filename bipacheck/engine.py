@@ -286,7 +286,7 @@ class _LazyExecutor:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ConfigError("--dask needs the distributed package: pip install 'bipacheck[dask]'") from None
+            raise ConfigError("--dask needs the distributed package: pip install distributed (the [dask] extra)") from None
         import logging
 
         try:

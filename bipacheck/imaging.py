@@ -115,7 +115,7 @@ def load_image(
     if fmt is None:
         raise UnsupportedFormat(_describe_non_image(data))
     if fmt == "HEIF" and not _register_heif():
-        raise UnsupportedFormat("HEIC/HEIF image: install the extra with pip install 'bipacheck[heif]'")
+        raise UnsupportedFormat("HEIC/HEIF image: install pillow-heif (the [heif] extra): pip install pillow-heif")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns on odd EXIF; we report what matters

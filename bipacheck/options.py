@@ -196,7 +196,7 @@ class Options:
         show_default="number of CPU cores")
     dask: str | None = option(
         None, "Run the scans on a dask.distributed cluster: a scheduler address (tcp://host:8786) or 'local' "
-              "for a local cluster of --workers processes. Needs pip install 'bipacheck[dask]'.", _text,
+              "for a local cluster of --workers processes. Needs the distributed package (the [dask] extra).", _text,
         commands=LISTING, metavar="ADDRESS")
     cache: str | None = option(
         None, "Scan cache (SQLite): unchanged objects are not scanned again, and an interrupted run resumes "

@@ -97,7 +97,7 @@ def test_unknown_runtime_is_a_usage_error(centerface, tmp_path, monkeypatch):
 
 def test_onnxruntime_asked_for_but_missing_names_the_extra(centerface, monkeypatch):
     monkeypatch.setattr(runtime, "onnxruntime_available", lambda: False)
-    with pytest.raises(ConfigError, match=r"bipacheck\[fast\]"):
+    with pytest.raises(ConfigError, match=r"pip install onnxruntime onnx"):
         create_detector("centerface", runtime="onnxruntime")
 
 

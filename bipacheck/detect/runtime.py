@@ -64,7 +64,7 @@ class OpenCVNetwork:
 class OnnxRuntimeNetwork:
     def __init__(self, model_path: str, outputs: list[str]):
         if not onnxruntime_available():
-            raise ConfigError("runtime onnxruntime needs the fast extra: pip install 'bipacheck[fast]' "
+            raise ConfigError("runtime onnxruntime needs the fast extra: pip install onnxruntime onnx "
                               f"(or set {ENV_VAR}=opencv)")
         try:
             import onnxruntime

@@ -35,7 +35,7 @@ def open_filesystem(protocol: str, options: dict[str, Any]) -> fsspec.AbstractFi
     package, extra = BUCKET_PROTOCOLS[protocol]
     if importlib.util.find_spec(package) is None:
         raise ConfigError(
-            f"{protocol}:// sources need the {package} package: pip install 'bipacheck[{extra}]'"
+            f"{protocol}:// sources need the {package} package (the [{extra}] extra): pip install {package}"
         )
     try:
         return fsspec.filesystem(protocol, **options)
