@@ -116,6 +116,20 @@ def test_metadata_is_kept_but_face_tags_and_previews_go(fmt):
     assert_only_regions_changed(source, result.data, result)
 
 
+def test_an_obscured_face_overlapping_a_kept_one_is_reported(tmp_path):
+    from bipacheck.redaction.run import PhotoPlan, write_copy
+
+    source = tmp_path / "two.png"
+    source.write_bytes(encode(side_by_side("astronaut", "camera")))
+    face = lambda box, status: {"box": box, "subject_id": None, "consent_status": status}  # noqa: E731
+    item = PhotoPlan(str(source), str(tmp_path / "out.png"), hashlib.sha256(source.read_bytes()).hexdigest(),
+                     [face(BOX, "none")], [face([760, 120, 40, 40], "valid"), face([180, 60, 90, 115], "valid")])
+    write_copy(item, "fill")
+    assert item.error is None
+    assert [n for n in item.notes if "overlaps the kept face" in n] == [
+        "the area changed around an obscured face overlaps the kept face at [760, 120, 40, 40] (unidentified)"]
+
+
 def test_formats_that_cannot_be_redacted_safely_are_refused():
     frames = [Image.fromarray(side_by_side("astronaut", "camera"))] * 2
     buf = io.BytesIO()

@@ -58,10 +58,13 @@ def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
     fmt = sniff_format(data)
     if fmt not in SUPPORTED:
         raise RedactError(f"{fmt or 'this format'} cannot be redacted (supported: {', '.join(SUPPORTED)})")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        im = Image.open(io.BytesIO(data))
-        im.load()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im = Image.open(io.BytesIO(data))
+            im.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise RedactError(f"photo could not be decoded: {exc}") from None
     if getattr(im, "n_frames", 1) > 1:
         raise RedactError("animated or multi-page images cannot be redacted")
     notes: list[str] = []
@@ -97,7 +100,10 @@ def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
         grow_w, grow_h = jpeg.mcu_size(im)
         changed_area = _grown(regions, orientation, stored.shape, grow_w, grow_h)
     else:
-        out = _save_lossless(work, new_stored, fmt, im, exif)
+        try:
+            out = _save_lossless(work, new_stored, fmt, im, exif)
+        except (OSError, ValueError) as exc:
+            raise RedactError(f"{fmt} copy could not be written: {exc}") from None
         changed_area = [list(r) for r in regions]
     try:
         stripped = strip_face_tags_report(out)

@@ -116,6 +116,17 @@ def merge_blocks(source: bytes, im: Image.Image, stored: np.ndarray, changed: np
 
     if im.mode not in ("RGB", "L"):
         raise RedactError(f"JPEG in {im.mode} colour cannot be redacted block by block")
+    if im.info.get("adobe_transform") == 0 and im.mode == "RGB":
+        raise RedactError("JPEG stored as RGB (not YCbCr) cannot be redacted block by block")
+    try:
+        return _merge(source, im, stored, changed, jpeglib)
+    except RedactError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - libjpeg refusing a file leaves nothing written for it
+        raise RedactError(f"JPEG blocks could not be rewritten: {type(exc).__name__}: {exc}") from None
+
+
+def _merge(source: bytes, im: Image.Image, stored: np.ndarray, changed: np.ndarray, jpeglib) -> bytes:
     with tempfile.TemporaryDirectory(prefix="bipacheck-redact-") as tmp:
         src, new, out = (os.path.join(tmp, n) for n in ("src.jpg", "new.jpg", "out.jpg"))
         with open(src, "wb") as fh:
@@ -138,7 +149,7 @@ def merge_blocks(source: bytes, im: Image.Image, stored: np.ndarray, changed: np
             ours, theirs = getattr(original, name), getattr(redone, name)
             if ours is None:
                 continue
-            # a component with sampling (h, v) has h x v blocks per MCU (max_h, max_v = full size)
+            # a component sampled (h, v) has h x v blocks per MCU: block (row, col) is in MCU (row // v, col // h)
             by = np.minimum(np.arange(ours.shape[0]) // v, rows - 1)
             bx = np.minimum(np.arange(ours.shape[1]) // h, cols - 1)
             take = mcus[np.ix_(by, bx)]

@@ -94,6 +94,7 @@ def write_copy(item: PhotoPlan, style: str) -> None:
             result = redact_bytes(data, [f["box"] for f in item.obscure], style)
             out = result.data
             item.regions, item.changed_area, item.notes = result.regions, result.changed_area, result.notes
+            item.notes += _overlaps(item)
         else:  # nothing to obscure: the same bytes, minus face tags
             stripped = strip_face_tags_report(data)
             out, item.notes = stripped.data, stripped.notes
@@ -104,6 +105,19 @@ def write_copy(item: PhotoPlan, style: str) -> None:
         item.error = str(exc)
         return
     item.written_sha256 = hashlib.sha256(out).hexdigest()
+
+
+def _overlaps(item: PhotoPlan) -> list[str]:
+    """A face without a release next to a consented one: obscuring it wins (fail closed), and says so."""
+    notes = []
+    for face in item.keep:
+        x, y, w, h = face["box"]
+        for x0, y0, x1, y1 in item.changed_area:
+            if x < x1 and x0 < x + w and y < y1 and y0 < y + h:
+                notes.append(f"the area changed around an obscured face overlaps the kept face at {face['box']} "
+                             f"({face.get('subject_id') or 'unidentified'})")
+                break
+    return notes
 
 
 def _write_file(source: str, output: str, data: bytes) -> None:
