@@ -40,6 +40,11 @@ def demo(tmp_path_factory, centerface):
     return folder, report
 
 
+def payload(html: str) -> dict:
+    """The JSON document the page draws from."""
+    return json.loads(re.search(r'id="report-data">(.*?)</script>', html).group(1))
+
+
 def pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
 
@@ -172,7 +177,32 @@ def test_thumbnail_is_dropped_when_the_photo_changed_or_vanished(tmp_path, cente
     report = bipacheck.audit([str(folder)])
     (folder / "a.png").write_bytes(encode(rgb("camera")))
     (folder / "b.png").unlink()
-    data = json.loads(re.search(r'id="report-data">(.*?)</script>', HtmlFormat().render(report)).group(1))
+    data = payload(HtmlFormat().render(report))
     notes = {Path(p["path"]).name: (p["thumb"], p["note"]) for p in data["photos"]}
     assert notes["a.png"][0] is None and "changed since the audit" in notes["a.png"][1]
     assert notes["b.png"][0] is None and "could not be read again" in notes["b.png"][1]
+
+
+def test_bucket_photos_get_thumbnails_read_through_the_endpoint(endpoint, request, tmp_path, centerface):
+    pytest.importorskip("s3fs")
+    from tests.conftest import bucket_client, fill_prefix
+
+    prefix = fill_prefix(bucket_client(endpoint, "thumbs"), "thumbs", request,
+                         {"a.jpg": encode(rgb("astronaut"), "JPEG")})
+    out = tmp_path / "r.html"
+    code, text = run_cli("audit", f"s3://thumbs/{prefix}", "--endpoint-url", endpoint, "--format", "html",
+                         "--output", out, "--no-cache", "--workers", "1")
+    assert code == 1, text
+    (photo,) = payload(out.read_text())["photos"]
+    assert photo["path"].startswith("s3://thumbs/") and photo["thumb"].startswith("data:image/jpeg;base64,")
+
+
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.delenv("BIPACHECK_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        launch_browser()
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception):
+        launch_browser()

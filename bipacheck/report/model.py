@@ -56,8 +56,8 @@ def consent_facts(status) -> dict | None:
     if status.consent_id is None:
         return None
     facts = status.to_dict()
-    return {k: facts[k] for k in ("granted_at", "expires_at", "revoked_at", "method", "scope",
-                                  "notice_version", "evidence_uri", "evidence_sha256")}
+    return {k: facts.get(k) for k in ("granted_at", "expires_at", "revoked_at", "method", "scope",
+                                      "notice_version", "evidence_uri", "evidence_sha256")}
 
 
 @dataclass
