@@ -27,7 +27,6 @@ def build_report(folder: Path, photos: int):
     from PIL import Image
     from skimage import data as skdata
 
-    from bipacheck.report.formats import JsonFormat  # noqa: F401 - import check before the long part
     from bipacheck.report.model import FaceRecord, Finding, Report
 
     sources = []
