@@ -68,9 +68,9 @@ def main() -> None:
                 for i, r in enumerate(rows)) + "</table>")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1100, "height": 800})
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
             page.goto((tmp / "report.html").as_uri())
-            small_png(page.screenshot(clip={"x": 0, "y": 0, "width": 1100, "height": 520}), docs / "report-html-summary.png")
+            small_png(page.screenshot(clip={"x": 0, "y": 0, "width": 1200, "height": 520}), docs / "report-html-summary.png")
             card = page.locator("article.photo[data-path$='/team_offsite.jpg']")
             small_png(card.screenshot(), docs / "report-html-photo.png")
             small_png(page.locator("#persons").screenshot(), docs / "report-html-persons.png")

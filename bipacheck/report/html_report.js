@@ -14,7 +14,10 @@
     return node;
   }
   const subjectOf = (face) => face.subject_id || "unidentified";
-  const safeLink = (uri) => /^https?:\/\//i.test(uri || "") ? el("a", { href: uri, rel: "noopener noreferrer", target: "_blank" }, uri) : (uri || "-");
+  // evidence opens only when the reader clicks it (nothing is fetched on load); the name keeps the table narrow
+  const safeLink = (uri) => /^https?:\/\//i.test(uri || "")
+    ? el("a", { href: uri, title: uri, rel: "noopener noreferrer", target: "_blank" }, uri.split("/").pop() || uri)
+    : (uri || "-");
 
   function findingMatches(photo, f) {
     if (state.rule && f.rule !== state.rule) return false;
@@ -58,16 +61,22 @@
     return svg;
   }
 
+  const day = (iso) => (iso || "").slice(0, 10);
+  function releaseDates(c) {
+    if (!c || !c.granted_at) return "-";
+    const span = `${day(c.granted_at)} → ${day(c.expires_at) || "open"}`;
+    return c.revoked_at ? `${span}, revoked ${day(c.revoked_at)}` : span;
+  }
+
   function faceTable(photo) {
-    const table = el("table", { class: "grid faces" }, el("tr", {}, ...["#", "Status", "Subject", "Release", "Consent id",
-      "Granted", "Expires", "Revoked", "Evidence", "Source"].map((t) => el("th", {}, t))));
+    const table = el("table", { class: "grid faces" }, el("tr", {}, ...["#", "Status", "Subject", "Release",
+      "Valid", "Evidence", "Found by"].map((t) => el("th", {}, t))));
     photo.faces.forEach((face, i) => {
-      const c = face.consent || {};
+      const release = face.consent_id ? `${face.consent_status} (${face.consent_id})` : face.consent_status;
       table.append(el("tr", { "data-face": i },
         el("td", {}, `#${i + 1}`), el("td", {}, el("span", { class: `sev ${face.status}` }, face.status)),
-        el("td", {}, subjectOf(face)), el("td", {}, face.consent_status), el("td", {}, face.consent_id || "-"),
-        el("td", {}, (c.granted_at || "-").slice(0, 10)), el("td", {}, (c.expires_at || "-").slice(0, 10)),
-        el("td", {}, (c.revoked_at || "-").slice(0, 10)), el("td", {}, safeLink(c.evidence_uri)),
+        el("td", {}, subjectOf(face)), el("td", {}, release), el("td", { class: "date" }, releaseDates(face.consent)),
+        el("td", {}, safeLink((face.consent || {}).evidence_uri)),
         el("td", {}, face.score === null ? face.source : `${face.source} ${face.score.toFixed(2)}`)));
     });
     return table;
@@ -147,7 +156,7 @@
 
   function persons() {
     const table = el("table", { class: "grid", id: "persons-grid" }, el("tr", {}, ...["Person", "Status", "Release",
-      "Consent id", "Granted", "Expires", "Revoked", "Evidence", "Photos", "Faces", "Rules"].map((t) => el("th", {}, t))));
+      "Valid", "Evidence", "Photos", "Faces", "Rules"].map((t) => el("th", {}, t))));
     const more = el("button", { id: "more-persons", type: "button" }, "Show more persons");
     let shown = 0;
     const page = () => {
@@ -162,14 +171,12 @@
   }
 
   function personRow(table, p) {
-    const c = p.consent || {};
+    const release = p.consent_id ? `${p.consent_status} (${p.consent_id})` : p.consent_status;
     table.append(el("tr", { "data-key": p.key, "data-status": p.status },
       el("td", { class: "mono", title: p.key }, p.subject_id || `unlinked face (${(p.photos[0] || "?").split("/").pop()})`),
-      el("td", {}, el("span", { class: `sev ${p.status}` }, p.status)), el("td", {}, p.consent_status),
-      el("td", {}, p.consent_id || "-"), el("td", {}, (c.granted_at || "-").slice(0, 10)),
-      el("td", {}, (c.expires_at || "-").slice(0, 10)), el("td", {}, (c.revoked_at || "-").slice(0, 10)),
-      el("td", {}, safeLink(c.evidence_uri)), el("td", {}, String(p.photos.length)), el("td", {}, String(p.faces)),
-      el("td", {}, p.rules.join(", ") || "-")));
+      el("td", {}, el("span", { class: `sev ${p.status}` }, p.status)), el("td", {}, release),
+      el("td", { class: "date" }, releaseDates(p.consent)), el("td", {}, safeLink((p.consent || {}).evidence_uri)),
+      el("td", {}, String(p.photos.length)), el("td", {}, String(p.faces)), el("td", {}, p.rules.join(", ") || "-")));
   }
 
   filters();
