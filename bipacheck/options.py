@@ -219,9 +219,10 @@ class Options:
               "thumbnails, face boxes, filters and the person roll-up). scan: table or json. check: text (a "
               "short summary for developers), json or sarif.", _text, show_default="table (check: text)")
     html_thumbnails: str = option(
-        "embed", "html: embed small thumbnails read again from the photos (faces without a release blurred "
-                 "until revealed), or none for a report without pixels.", _choice("embed", "none"),
-        commands=frozenset({"audit"}), choices=lambda: ("embed", "none"))
+        "embed", "html: embed small thumbnails read again from the photos, with faces without a release "
+                 "blurred on screen until revealed (embed) or blurred in the pixels themselves (blurred), or "
+                 "none for a report without pixels.", _choice("embed", "blurred", "none"),
+        commands=frozenset({"audit"}), choices=lambda: ("embed", "blurred", "none"))
     output: str | None = option(
         None, "Write the report here (atomically) instead of standard output. An existing file is replaced "
               "only if it is a previous bipacheck report.", _path, path=True, short="-o", metavar="FILE")

@@ -3,6 +3,7 @@ report's faces with the right colours, filters, blur and reveal. Plus what needs
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -33,7 +34,8 @@ def demo(tmp_path_factory, centerface):
     folder = tmp_path_factory.mktemp("html")
     ledger = load_demo_ledger(folder / "demo.db")
     common = (DEMO / "photos", "--ledger", ledger, "--as-of", AS_OF, "--no-cache")
-    for name, extra in (("demo.html", ()), ("bare.html", ("--html-thumbnails", "none"))):
+    for name, extra in (("demo.html", ()), ("bare.html", ("--html-thumbnails", "none")),
+                        ("blurred.html", ("--html-thumbnails", "blurred"))):
         code, _ = run_cli("audit", *common, "--format", "html", "--output", folder / name, *extra)
         assert code == 1
     _, report = audit_json(*common)
@@ -138,6 +140,31 @@ def test_report_without_pixels_still_draws_the_boxes(browser, demo):
     assert page.locator("svg image").count() == 0 and page.locator("#reveal").count() == 0
     assert page.locator("svg rect.box").count() == sum(len(f) for f in expected_faces(report).values())
     assert watch.errors == [] and watch.foreign_requests == []
+
+
+def thumbnail_of(html: str, name: str) -> tuple[np.ndarray, int]:
+    (photo,) = [p for p in payload(html)["photos"] if p["path"].endswith("/" + name)]
+    data = base64.b64decode(photo["thumb"].split(",", 1)[1])
+    return pixels(data), photo["width"]
+
+
+def test_blurred_thumbnails_hold_no_unblurred_face_and_offer_no_reveal(browser, demo):
+    folder, report = demo
+    watch = PageWatch(browser, folder / "blurred.html")
+    assert watch.errors == [] and watch.foreign_requests == []
+    assert watch.page.locator("#reveal").count() == 0 and watch.page.locator("use.veil").count() == 0
+    clear, width = thumbnail_of((folder / "demo.html").read_text(), "team_offsite.jpg")
+    blurred, _ = thumbnail_of((folder / "blurred.html").read_text(), "team_offsite.jpg")
+    scale = clear.shape[1] / width
+    region = lambda img, box: img[int(box[1] * scale):int((box[1] + box[3]) * scale),  # noqa: E731
+                                  int(box[0] * scale):int((box[0] + box[2]) * scale)]
+    (photo,) = [p for p in report["photos"] if p["path"].endswith("/team_offsite.jpg")]
+    for face in photo["face_records"]:
+        difference = np.abs(region(clear, face["box"]) - region(blurred, face["box"])).mean()
+        if face["consent_status"] == "valid":
+            assert difference < 3  # Alice: the same, but for JPEG noise
+        else:
+            assert difference > 8 and region(blurred, face["box"]).std() < region(clear, face["box"]).std()
 
 
 def test_hostile_file_names_stay_text(browser, tmp_path, centerface):

@@ -4,8 +4,8 @@ Inline CSS, JS and SVG only, and a Content-Security-Policy that forbids the brow
 (thumbnails are data: URIs). Verdict, summary and run settings are plain HTML; the findings,
 grouped by photo, and the person roll-up are drawn by the inline script from an embedded JSON
 document, a page at a time, so a report of 10,000 findings opens quickly. Faces without a valid
-release are blurred on screen until the reader reveals them; `thumbnails="none"` leaves every
-pixel out (boxes are drawn on a blank frame).
+release are blurred on screen until the reader reveals them; `thumbnails="blurred"` blurs them in the
+thumbnail's pixels instead (nothing to reveal), `"none"` leaves every pixel out (boxes on a blank frame).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..imaging import DEFAULT_MAX_PIXELS
 from .thumbnails import make_thumbnails
 from .verdict import verdict
 
-THUMBNAIL_MODES = ("embed", "none")
+THUMBNAIL_MODES = ("embed", "blurred", "none")
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "base-uri 'none'; form-action 'none'")
 _RANK = {"violation": 3, "review": 2, "info": 1, "consented": 0}
@@ -97,16 +97,19 @@ class HtmlFormat:
     def _photos(self, report: Report) -> list[dict]:
         groups = _photo_groups(report)
         scanned = [g for g in groups if g["row"] is not None]
-        if self.thumbnails == "embed":
+        if self.thumbnails != "none":
+            # blurred: faces without a release are blurred in the pixels themselves (no reveal possible)
+            blur = [[f["box"] for f in g["faces"] if f["blur"]] if self.thumbnails == "blurred" else ()
+                    for g in scanned]
             thumbs = make_thumbnails([g["row"] for g in scanned], report.run.get("max_pixels") or DEFAULT_MAX_PIXELS,
-                                     self.endpoint_url)
+                                     self.endpoint_url, blur)
         for group in groups:
             row = group.pop("row")
             if row is None:
                 group.update(width=None, height=None, thumb=None, note="not scanned: no thumbnail")
             else:
                 group.update(width=row["width"], height=row["height"], sha256=row["sha256"], thumb=None, note="")
-        if self.thumbnails == "embed":
+        if self.thumbnails != "none":
             for group, thumb in zip(scanned, thumbs):
                 group["thumb"], group["note"] = thumb.uri, thumb.note
         return groups

@@ -44,7 +44,7 @@
           el("svg:feGaussianBlur", { stdDeviation: Math.max(w, h) / 40 })));
       svg.append(defs, el("svg:image", { id: `img-${id}`, href: photo.thumb, width: w, height: h, preserveAspectRatio: "none" }));
       photo.faces.forEach((face, i) => {
-        if (!face.blur) return;
+        if (!face.blur || DATA.thumbnails !== "embed") return;  // "blurred": already blurred in the pixels
         const [x, y, bw, bh] = face.box;
         defs.append(el("svg:clipPath", { id: `clip-${id}-${i}` }, el("svg:rect", { x, y, width: bw, height: bh })));
         svg.append(el("svg:use", { href: `#img-${id}`, class: "veil", "clip-path": `url(#clip-${id}-${i})`, filter: `url(#blur-${id})` }));
@@ -143,7 +143,7 @@
     const box = document.getElementById("filters");
     box.append(select("rule", "Rule", rules), select("severity", "Severity", severities),
                search("subject", "Subject", subjects), select("pack", "Pack", packs));
-    if (DATA.thumbnails !== "none") {
+    if (DATA.thumbnails === "embed") {
       const reveal = el("input", { type: "checkbox", id: "reveal" });
       reveal.addEventListener("change", () => document.body.classList.toggle("revealed", reveal.checked));
       box.append(el("label", {}, reveal, "Reveal faces without a release"));

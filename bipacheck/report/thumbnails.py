@@ -13,6 +13,7 @@ import io
 import os
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image
 
 from ..errors import BipacheckError
@@ -40,8 +41,9 @@ def read_photo(path: str, endpoint_url: str | None = None) -> bytes:
         return fh.read()
 
 
-def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None) -> Thumbnail:
-    """photo: a report photos[] row (path, sha256, width, height)."""
+def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None, blur=()) -> Thumbnail:
+    """photo: a report photos[] row (path, sha256, width, height). blur: face boxes (upright, full
+    resolution) to blur in the thumbnail's own pixels, so they never leave the machine."""
     path, sha256 = photo["path"], photo["sha256"]
     try:
         data = read_photo(path, endpoint_url)
@@ -57,15 +59,32 @@ def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None
         return Thumbnail(None, note=f"photo could not be decoded again: {exc}")
     im = Image.fromarray(loaded.frames[0])
     im.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    if blur:
+        im = _blurred(im, blur, im.width / loaded.width)
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=THUMB_QUALITY, optimize=True)
     uri = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
     return Thumbnail(uri, im.width, im.height)
 
 
-def make_thumbnails(photos: list[dict], max_pixels: int, endpoint_url: str | None = None) -> list[Thumbnail]:
-    """Thumbnails in the order of `photos`, made on a few threads (decoding releases the GIL)."""
+def _blurred(im: Image.Image, boxes, scale: float) -> Image.Image:
+    from ..redaction.styles import obscure, padded_region
+
+    pixels = np.array(im)
+    for x, y, w, h in boxes:
+        region = padded_region([int(x * scale), int(y * scale), max(1, round(w * scale)), max(1, round(h * scale))],
+                               im.width, im.height)
+        if region is not None:
+            obscure(pixels, region, "blur", 3)
+    return Image.fromarray(pixels)
+
+
+def make_thumbnails(photos: list[dict], max_pixels: int, endpoint_url: str | None = None,
+                    blur: list | None = None) -> list[Thumbnail]:
+    """Thumbnails in the order of `photos` (blur: boxes to blur, per photo), made on a few threads
+    (decoding releases the GIL)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    blur = blur or [()] * len(photos)
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda p: make_thumbnail(p, max_pixels, endpoint_url), photos))
+        return list(pool.map(lambda pb: make_thumbnail(pb[0], max_pixels, endpoint_url, pb[1]), zip(photos, blur)))
