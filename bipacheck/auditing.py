@@ -19,7 +19,10 @@ from .engine import DetectorConfig
 from .errors import ConfigError
 from .options import Options
 from .policy import exposure
+from .policy.attestation import Attestation, run_facts as attestation_facts
 from .policy.evaluate import evaluate_photo
+from .policy.operator import operator_findings
+from .policy.timeline import Seen
 from .policy.profiles import Profile, profile as get_profile
 from .policy.rules import RULES, SEVERITIES
 from .report.model import Finding, Report
@@ -49,6 +52,7 @@ class AuditContext:
     ledger: object | None  # bipacheck.ledger.Ledger, opened read-only
     ledger_facts: dict
     tag_map: dict[str, str] | None
+    attestation: Attestation | None  # the operator's statement ([tool.bipacheck.org] or org=...)
 
 
 @dataclass
@@ -56,11 +60,11 @@ class Tally:
     findings: list[Finding] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     photos: list[dict] = field(default_factory=list)
-    persons: set[str] = field(default_factory=set)
     unconsented_faces: int = 0
     faces: int = 0
     photos_with_faces: int = 0
     violation_photos: set[str] = field(default_factory=set)
+    processing: Seen = field(default_factory=Seen)  # processing of photos with faces
 
 
 def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = None, command: str = "audit",
@@ -106,7 +110,7 @@ def prepare(opts: Options, stack: ExitStack) -> AuditContext:
     ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger)
     if ledger is not None:
         stack.callback(ledger.close)
-    return AuditContext(opts, started, as_of, prof, threshold, review, built, ledger, facts, tag_map)
+    return AuditContext(opts, started, as_of, prof, threshold, review, built, ledger, facts, tag_map, opts.org)
 
 
 def open_ledger(path: str | None, *, allow_broken: bool = False):
@@ -158,9 +162,14 @@ def _record_skip(tally: Tally, result: SkippedFile, ignore) -> None:
 
 def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     links = ctx.ledger.photo_links(sha256=scan.sha256, relpath=scan.relpath) if ctx.ledger else []
-    outcome = evaluate_photo(scan, links=links, lookup=ctx.ledger, profile=ctx.profile, as_of=ctx.as_of,
-                             threshold=ctx.threshold, tag_map=ctx.tag_map, show_names=ctx.options.show_names)
+    outcome = evaluate_photo(
+        scan, links=links, lookup=ctx.ledger, profile=ctx.profile, as_of=ctx.as_of, threshold=ctx.threshold,
+        tag_map=ctx.tag_map, show_names=ctx.options.show_names, attestation=ctx.attestation,
+        events=ctx.ledger.processing_events(scan.sha256, scan.relpath) if ctx.ledger else None,
+        uploaded=scan.modified)
     tally.findings.extend(outcome.findings)
+    if outcome.faces:
+        tally.processing.add(outcome.times)
     if scan.frames_scanned < scan.frame_count:
         # the frames left out were never looked at: no clean bill of health for them
         tally.findings.append(Finding(
@@ -170,7 +179,6 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
             scan.url, scan.sha256, scan.size,
             details={"reason": "frames-not-scanned", "frames_scanned": scan.frames_scanned,
                      "frames_total": scan.frame_count}))
-    tally.persons.update(outcome.unconsented_persons)
     tally.unconsented_faces += len(outcome.unconsented_persons)
     tally.faces += len(outcome.faces)
     tally.photos_with_faces += bool(outcome.faces)
@@ -191,7 +199,7 @@ def summarise(tally: Tally, ctx: AuditContext) -> dict:
         "photos_with_violations": len(tally.violation_photos),
         "findings_by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
         "findings_by_rule": dict(sorted(Counter(f.rule_id for f in tally.findings).items())),
-        "exposure": exposure.estimate(len(tally.persons), tally.unconsented_faces, ctx.profile.derives_identifiers),
+        "exposure": exposure.estimate(tally.findings, ctx.as_of, ctx.profile.derives_identifiers),
     }
 
 
@@ -209,6 +217,7 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
         "min_face": opts.min_face,
         "max_pixels": opts.max_pixels,
         "ledger": ctx.ledger_facts,
+        "attestation": attestation_facts(ctx.attestation),
         "fail_on": opts.fail_on,
     }
     if cache is not None:
@@ -217,6 +226,7 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
 
 
 def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache) -> Report:
+    tally.findings.extend(operator_findings(ctx.attestation, ctx.profile, tally.processing))
     return Report(run_facts(sources, ctx, cache), summarise(tally, ctx), tally.findings, tally.skipped,
                   tally.photos, {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on)
 
@@ -253,5 +263,5 @@ def load_tag_map(path: str) -> dict[str, str]:
 
 
 def rule_catalogue() -> list[dict]:
-    return [{"id": r.id, "name": r.name, "citation": r.citation, "summary": r.summary, "fix": r.fix}
-            for r in RULES.values()]
+    return [{"id": r.id, "name": r.name, "citation": r.citation, "mark": r.mark, "summary": r.summary,
+             "fix": r.fix} for r in RULES.values()]

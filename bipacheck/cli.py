@@ -44,6 +44,8 @@ def command_options(command: str, only: tuple[str, ...] | None = None):
         for name in reversed([n for n in names_for(command) if only is None or n in only]):
             f = OPTIONS[name]
             meta = f.metadata
+            if not meta["cli"]:
+                continue  # a table only a config file or a keyword can give (the attestation)
             decls = [f"--{name.replace('_', '-')}", *([meta["short"]] if meta["short"] else []), name]
             kwargs: dict = {"default": None, "help": meta["help"], "metavar": meta["metavar"]}
             if meta["flag"]:
@@ -112,12 +114,15 @@ def audit(sources, **params):
 
     Every face counts, bystanders included: a face without a matched ledger subject holding a
     valid written release for the processing's scope is a finding (BIPA 740 ILCS 14/15(b)).
-    Also reported: expired, revoked, not-yet-valid and out-of-scope releases, passed retention
+    Releases are judged at each time the photo was processed (the ledger's processing events,
+    else the file's upload time and the audit date), where it was processed decides whether BIPA
+    reaches it, and defective releases, disclosures (15(d)), profit (15(c)), passed retention
     deadlines (14/15(a)), files that could not be scanned (never reported compliant) and
-    low-confidence faces for review. The exposure estimate (14/20) is not legal advice.
+    low-confidence faces are reported too. The exposure estimate (14/20) is not legal advice.
 
     Settings come from flags, then [tool.bipacheck] in pyproject.toml or .bipacheck.toml, then
-    defaults (the same keys as the flags). The ledger is opened read-only and its hash chain is
+    defaults (the same keys as the flags); the operator's attestation is that file's
+    [tool.bipacheck.org] table (without it, BIPA's reach is unknown: consent findings are review). The ledger is opened read-only and its hash chain is
     verified first: a broken chain stops the audit (exit 2) unless --allow-broken-ledger.
     """
     from .auditing import run
@@ -155,11 +160,13 @@ def schema() -> None:
 
 @cli.command()
 def rules() -> None:
-    """List the rule ids with their citations and what fixes them."""
+    """List the rule ids with their citations, how well the law behind each is established
+    ([V] checked against statute or opinion text, [S] secondary sources only, [M] unverified,
+    configurable) and what fixes them."""
     from .auditing import rule_catalogue
 
     for rule in rule_catalogue():
-        click.echo(f"{rule['id']}  ({rule['citation']})\n  {rule['summary']}\n  fix: {rule['fix']}")
+        click.echo(f"{rule['id']}  ({rule['citation']}) [{rule['mark']}]\n  {rule['summary']}\n  fix: {rule['fix']}")
 
 
 @cli.command()

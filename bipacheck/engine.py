@@ -176,6 +176,13 @@ def _small_jobs_inline(tasks: Iterator[_Task], executor: "_LazyExecutor") -> Ite
     yield from ahead
 
 
+def _with_modified(result, entry):
+    """A scan carries its object's last-modified time from the listing (fresh even for a cached scan)."""
+    if isinstance(result, PhotoScan):
+        result.modified = getattr(entry, "modified", None)
+    return result
+
+
 def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress) -> Iterator:
     in_flight: dict[cf.Future, tuple[int, _Task]] = {}
     finished: dict[int, tuple[PhotoScan | SkippedFile, bool]] = {}
@@ -190,7 +197,7 @@ def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress
             result = _result_of(future)
             if cache is not None:
                 cache.store(task.entry, task.stamp, result)  # now, not in order: a kill loses nothing
-            finished[seq] = (result, False)
+            finished[seq] = (_with_modified(result, task.entry), False)
 
     def ready() -> Iterator:
         nonlocal next_out
@@ -202,7 +209,7 @@ def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress
 
     for seq, task in enumerate(tasks):
         if task.result is not None:
-            finished[seq] = (task.result, task.hit)
+            finished[seq] = (_with_modified(task.result, task.entry), task.hit)
         else:
             while len(in_flight) >= executor.window:
                 collect(block=True)

@@ -100,6 +100,15 @@ def attach_baseline(report: Report, path: str, *, partial: bool) -> None:
     """Compare with the baseline at `path` (a missing file is an empty baseline: nothing accepted yet)."""
     base = baseline_mod.Baseline.load(path) if Path(path).exists() else baseline_mod.Baseline()
     report.run["baseline"] = {"path": path, **baseline_mod.apply(report, base, partial=partial)}
+    refresh_exposure(report)  # accepted findings leave the estimate
+
+
+def refresh_exposure(report: Report) -> None:
+    from .ledger.dates import parse_datetime
+    from .policy.exposure import estimate
+
+    report.summary["exposure"] = estimate(report.findings, parse_datetime(report.run["as_of"]),
+                                          report.run["processing"]["derives_identifiers"])
 
 
 def human_summary(report: Report) -> str:

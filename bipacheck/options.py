@@ -105,6 +105,14 @@ def _choice(*choices: str) -> Callable[[Any, str], str]:
     return parse
 
 
+def _attestation(value: Any, name: str):
+    from .policy.attestation import parse
+
+    # a config entry's label is "<file>: org": the file is where the statement came from
+    source = name[: -len(": org")] if name.endswith(": org") else "the org keyword"
+    return parse(value, source)
+
+
 def _detectors() -> tuple[str, ...]:
     from .detect.factory import DETECTORS
 
@@ -122,11 +130,13 @@ def _profiles() -> tuple[str, ...]:
 def option(default: Any, help: str, parse: Callable[[Any, str], Any], *, commands: frozenset = ALL,
            choices: Callable[[], tuple[str, ...]] | None = None, path: bool = False, flag: bool = False,
            multiple: bool = False, short: str | None = None, metavar: str | None = None,
-           show_default: str | bool = True) -> Any:
-    """A field of Options. path: relative paths in a config file are taken from the file's folder."""
+           show_default: str | bool = True, cli: bool = True) -> Any:
+    """A field of Options. path: relative paths in a config file are taken from the file's folder.
+    cli=False: a table that only a config file or a keyword can give, no flag."""
     return field(default=default, metadata={
         "help": help, "parse": parse, "commands": commands, "choices": choices, "path": path,
-        "flag": flag, "multiple": multiple, "short": short, "metavar": metavar, "show_default": show_default})
+        "flag": flag, "multiple": multiple, "short": short, "metavar": metavar, "show_default": show_default,
+        "cli": cli})
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,12 @@ class Options:
     show_names: bool = option(
         False, "Include the names found in face tags in the report (off: reports carry subject ids only).",
         _flag, commands=POLICY, flag=True)
+    org: Any = option(
+        None, "The operator's attestation: the [tool.bipacheck.org] table of the config file, or a dict with "
+              "the same keys (entity, attested_by, attested_at, policy_url, policy_adopted_at, "
+              "retention_schedule, sells_or_profits, security_standard, exemptions, processing_regions, "
+              "recipients, tag_software; see README). Hashed into the report's run.attestation; a missing "
+              "item is a review finding.", _attestation, commands=POLICY, cli=False, show_default=False)
     allow_broken_ledger: bool = option(
         False, "Audit even when the ledger's hash chain is broken (`bipacheck ledger verify` names the edit); "
                "the report records the override. Without it a broken chain is a configuration error.",

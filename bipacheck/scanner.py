@@ -6,6 +6,7 @@ import hashlib
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .detect.base import Detector, Face, iou
 from .errors import ImageError, UnsupportedFormat
@@ -45,6 +46,8 @@ class PhotoScan:
     warnings: list[str] = field(default_factory=list)
     tags: list[TagRegion] = field(default_factory=list)  # face tags other software wrote
     tag_errors: list[str] = field(default_factory=list)  # unreadable metadata (the pixels were still scanned)
+    # the listing's last-modified time (engine attaches it; not part of the scan or the cache)
+    modified: datetime | None = field(default=None, compare=False)
 
 
 @dataclass

@@ -30,7 +30,7 @@ def audit(tmp: Path, fmt: str) -> str:
     from bipacheck.cli import cli
 
     out = tmp / f"report.{fmt}"
-    CliRunner().invoke(cli, ["audit", "fixtures/demo/photos", "--ledger", str(tmp / "demo.db"),
+    CliRunner().invoke(cli, ["audit", "photos", "--ledger", str(tmp / "demo.db"),
                              "--as-of", "2026-11-01", "--no-cache", "--format", fmt, "--output", str(out)])
     return out.read_text(encoding="utf-8")
 
@@ -50,7 +50,7 @@ def main() -> None:
     from tests.test_audit import load_demo_ledger
 
     docs = ROOT / "docs"
-    os.chdir(ROOT)  # relative paths in the reports, as a user would type them
+    os.chdir(ROOT / "fixtures" / "demo")  # the demo operator's attestation (.bipacheck.toml) is read from here
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         load_demo_ledger(tmp / "demo.db")
@@ -70,7 +70,9 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1200, "height": 800})
             page.goto((tmp / "report.html").as_uri())
-            small_png(page.screenshot(clip={"x": 0, "y": 0, "width": 1200, "height": 520}), docs / "report-html-summary.png")
+            summary = page.locator("#summary").bounding_box()
+            small_png(page.screenshot(clip={"x": 0, "y": 0, "width": 1200, "height": summary["y"] + summary["height"]}),
+                      docs / "report-html-summary.png")
             card = page.locator("article.photo[data-path$='/team_offsite.jpg']")
             small_png(card.screenshot(), docs / "report-html-photo.png")
             small_png(page.locator("#persons").screenshot(), docs / "report-html-persons.png")

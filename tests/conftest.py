@@ -85,3 +85,36 @@ def fill_prefix(client, bucket: str, request, objects: dict[str, bytes]) -> str:
     for key, body in objects.items():
         client.put_object(Bucket=bucket, Key=f"{name}/{key}", Body=body)
     return name
+
+
+# A complete operator attestation ([tool.bipacheck.org]): processing in Illinois, a public policy
+# since 2020, nothing sold or sent anywhere. Tests that are not about the attestation run from a
+# folder holding it, so BIPA's reach is known and the operator duties are attested.
+ATTESTATION = """
+[tool.bipacheck.org]
+entity = "Test Operator"
+attested_by = "Counsel"
+attested_at = 2024-01-01
+policy_url = "https://operator.example/biometric-policy"
+policy_adopted_at = 2020-01-01
+retention_schedule = "3 years after last interaction"
+sells_or_profits = false
+security_standard = "SOC 2"
+processing_regions = ["US-IL"]
+recipients = []
+"""
+
+
+def write_attestation(folder: Path, extra: str = "", text: str = ATTESTATION) -> Path:
+    (folder / ".bipacheck.toml").write_text(text + extra)
+    return folder
+
+
+@pytest.fixture
+def operator(tmp_path, monkeypatch) -> Path:
+    """Run from a folder whose config holds the operator's attestation."""
+    folder = tmp_path / "operator"
+    folder.mkdir(exist_ok=True)
+    write_attestation(folder)
+    monkeypatch.chdir(folder)
+    return folder

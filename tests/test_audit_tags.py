@@ -31,6 +31,9 @@ def audit(folder, *args) -> tuple[int, dict]:
     return result.exit_code, report
 
 
+pytestmark = pytest.mark.usefixtures("operator")  # tests/conftest.py: an attested Illinois operator
+
+
 def tag_finding(report: dict) -> dict:
     (finding,) = [f for f in report["findings"] if f["rule_id"] == "BIPACHECK-FACE-TAGS"]
     return finding
@@ -43,11 +46,12 @@ def folder(tmp_path):
     return path
 
 
-def test_named_tag_without_ledger_subject_is_a_violation_and_names_stay_out(folder, centerface):
+def test_named_tag_without_ledger_subject_is_review_and_names_stay_out(folder, centerface):
     (folder / "tagged.jpg").write_bytes(photo_with_tags(mwg_face(**ASTRONAUT_TAG, name="Eileen Collins")))
     code, report = audit(folder)
     finding = tag_finding(report)
-    assert finding["severity"] == "violation" and code == 1
+    # a name typed into a face region by a person is not the operator's scan (Barnett v. Apple)
+    assert finding["severity"] == "review" and "Barnett" in finding["details"]["provenance"]
     (region,) = finding["details"]["regions"]
     assert region["named"] and region["subject"] == "named, not in ledger" and region["tool"] == "mwg"
     x, y, w, h = region["box"]
@@ -59,11 +63,23 @@ def test_named_tag_without_ledger_subject_is_a_violation_and_names_stay_out(fold
     assert report["summary"]["faces"] == 1
 
 
+def test_named_tag_written_by_the_operators_own_pipeline_is_a_violation(folder, operator, centerface):
+    from tests.conftest import write_attestation
+
+    write_attestation(operator, 'tag_software = ["mwg"]\n')
+    (folder / "tagged.jpg").write_bytes(photo_with_tags(mwg_face(**ASTRONAUT_TAG, name="Eileen Collins")))
+    code, report = audit(folder)
+    finding = tag_finding(report)
+    assert finding["severity"] == "violation" and code == 1
+    assert finding["details"]["provenance"].startswith("the operator's own pipeline")
+
+
 def test_tag_map_links_a_named_tag_to_a_consented_subject(folder, tmp_path, centerface):
     (folder / "tagged.jpg").write_bytes(photo_with_tags(mwg_face(**ASTRONAUT_TAG, name="Eileen Collins")))
     ledger = Ledger.create(tmp_path / "l.db")
     ledger.add_subject("u-ec", jurisdictions="US-IL", last_interaction_at="2026-01-01")
-    ledger.grant("u-ec", "face_geometry", "2025-01-01", method="written")
+    ledger.grant("u-ec", "face_geometry", "2025-01-01", method="written", purpose="tagging", term="P5Y",
+                 notice_elements="collection;purpose;term")
     ledger.close()
     (tmp_path / "names.csv").write_text("name,subject_id\nEileen Collins,u-ec\n")
     code, report = audit(folder, "--ledger", tmp_path / "l.db", "--tag-map", tmp_path / "names.csv")
@@ -79,7 +95,7 @@ def test_tag_region_counts_as_a_face_where_the_detector_found_none(folder, cente
     (folder / "scene.jpg").write_bytes(photo_with_tags(tag, base="coffee"))
     _, report = audit(folder)
     rules = sorted(f["rule_id"] for f in report["findings"])
-    assert rules == ["BIPA-15B-NO-RELEASE", "BIPACHECK-FACE-TAGS"]
+    assert rules == ["BIPA-15A-NO-DEADLINE", "BIPA-15B-NO-RELEASE", "BIPACHECK-FACE-TAGS"]
     no_release = next(f for f in report["findings"] if f["rule_id"] == "BIPA-15B-NO-RELEASE")
     assert no_release["faces"][0]["source"] == "metadata" and no_release["faces"][0]["score"] is None
     assert report["summary"]["faces"] == 1
@@ -100,7 +116,7 @@ def test_hostile_metadata_is_reported_and_the_pixels_still_scanned(folder, cente
             b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&lol2;</x:xmpmeta>')
     (folder / "evil.jpg").write_bytes(encode(Image.fromarray(rgb("astronaut")), "JPEG", xmp=bomb))
     _, report = audit(folder)
-    assert [f["rule_id"] for f in report["findings"]] == ["BIPA-15B-NO-RELEASE"]
+    assert [f["rule_id"] for f in report["findings"]] == ["BIPA-15B-NO-RELEASE", "BIPA-15A-NO-DEADLINE"]
     assert any(w.startswith("metadata:") for w in report["photos"][0]["warnings"])
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timezone
 from pathlib import Path
 
 import jsonschema
@@ -41,6 +42,8 @@ CORPUS = {
     "scenes/chelsea.jpg": encode(rgb("chelsea"), "JPEG"),
     "notes.txt": b"not a photo, just notes\n",
 }
+
+pytestmark = pytest.mark.usefixtures("operator")  # tests/conftest.py: an attested Illinois operator
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +105,7 @@ def test_bucket_prefix_audit_reports_s3_urls_and_faces(endpoint, prefix, tmp_pat
     assert faces["astronaut.jpg"] == 1 and faces["pair.jpg"] == 2
     assert faces["coffee.jpg"] == faces["rocket.png"] == 0
     assert Counter(f["rule_id"] for f in report["findings"]) == {"BIPA-15B-NO-RELEASE": 3,  # one per face
+                                                                 "BIPA-15A-NO-DEADLINE": 2,  # per photo
                                                                  "BIPACHECK-UNSCANNED": 1}
     assert cache_stats(report) == (0, len(CORPUS), 0)
 
@@ -175,7 +179,8 @@ def test_revoked_consent_changes_findings_without_rescanning(endpoint, prefix, t
     ledger_path = tmp_path / "consent.db"
     ledger = Ledger.create(ledger_path)
     ledger.add_subject("u-1", jurisdictions="US-IL", last_interaction_at="2026-01-01")
-    ledger.grant("u-1", "face_geometry", "2025-01-01", consent_id="c-1", method="electronic")
+    ledger.grant("u-1", "face_geometry", "2025-01-01", consent_id="c-1", method="electronic",
+                 purpose="tagging", term="P5Y", notice_elements="collection;purpose;term")
     ledger.link("u-1", photo_sha256=sha)
     ledger.close()
 
@@ -300,3 +305,13 @@ def test_dask_local_cluster_gives_the_process_pool_report(s3, endpoint, prefix, 
     assert cache_stats(dask) == (0, len(CORPUS), 0)
     # and the dask run's cache serves a plain re-audit
     assert cache_stats(audit(endpoint, spec, "--cache", tmp_path / "dask.db")) == (len(CORPUS), 0, 0)
+
+
+def test_without_processing_events_a_bucket_objects_last_modified_is_its_upload_time(endpoint, prefix, s3):
+    spec = f"s3://{BUCKET}/{prefix}"
+    listed = s3.head_object(Bucket=BUCKET, Key=f"{prefix}/team/astronaut.jpg")["LastModified"]
+    report = audit(endpoint, f"{spec}/team/astronaut.jpg", "--as-of", "2999-01-01", "--no-cache")
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "BIPA-15B-NO-RELEASE"]
+    times = finding["details"]["exposure"]["processing"]
+    assert [t["source"] for t in times] == ["upload-time", "audit-date"]
+    assert times[0]["at"] == listed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

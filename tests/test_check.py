@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from bipacheck.cli import cli
 from bipacheck.ledger import Ledger
-from tests.conftest import SHARED
+from tests.conftest import ATTESTATION, SHARED
 from tests.images import encode, rgb, side_by_side
 
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
@@ -37,7 +37,7 @@ def project(tmp_path, monkeypatch, centerface):
     Ledger.create(root / "consent.db").close()
     (root / "pyproject.toml").write_text(
         '[project]\nname = "site"\n\n[tool.bipacheck]\nledger = "consent.db"\n'
-        'baseline = ".bipacheck-baseline.json"\n')
+        'baseline = ".bipacheck-baseline.json"\n' + ATTESTATION)
     (root / "assets" / "team.jpg").write_bytes(encode(side_by_side("astronaut", "camera"), "JPEG", quality=90))
     (root / "assets" / "scene.jpg").write_bytes(encode(rgb("coffee"), "JPEG", quality=90))
     monkeypatch.chdir(root)
@@ -63,7 +63,8 @@ def test_linking_consent_in_the_ledger_unblocks(project):
     ledger = Ledger.open(project / "consent.db")
     for subject in ("astro", "cam"):
         ledger.add_subject(subject, jurisdictions="US-IL", last_interaction_at="2026-01-01")
-        ledger.grant(subject, "face_geometry", "2025-01-01", method="electronic")
+        ledger.grant(subject, "face_geometry", "2025-01-01", method="electronic", purpose="tagging",
+                     term="P5Y", notice_elements="collection;purpose;term")
     ledger.link("astro", photo_path="assets/team.jpg", box=[180, 60, 90, 115])  # by repo-relative path
     ledger.link("cam", photo_sha256=sha, box=[707, 115, 65, 85])
     ledger.close()
@@ -98,7 +99,10 @@ def test_check_fetches_missing_weights_on_first_use(project, tmp_path, monkeypat
 def test_baseline_accepts_renamed_photos_but_not_edited_ones(project):
     assert run("baseline", "create", "assets/team.jpg", "--justification", "staff photo, releases on paper")[0] == 0
     data = json.loads((project / ".bipacheck-baseline.json").read_text())
-    assert len(data["findings"]) == 2 and data["settings"]["detector"] == "centerface"
+    # two faces without a release, and one review: no destruction deadline for unlinked faces
+    assert sorted(f["rule_id"] for f in data["findings"].values()) == [
+        "BIPA-15A-NO-DEADLINE", "BIPA-15B-NO-RELEASE", "BIPA-15B-NO-RELEASE"]
+    assert data["settings"]["detector"] == "centerface"
     text = (project / ".bipacheck-baseline.json").read_text()
     assert "team.jpg" not in text and "assets" not in text  # keyed by content, never by path
     assert run("check", "assets/team.jpg")[0] == 0
@@ -141,8 +145,9 @@ def test_sarif_output_validates_and_carries_boxes_and_baseline_states(project):
     results = doc["runs"][0]["results"]
     states = sorted((Path(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]).name,
                      r["baselineState"], "suppressions" in r) for r in results)
-    assert states == [("broken.jpg", "new", False), ("new.png", "new", False),
-                      ("team.jpg", "unchanged", True), ("team.jpg", "unchanged", True)]
+    assert states == [("broken.jpg", "new", False), ("new.png", "new", False), ("new.png", "new", False),
+                      ("team.jpg", "unchanged", True), ("team.jpg", "unchanged", True),
+                      ("team.jpg", "unchanged", True)]  # each photo: no release per face + no deadline
     rules = {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
     assert {r["ruleId"] for r in results} <= rules
     new = next(r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("new.png"))

@@ -159,7 +159,8 @@ def test_header_problems_are_reported_before_any_row(example, tmp_path):
     missing, unknown = caught.value.problems  # sorted by line, then text
     assert unknown == (1, "unknown column(s) for consents: scopes (expected: consent_id, "
                           "subject_id, scope, purpose, granted_at, expires_at, term, revoked_at, "
-                          "method, notice_version, evidence_uri, evidence_sha256)")
+                          "method, notice_version, evidence_uri, evidence_sha256, signer_role, "
+                          "notice_elements)")
     assert missing == (1, "missing required column(s): scope, granted_at, method")
     with pytest.raises(ImportRejected, match="pass --kind"):
         example.import_file(write(tmp_path / "x.csv", "name,email\na,b\n"))

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from bipacheck.ledger import Ledger
+from tests.conftest import ATTESTATION
 from tests.images import encode, rgb, side_by_side
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def test_hook_blocks_then_passes_after_consent_baseline_and_rename(tmp_path, che
     ledger_path = tmp_path / "consent.db"
     Ledger.create(ledger_path).close()
     (repo / "pyproject.toml").write_text(
-        f'[tool.bipacheck]\nledger = "{ledger_path}"\nbaseline = ".bipacheck-baseline.json"\n')
+        f'[tool.bipacheck]\nledger = "{ledger_path}"\nbaseline = ".bipacheck-baseline.json"\n' + ATTESTATION)
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {CHECKOUT}\n  rev: {checkout_rev}\n  hooks:\n  - id: bipacheck\n")
     git(repo, "add", "pyproject.toml", ".pre-commit-config.yaml")
@@ -60,7 +61,8 @@ def test_hook_blocks_then_passes_after_consent_baseline_and_rename(tmp_path, che
     # 2. after the person's release is linked in the ledger, the same commit passes
     ledger = Ledger.open(ledger_path)
     ledger.add_subject("u-1", jurisdictions="US-IL", last_interaction_at="2026-01-01")
-    ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic")
+    ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic", purpose="tagging", term="P5Y",
+                 notice_elements="collection;purpose;term")
     ledger.link("u-1", photo_path="team.jpg")
     ledger.close()
     passed = git(repo, "commit", "-m", "add team photo", check=False)

@@ -22,7 +22,9 @@ from bipacheck.redaction.jpeg import RedactError
 from bipacheck.redaction.styles import STYLES
 from test_metadata_support import TITLE, mwg_face, mwg_regions, packet
 from tests.images import encode, side_by_side, stored_with_orientation
-from tests.test_audit import AS_OF, DEMO, audit_json, load_demo_ledger, run_cli
+from tests.test_audit import AS_OF, DEMO, audit_json, demo_ledger, run_cli  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("operator")  # tests/conftest.py: an attested Illinois operator
 
 BOX = [707, 115, 65, 85]  # the cameraman's face in side_by_side("astronaut", "camera"), upright
 
@@ -138,16 +140,10 @@ def test_formats_that_cannot_be_redacted_safely_are_refused():
         redact_bytes(buf.getvalue(), [BOX], "blur")
 
 
-@pytest.fixture
-def demo_copy(tmp_path):
-    """A writable copy of the demo ledger (--link-copies writes to it)."""
-    return load_demo_ledger(tmp_path / "demo.db")
-
-
-def test_redacted_demo_has_no_face_without_consent_and_keeps_consented_pixels(tmp_path, demo_copy, centerface):
+def test_redacted_demo_has_no_face_without_consent_and_keeps_consented_pixels(tmp_path, demo_ledger, centerface):
     out = tmp_path / "out"
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (DEMO / "photos").iterdir()}
-    code, text = run_cli("redact", DEMO / "photos", "--ledger", demo_copy, "--out", out, "--as-of", AS_OF,
+    code, text = run_cli("redact", DEMO / "photos", "--ledger", demo_ledger, "--out", out, "--as-of", AS_OF,
                          "--link-copies")
     assert code == 3, text  # the two unscannable files are not copied
     assert before == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (DEMO / "photos").iterdir()}
@@ -156,7 +152,7 @@ def test_redacted_demo_has_no_face_without_consent_and_keeps_consented_pixels(tm
          "team_offsite.jpg", "upload-7f3a9c"])
     manifest = json.loads((out / "bipacheck-redaction.json").read_text())
     assert {Path(n["path"]).name for n in manifest["not_copied"]} == {"broken_upload.jpg", "notes.jpg"}
-    _, report = audit_json(out / "photos", "--ledger", demo_copy, "--as-of", AS_OF, "--no-cache")
+    _, report = audit_json(out / "photos", "--ledger", demo_ledger, "--as-of", AS_OF, "--no-cache")
     assert report["summary"]["unconsented_faces"] == 0
     assert [f["rule_id"] for f in report["findings"]] == []
     assert {p["key"]: p["status"] for p in report["persons"]} == {"u-alice": "consented"}
@@ -183,9 +179,9 @@ def test_every_style_leaves_no_detectable_face(tmp_path, style, centerface):
     assert report["summary"]["faces"] == 0 and report["findings"] == []
 
 
-def test_dry_run_all_faces_and_refusing_to_write_into_a_source(tmp_path, demo_copy, centerface):
+def test_dry_run_all_faces_and_refusing_to_write_into_a_source(tmp_path, demo_ledger, centerface):
     out = tmp_path / "out"
-    code, text = run_cli("redact", DEMO / "photos", "--ledger", demo_copy, "--out", out, "--as-of", AS_OF,
+    code, text = run_cli("redact", DEMO / "photos", "--ledger", demo_ledger, "--out", out, "--as-of", AS_OF,
                          "--dry-run", "--all-faces")
     assert code == 0 and not out.exists()
     assert "team_offsite.jpg: 2 face(s) to obscure" in text and "u-alice, release valid" in text

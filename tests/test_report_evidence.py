@@ -17,6 +17,9 @@ from tests.images import encode, rgb
 from tests.test_audit import AS_OF, DEMO, audit_json, make_folder, run_cli, demo_ledger  # noqa: F401 (fixture)
 
 
+pytestmark = pytest.mark.usefixtures("operator")  # tests/conftest.py: an attested Illinois operator
+
+
 def by_name(report: dict) -> dict[str, dict]:
     return {Path(p["path"]).name: p for p in report["photos"]}
 
@@ -50,10 +53,10 @@ def test_person_roll_up_agrees_with_findings_and_exposure(demo_ledger, centerfac
     (bystander,) = [p for p in report["persons"] if p["subject_id"] is None]
     assert bystander["status"] == "violation" and bystander["photos"][0].endswith("team_offsite.jpg")
     unconsented = [p for p in report["persons"] if p["consent_status"] != "valid"]
-    assert len(unconsented) == report["summary"]["exposure"]["unconsented_persons"] == 4
-    # every person finding is a real finding, and every person-level finding is someone's
-    fingerprints = Counter(f["fingerprint"] for f in report["findings"]
-                           if f["rule_id"] not in ("BIPACHECK-UNSCANNED", "BIPACHECK-LOW-CONFIDENCE"))
+    assert len(unconsented) == report["summary"]["exposure"]["sections"]["15(b)"]["persons"]["high"] == 4
+    # every person finding is a real finding, and every finding about a face is someone's
+    fingerprints = Counter(f["fingerprint"] for f in report["findings"] if f["faces"]
+                           and f["rule_id"] not in ("BIPACHECK-UNSCANNED", "BIPACHECK-LOW-CONFIDENCE"))
     assert Counter(fp for p in report["persons"] for fp in p["findings"]) == fingerprints
     # rebuilt from the saved JSON alone, the roll-up is the same
     assert persons_roll_up(report["findings"], report["photos"]) == report["persons"]
@@ -91,7 +94,7 @@ def test_csv_neutralises_formulas_in_uploader_controlled_names(tmp_path, centerf
     _, out = run_cli("audit", folder, "--format", "csv")
     cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
-    photos = sorted(Path(r["photo"]).name for r in csv.DictReader(io.StringIO(out)))
+    photos = sorted({Path(r["photo"]).name for r in csv.DictReader(io.StringIO(out))})
     assert photos == ["=HYPERLINK(1).png", "@cmd.png"]  # the path keeps its name (the prefix is in the folder)
     assert neutralise_formula("=1+1") == "'=1+1" and neutralise_formula("-2") == "'-2"
     assert neutralise_formula("photo.jpg") == "photo.jpg"
@@ -100,9 +103,13 @@ def test_csv_neutralises_formulas_in_uploader_controlled_names(tmp_path, centerf
 def test_markdown_summary_for_a_pull_request(demo_ledger, centerface):
     code, out = run_cli("audit", DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF, "--format", "markdown")
     assert code == 1
-    assert out.startswith("## ❌ bipacheck: 5 violation(s) in 4 photo(s)")
-    assert "| 9 | 7 | 2 | 6 | 4 | 4 | 4 |" in out and "$4,000 negligent" in out
-    assert out.count("| violation |") == 5 and "| u-carol |" in out
+    _, report = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF)
+    violations = [f for f in report["findings"] if f["severity"] == "violation"]
+    assert out.startswith(f"## ❌ bipacheck: {len(violations)} violation(s) in 4 photo(s) and 1 about the operator")
+    assert "| 9 | 7 | 2 | 6 | 4 | 4 | 4 |" in out  # files, scanned, skipped, faces, unconsented faces and persons
+    total = report["summary"]["exposure"]["total"]
+    assert f"${total['negligent']['high']:,} | ${total['reckless']['high']:,} |" in out and "$6,000" in out
+    assert out.count("| violation |") == len(violations) and "| u-carol |" in out
 
 
 def test_markdown_cannot_be_broken_by_file_names(tmp_path, centerface):

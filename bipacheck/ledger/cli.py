@@ -50,7 +50,7 @@ def _echo_json(value: Any) -> None:
 
 @click.group(cls=_LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def ledger() -> None:
-    """Keep the consent ledger: subjects, written releases and photo links.
+    """Keep the consent ledger: subjects, written releases, photo links and processing events.
 
     The ledger is one SQLite file. Every change appends a hash-chained event naming who made
     it, so `verify` can prove nothing was edited or deleted behind bipacheck's back. Dates are
@@ -77,7 +77,10 @@ def init(db: Path, actor: str | None) -> None:
               help="What FILE holds; default: inferred from its header or JSON keys.")
 @ACTOR
 def import_(db: Path, file: Path, kind: str | None, actor: str | None) -> None:
-    """Import subjects, consents or links from FILE (CSV or JSON Lines) into DB.
+    """Import subjects, consents, links or processing events from FILE (CSV or JSON Lines) into DB.
+
+    A header with processed_at means processing events (when, where and how each photo was
+    processed, and who received it: the times the audit judges releases at).
 
     All or nothing: one bad row rejects the file, every bad line is listed and the ledger is
     left unchanged. Re-importing the same file changes nothing; a changed row for a known id
@@ -118,12 +121,17 @@ def export(db: Path, fmt: str, kind: str | None, output: Path | None) -> None:
 def _subject_options(func: Any) -> Any:
     for option in reversed([
         click.option("--name", "display_name", help="Display name (optional, for people)."),
-        click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
-                     help="Jurisdiction of residence such as US-IL; repeat for several."),
+        click.option("--residence", "--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
+                     help="Residence, an ISO 3166-2 code such as US-IL; repeat for several."),
         click.option("--last-interaction", "last_interaction_at", metavar="DATE",
                      help="Date of last interaction (starts the 3-year BIPA destruction clock)."),
         click.option("--purpose-satisfied", "purpose_satisfied_at", metavar="DATE",
                      help="Date the collection purpose was satisfied, if it was."),
+        click.option("--birth-date", metavar="DATE",
+                     help="Date of birth (a minor's release must be signed by a representative)."),
+        click.option("--deceased-at", metavar="DATE", help="Date of death, if known."),
+        click.option("--employment-cba", metavar="TRUE|FALSE|ID",
+                     help="Covered by a collective bargaining agreement: true, false or its id."),
     ]):
         func = option(func)
     return func
@@ -136,11 +144,13 @@ def _subject_options(func: Any) -> Any:
 @ACTOR
 def add_subject(db: Path, subject: str, display_name: str | None, jurisdictions: tuple[str, ...],
                 last_interaction_at: str | None, purpose_satisfied_at: str | None,
+                birth_date: str | None, deceased_at: str | None, employment_cba: str | None,
                 actor: str | None) -> None:
     """Add SUBJECT (a platform user id, or an id you give a non-user) to DB."""
     with Ledger(db, actor=actor) as opened:
         opened.add_subject(subject, display_name, list(jurisdictions), last_interaction_at,
-                           purpose_satisfied_at)
+                           purpose_satisfied_at, birth_date=birth_date, deceased_at=deceased_at,
+                           employment_cba=employment_cba)
     click.echo(f"subject {subject} recorded")
 
 
@@ -151,11 +161,13 @@ def add_subject(db: Path, subject: str, display_name: str | None, jurisdictions:
 @ACTOR
 def edit_subject(db: Path, subject: str, display_name: str | None,
                  jurisdictions: tuple[str, ...], last_interaction_at: str | None,
-                 purpose_satisfied_at: str | None, actor: str | None) -> None:
+                 purpose_satisfied_at: str | None, birth_date: str | None, deceased_at: str | None,
+                 employment_cba: str | None, actor: str | None) -> None:
     """Change SUBJECT's details; options not given keep their current value."""
     changes = {"display_name": display_name, "last_interaction_at": last_interaction_at,
                "purpose_satisfied_at": purpose_satisfied_at,
-               "jurisdictions": list(jurisdictions) or None}
+               "jurisdictions": list(jurisdictions) or None, "birth_date": birth_date,
+               "deceased_at": deceased_at, "employment_cba": employment_cba}
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
         raise click.UsageError("nothing to change: give at least one option")
@@ -181,13 +193,21 @@ def edit_subject(db: Path, subject: str, display_name: str | None,
 @click.option("--evidence-sha256", metavar="HEX", help="SHA-256 of the signed document.")
 @click.option("--evidence-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The signed document itself: its SHA-256 is computed and recorded.")
+@click.option("--signer-role", type=click.Choice(fields.SIGNER_ROLES),
+              help="Who signed: the subject or their legally authorized representative.")
+@click.option("--notice-elements", metavar="A;B;...",
+              help="What the written notice stated: " + ", ".join(fields.NOTICE_ELEMENTS) + ".")
 @click.option("--id", "consent_id", help="Consent id (default: a new random id).")
 @ACTOR
 def grant(db: Path, subject: str, scope: str, purpose: str | None, granted_at: str | None,
           expires_at: str | None, term: str | None, method: str, notice_version: str | None,
           evidence_uri: str | None, evidence_sha256: str | None, evidence_file: Path | None,
+          signer_role: str | None, notice_elements: str | None,
           consent_id: str | None, actor: str | None) -> None:
-    """Record a written release by SUBJECT for SCOPE."""
+    """Record a written release by SUBJECT for SCOPE (disclose:<recipient> for a disclosure).
+
+    BIPA 15(b) needs notice of collection, a specific purpose and a length of term; the audit
+    reports a release without them as defective."""
     if evidence_file is not None:
         computed = sha256_file(evidence_file)
         if evidence_sha256 and evidence_sha256.lower() != computed:
@@ -197,7 +217,8 @@ def grant(db: Path, subject: str, scope: str, purpose: str | None, granted_at: s
         consent = opened.grant(subject, scope, granted_at, consent_id=consent_id,
                                purpose=purpose, expires_at=expires_at, term=term, method=method,
                                notice_version=notice_version, evidence_uri=evidence_uri,
-                               evidence_sha256=evidence_sha256)
+                               evidence_sha256=evidence_sha256, signer_role=signer_role,
+                               notice_elements=notice_elements)
     click.echo(f"consent {consent.consent_id} recorded for {subject}")
 
 
@@ -288,7 +309,9 @@ def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -
         return
     click.echo(f"subject {found.subject_id}" + (f" ({found.display_name})" if found.display_name
                                                  else ""))
-    click.echo(f"  jurisdictions: {', '.join(found.jurisdictions) or '-'}")
+    click.echo(f"  residence: {', '.join(found.residence) or '-'}")
+    click.echo(f"  born: {format_datetime(found.birth_date) or '-'}; deceased: "
+               f"{format_datetime(found.deceased_at) or '-'}; CBA: {found.employment_cba or '-'}")
     click.echo(f"  last interaction: {format_datetime(found.last_interaction_at) or '-'}")
     click.echo(f"  purpose satisfied: {format_datetime(found.purpose_satisfied_at) or '-'}")
     click.echo(f"  destroy biometric data by: {format_datetime(deadline) or 'unknown'}")
@@ -299,7 +322,9 @@ def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -
                    f"granted={format_datetime(c.granted_at)} "
                    f"ends={format_datetime(c.ends_at) or '-'} "
                    f"revoked={format_datetime(c.revoked_at) or '-'} "
-                   f"notice={c.notice_version or '-'}")
+                   f"notice={c.notice_version or '-'} "
+                   f"elements={';'.join(c.notice_elements) if c.notice_elements is not None else '-'} "
+                   f"signer={c.signer_role or '-'}")
     click.echo(f"links ({len(links)}):")
     for l in links:
         click.echo(f"  {l.photo_sha256 or '-'} {l.photo_path or '-'} box={l.box} role={l.role}")

@@ -15,7 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .dates import format_datetime, now_utc
-from .fields import KINDS, canonical_json
+from .fields import KEY, KINDS, canonical_json
 from .models import Event, VerifyResult
 from .schema import MIGRATIONS
 
@@ -131,7 +131,7 @@ def verify(db: Database) -> VerifyResult:
 def _check_rows(db: Database, state: dict, touched: dict, last: int, prev: str) -> VerifyResult:
     problems: list[tuple[float, int | None, str]] = []
     for kind in KINDS:
-        pk = {"subjects": "subject_id", "consents": "consent_id", "links": "link_id"}[kind]
+        pk = KEY[kind]
         actual = {row[pk]: row for row in db.query(f"SELECT * FROM [{kind}]")}
         expected = {key: row for (k, key), row in state.items() if k == kind}
         for key in sorted(set(actual) | set(expected)):

@@ -15,28 +15,45 @@ from typing import Any
 from .dates import from_stored, normalize_datetime, parse_duration
 from .errors import InvalidValue
 
-KINDS = ("subjects", "consents", "links")
+KINDS = ("subjects", "consents", "links", "processing")
 METHODS = ("written", "electronic")
 ROLES = ("uploader", "tagged", "other")
 DEFAULT_ROLE = "tagged"
+# Who signed a release: the subject, or their legally authorized representative (BIPA 15(b)(3)).
+SIGNER_ROLES = ("subject", "parent", "guardian", "legal_rep", "union_rep", "estate")
+# What the written notice told the person (15(b)(1)-(2) need collection, purpose and term).
+NOTICE_ELEMENTS = ("collection", "purpose", "term", "retention_policy", "recipients", "withdrawal")
+# Input names accepted for a stored column (the issue's `residence` for today's `jurisdictions`).
+ALIASES = {"residence": "jurisdictions"}
 
 # The columns a file or API call may provide, in export order.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "subjects": ("subject_id", "display_name", "jurisdictions", "last_interaction_at",
-                 "purpose_satisfied_at"),
+                 "purpose_satisfied_at", "birth_date", "deceased_at", "employment_cba"),
     "consents": ("consent_id", "subject_id", "scope", "purpose", "granted_at", "expires_at",
                  "term", "revoked_at", "method", "notice_version", "evidence_uri",
-                 "evidence_sha256"),
+                 "evidence_sha256", "signer_role", "notice_elements"),
     "links": ("subject_id", "photo_sha256", "photo_path", "box", "role"),
+    "processing": ("processed_at", "photo_sha256", "photo_path", "capture_region",
+                   "processing_region", "method", "recipients"),
 }
-KEY = {"subjects": "subject_id", "consents": "consent_id", "links": "link_id"}
+SINGULAR = {"subjects": "subject", "consents": "consent", "links": "link",
+            "processing": "processing event"}
+KEY = {"subjects": "subject_id", "consents": "consent_id", "links": "link_id",
+       "processing": "event_id"}
 # Columns that must be present and non-empty in every row of an import file.
 REQUIRED = {
     "subjects": ("subject_id",),
     "consents": ("consent_id", "subject_id", "scope", "granted_at", "method"),
     "links": ("subject_id",),
+    "processing": ("processed_at",),
 }
 LINK_IDENTITY = ("subject_id", "photo_sha256", "photo_path", "box")
+# A processing event is identified by when, which photo and how; regions and recipients can be edited.
+PROCESSING_IDENTITY = ("processed_at", "photo_sha256", "photo_path", "method")
+# Columns holding a JSON list, written `;`-separated in CSV.
+LIST_COLUMNS = {"subjects": ("jurisdictions",), "consents": ("notice_elements",),
+                "processing": ("recipients",)}
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
@@ -89,6 +106,58 @@ def jurisdictions(value: Any, field: str = "jurisdictions") -> str:
         if code not in codes:
             codes.append(code)
     return canonical_json(codes)
+
+
+def region(value: Any, field: str) -> str | None:
+    """One ISO 3166-2 code (`US-IL`, `DE`); None when not known."""
+    if _blank(value):
+        return None
+    code = str(value).strip().upper()
+    if not _JURISDICTION.match(code):
+        raise InvalidValue(f"{field}: {value!r} is not a code like US-IL or DE")
+    return code
+
+
+def _word_list(options: tuple[str, ...] | None) -> Callable[[Any, str], str | None]:
+    """A `;`-separated list (or a JSON list) of words, stored as a JSON list in given order."""
+
+    def check(value: Any, field: str) -> str | None:
+        if _blank(value):
+            return None  # not recorded (an explicit JSON [] records "none")
+        if isinstance(value, str):
+            items = [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
+        elif isinstance(value, list):
+            items = [str(item).strip() for item in value if str(item).strip()]
+        else:
+            raise InvalidValue(f"{field}: expected words separated by ';', got {value!r}")
+        words: list[str] = []
+        for item in items:
+            word = item.lower() if options else item
+            if options and word not in options:
+                raise InvalidValue(f"{field}: {item!r} is not one of {', '.join(options)}")
+            if not options and (_CONTROL.search(word) or len(word) > 256):
+                raise InvalidValue(f"{field}: {word[:40]!r} has control characters or is too long")
+            if word not in words:
+                words.append(word)
+        return canonical_json(words)
+
+    return check
+
+
+def employment_cba(value: Any, field: str = "employment_cba") -> str | None:
+    """Covered by a collective bargaining agreement: `true`, `false`, or the agreement's id."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    word = identifier(value, field)
+    assert word is not None
+    lowered = word.lower()
+    if lowered in ("true", "yes", "1"):
+        return "true"
+    if lowered in ("false", "no", "0"):
+        return "false"
+    return word
 
 
 def sha256(value: Any, field: str) -> str | None:
@@ -197,6 +266,20 @@ NORMALIZE: dict[str, Callable[[Any, str], Any]] = {
     "photo_path": photo_path,
     "box": box,
     "role": _choice(ROLES),
+    "birth_date": normalize_datetime,
+    "deceased_at": normalize_datetime,
+    "employment_cba": employment_cba,
+    "signer_role": _choice(SIGNER_ROLES),
+    "notice_elements": _word_list(NOTICE_ELEMENTS),
+    "processed_at": normalize_datetime,
+    "capture_region": region,
+    "processing_region": region,
+    "recipients": _word_list(None),
+}
+# The same column name meaning something else in one kind: a processing `method` is free text
+# (e.g. face-templates), a release's `method` is how it was signed.
+NORMALIZE_IN_KIND: dict[tuple[str, str], Callable[[Any, str], Any]] = {
+    ("processing", "method"): identifier,
 }
 
 
@@ -205,11 +288,12 @@ def normalize(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     problems: list[str] = []
     for name, value in values.items():
+        name = ALIASES.get(name, name)
         if name not in COLUMNS[kind]:
             problems.append(f"unknown column {name!r} for {kind}")
             continue
         try:
-            out[name] = NORMALIZE[name](value, name)
+            out[name] = NORMALIZE_IN_KIND.get((kind, name), NORMALIZE[name])(value, name)
         except InvalidValue as exc:
             problems.append(str(exc))
             continue
@@ -226,6 +310,11 @@ def link_id(record: Mapping[str, Any]) -> str:
     return "L" + hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
 
 
+def event_id(record: Mapping[str, Any]) -> str:
+    identity = {name: record.get(name) for name in PROCESSING_IDENTITY}
+    return "P" + hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
+
+
 def complete(kind: str, given: Mapping[str, Any], existing: Mapping[str, Any] | None) -> dict:
     """The full stored row: given fields win, fields not given keep the existing value."""
     row: dict[str, Any] = {name: None for name in COLUMNS[kind]}
@@ -237,6 +326,8 @@ def complete(kind: str, given: Mapping[str, Any], existing: Mapping[str, Any] | 
     if kind == "links":
         row["role"] = row["role"] or DEFAULT_ROLE
         row = {"link_id": link_id(row), **row}
+    if kind == "processing":
+        row = {"event_id": event_id(row), **row}
     return row
 
 
@@ -252,7 +343,7 @@ def check(kind: str, row: Mapping[str, Any]) -> list[str]:
         if revoked is not None and revoked < granted:
             problems.append(f"revoked_at {row['revoked_at']} is before granted_at "
                             f"{row['granted_at']}")
-    if kind == "links" and not (row.get("photo_sha256") or row.get("photo_path")):
+    if kind in ("links", "processing") and not (row.get("photo_sha256") or row.get("photo_path")):
         problems.append("one of photo_sha256 or photo_path is required")
     return problems
 

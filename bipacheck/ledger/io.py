@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import ImportRejected, InvalidValue, LedgerError
-from .fields import COLUMNS, KEY, REQUIRED, complete, normalize
+from .fields import ALIASES, COLUMNS, KEY, LIST_COLUMNS, REQUIRED, complete, normalize
 
 FORMATS = ("csv", "json")
 EVENT_COLUMNS = ("seq", "at", "actor", "action", "kind", "key", "before", "after", "note",
@@ -111,8 +111,11 @@ def _read_jsonl(text: str, source: SourceFile) -> None:
 
 
 def infer_kind(columns: Iterable[str]) -> str | None:
-    """consents if there is a consent_id; links if a photo column; subjects if only theirs."""
-    names = set(columns)
+    """processing if there is a processed_at; consents if a consent_id; links if a photo
+    column; subjects if only theirs."""
+    names = {ALIASES.get(c, c) for c in columns}
+    if "processed_at" in names:
+        return "processing"
     if "consent_id" in names:
         return "consents"
     if names & {"photo_sha256", "photo_path"}:
@@ -126,8 +129,9 @@ def parse_rows(kind: str, source: SourceFile) -> tuple[list[tuple[int, dict]], l
     """Normalize every row. Duplicates within the file are errors on the later line."""
     problems = list(source.problems)
     if source.format == "csv":
-        unknown = [c for c in source.columns if c not in COLUMNS[kind]]
-        missing = [c for c in REQUIRED[kind] if c not in source.columns]
+        named = [ALIASES.get(c, c) for c in source.columns]
+        unknown = [c for c, n in zip(source.columns, named) if n not in COLUMNS[kind]]
+        missing = [c for c in REQUIRED[kind] if c not in named]
         if unknown:
             problems.append((source.header_line, f"unknown column(s) for {kind}: "
                              f"{', '.join(unknown)} (expected: {', '.join(COLUMNS[kind])})"))
@@ -160,9 +164,10 @@ def parse_rows(kind: str, source: SourceFile) -> tuple[list[tuple[int, dict]], l
 def to_export(kind: str, row: dict[str, Any], fmt: str) -> dict[str, Any]:
     """A stored row as a file row that imports back to the same stored row."""
     out = {name: row.get(name) for name in COLUMNS[kind]}
-    if kind == "subjects":
-        codes = json.loads(out["jurisdictions"] or "[]")
-        out["jurisdictions"] = codes if fmt == "json" else ";".join(codes)
+    for name in LIST_COLUMNS.get(kind, ()):
+        if out[name] is not None:
+            words = json.loads(out[name])
+            out[name] = words if fmt == "json" else ";".join(words)
     if kind == "links" and out["box"]:
         box = json.loads(out["box"])
         out["box"] = box if fmt == "json" else " ".join(map(str, box))

@@ -22,16 +22,18 @@ from ..hashing import sha256_file
 from . import events, fields, io
 from .dates import add_years, format_datetime, normalize_datetime, now_utc, parse_datetime
 from .errors import ImportRejected, InvalidValue, LedgerError, NotALedger
-from .models import Consent, ConsentStatus, Event, ImportResult, PhotoLink, Subject, VerifyResult
+from ..policy.bipa import BIPA
+from .models import (Consent, ConsentStatus, Event, ImportResult, PhotoLink, ProcessingEvent,
+                     Subject, VerifyResult)
 from .schema import APP_ID, CURRENT_VERSION, MIGRATIONS, create_tables, read_meta
 from .status import best_status
 
 BUSY_TIMEOUT_SECONDS = 60.0
-RETENTION_YEARS = 3  # BIPA 15(a): destroy within 3 years of the last interaction
 IMPORT_CHUNK = 500
 _ROLE_STRENGTH = {"uploader": 0, "tagged": 1, "other": 2}
 _ORDER = {"subjects": "subject_id", "consents": "subject_id, granted_at, consent_id",
-          "links": "subject_id, photo_sha256, photo_path, box", "events": "seq"}
+          "links": "subject_id, photo_sha256, photo_path, box",
+          "processing": "processed_at, photo_sha256, photo_path, event_id", "events": "seq"}
 
 
 def default_actor() -> str:
@@ -209,7 +211,7 @@ class Ledger:
         if before is None:
             self._write(chain, kind, None, row, action, actor or self.actor)
         elif before != row:
-            raise LedgerError(f"{kind[:-1]} {key!r} already exists with other {instead}")
+            raise LedgerError(f"{fields.SINGULAR[kind]} {key!r} already exists with other {instead}")
 
     def _write(self, chain: events.Chain, kind: str, before: dict | None, after: dict | None,
                action: str, actor: str, note: dict | None = None) -> None:
@@ -241,6 +243,56 @@ class Ledger:
     def links(self, subject_id: str | None = None) -> list[PhotoLink]:
         return [PhotoLink.from_row(r) for r in self._rows("links", subject_id)]
 
+    def processing_events(self, sha256: str | None = None,
+                          relpath: str | None = None) -> list[ProcessingEvent]:
+        """Times the photo (by content hash OR relative path) was processed, oldest first."""
+        digest = fields.sha256(sha256, "sha256")
+        path = fields.photo_path(relpath, "relpath")
+        if digest is None and path is None:
+            return []
+        rows = self.db.query("SELECT * FROM processing WHERE photo_sha256 = ? OR photo_path = ? "
+                             f"ORDER BY {_ORDER['processing']}", [digest, path])
+        return [ProcessingEvent.from_row(r) for r in rows]
+
+    def has_processing_events(self) -> bool:
+        return self.db.execute("SELECT 1 FROM processing LIMIT 1").fetchone() is not None
+
+    def subject_as_of(self, subject_id: str, when: datetime | str) -> Subject | None:
+        """The subject's row as the ledger recorded it at `when` (the event log's history).
+
+        Facts recorded only after `when` (e.g. a ledger first imported later) fall back to the
+        earliest recorded row: the closest the ledger can say to how things stood.
+        """
+        moment = format_datetime(parse_datetime(when, "when"))
+        row, first, version = None, None, CURRENT_VERSION
+        for event in self.db.query(
+                "SELECT * FROM events WHERE (kind = 'subjects' AND key = ?) OR kind = ? "
+                "ORDER BY seq", [str(subject_id), events.SCHEMA_KIND]):
+            note = events.decode(event).note or {}
+            if event["action"] == "init":
+                version = int(note.get("schema_version", version))
+                continue
+            if event["action"] == "migrate":
+                if row is not None:
+                    row = MIGRATIONS[note["from"]].transform("subjects", row)
+                if first is not None:
+                    first = MIGRATIONS[note["from"]].transform("subjects", first)
+                version = int(note["to"])
+                continue
+            if event["at"] > moment and first is not None:
+                break
+            after = events.decode(event).after
+            if event["at"] <= moment:
+                row = after
+            first = first if first is not None else after
+        chosen = row if row is not None else first
+        if chosen is None:
+            return None
+        while version < CURRENT_VERSION:  # a history that stops before later migrations
+            chosen = MIGRATIONS[version].transform("subjects", chosen)
+            version += 1
+        return Subject.from_row(chosen)
+
     def _rows(self, kind: str, subject_id: str | None = None) -> Iterator[dict[str, Any]]:
         where, args = ("WHERE subject_id = ?", [str(subject_id)]) if subject_id else ("", [])
         return self.db.query(f"SELECT * FROM [{kind}] {where} ORDER BY {_ORDER[kind]}", args)
@@ -271,14 +323,19 @@ class Ledger:
             raise InvalidValue("scope: a scope such as face_geometry is required")
         return best_status(self.consents(str(subject_id)), wanted, when)
 
-    def retention_deadline(self, subject_id: str) -> datetime | None:
-        """BIPA 15(a): purpose satisfied, or 3 years after the last interaction, if earlier."""
-        subject = self.subject(subject_id)
+    def retention_deadline(self, subject_id: str,
+                           as_of: datetime | str | None = None) -> datetime | None:
+        """BIPA 15(a): purpose satisfied, or 3 years after the last interaction, if earlier.
+
+        With `as_of`, from the subject's facts as the ledger recorded them at that date.
+        """
+        subject = (self.subject(subject_id) if as_of is None
+                   else self.subject_as_of(subject_id, as_of))
         if subject is None:
             return None
         candidates = [subject.purpose_satisfied_at] if subject.purpose_satisfied_at else []
         if subject.last_interaction_at:
-            candidates.append(add_years(subject.last_interaction_at, RETENTION_YEARS))
+            candidates.append(add_years(subject.last_interaction_at, BIPA.retention_years))
         return min(candidates) if candidates else None
 
     def history(self, subject_id: str | None = None, limit: int | None = None) -> list[Event]:
@@ -323,12 +380,22 @@ class Ledger:
                     jurisdictions: list[str] | str | None = None,
                     last_interaction_at: datetime | str | None = None,
                     purpose_satisfied_at: datetime | str | None = None, *,
+                    residence: list[str] | str | None = None,
+                    birth_date: datetime | str | None = None,
+                    deceased_at: datetime | str | None = None,
+                    employment_cba: bool | str | None = None,
                     actor: str | None = None) -> Subject:
-        """Add a person; repeating the same call is a no-op, a different one an error."""
+        """Add a person; repeating the same call is a no-op, a different one an error.
+
+        `residence` is another name for `jurisdictions` (give one of them)."""
+        if residence is not None and jurisdictions is not None:
+            raise InvalidValue("give residence or jurisdictions, not both (they are one field)")
         given = fields.normalize("subjects", {
             "subject_id": subject_id, "display_name": display_name,
-            "jurisdictions": jurisdictions, "last_interaction_at": last_interaction_at,
-            "purpose_satisfied_at": purpose_satisfied_at})
+            "jurisdictions": residence if residence is not None else jurisdictions,
+            "last_interaction_at": last_interaction_at,
+            "purpose_satisfied_at": purpose_satisfied_at, "birth_date": birth_date,
+            "deceased_at": deceased_at, "employment_cba": employment_cba})
         row = fields.complete("subjects", given, None)
         with self._transaction() as chain:
             self._insert_once(chain, "subjects", row, "add-subject", actor,
@@ -353,6 +420,7 @@ class Ledger:
               expires_at: datetime | str | None = None, term: str | None = None,
               method: str = "written", notice_version: str | None = None,
               evidence_uri: str | None = None, evidence_sha256: str | None = None,
+              signer_role: str | None = None, notice_elements: list[str] | str | None = None,
               actor: str | None = None) -> Consent:
         """Record a written release. granted_at defaults to now; consent_id to a new id."""
         given = fields.normalize("consents", {
@@ -361,7 +429,8 @@ class Ledger:
             "granted_at": granted_at if granted_at is not None else now_utc(),
             "expires_at": expires_at, "term": term, "method": method,
             "notice_version": notice_version, "evidence_uri": evidence_uri,
-            "evidence_sha256": evidence_sha256})
+            "evidence_sha256": evidence_sha256, "signer_role": signer_role,
+            "notice_elements": notice_elements})
         row = fields.complete("consents", given, None)
         problems = fields.check("consents", row)
         if problems:
@@ -427,10 +496,29 @@ class Ledger:
                 self._write(chain, "links", row, None, "unlink", actor or self.actor)
         return len(rows)
 
+    def record_processing(self, processed_at: datetime | str, photo_sha256: str | None = None,
+                          photo_path: str | None = None, *, capture_region: str | None = None,
+                          processing_region: str | None = None, method: str | None = None,
+                          recipients: list[str] | str | None = None,
+                          actor: str | None = None) -> ProcessingEvent:
+        """Record that a photo was processed (e.g. templates made); the same call again is a no-op."""
+        given = fields.normalize("processing", {
+            "processed_at": processed_at, "photo_sha256": photo_sha256, "photo_path": photo_path,
+            "capture_region": capture_region, "processing_region": processing_region,
+            "method": method, "recipients": recipients})
+        row = fields.complete("processing", given, None)
+        problems = fields.check("processing", row)
+        if problems:
+            raise InvalidValue("; ".join(problems))
+        with self._transaction() as chain:
+            self._insert_once(chain, "processing", row, "process", actor,
+                              "regions or recipients; import a corrected events file to edit them")
+        return ProcessingEvent.from_row(row)
+
     def _require(self, kind: str, key: str) -> dict[str, Any]:
         row = self._stored(kind, key)
         if row is None:
-            singular = kind[:-1]
+            singular = fields.SINGULAR[kind]
             raise LedgerError(f"unknown {singular} {key!r}")
         return row
 
@@ -451,7 +539,8 @@ class Ledger:
         if kind not in fields.KINDS:  # an unreadable file says why before we guess its kind
             raise ImportRejected(source.name, source.problems or [(
                 source.header_line,
-                "cannot tell whether this file holds subjects, consents or links; pass --kind")])
+                "cannot tell whether this file holds subjects, consents, links or processing "
+                "events; pass --kind")])
         parsed, problems = io.parse_rows(kind, source)
         result = ImportResult(kind, source.name)
         actor = actor or self.actor
@@ -484,7 +573,7 @@ class Ledger:
             before = existing.get(key)
             after = fields.complete(kind, given, before)
             reasons = fields.check(kind, after)
-            if kind != "subjects" and after["subject_id"] not in subjects:
+            if kind in ("consents", "links") and after["subject_id"] not in subjects:
                 reasons.append(f"unknown subject {after['subject_id']!r} (import subjects first)")
             if kind == "consents" and before and before["revoked_at"] and not after["revoked_at"]:
                 reasons.append(f"consent {key!r} was revoked at {before['revoked_at']}; an import "
@@ -501,7 +590,7 @@ class Ledger:
         Exports of subjects, consents and links import back unchanged (a no-op re-import).
         """
         if kind not in (*fields.KINDS, "events"):
-            raise LedgerError(f"unknown kind {kind!r}; use subjects, consents, links or events")
+            raise LedgerError(f"unknown kind {kind!r}; use {', '.join(fields.KINDS)} or events")
         self.db.execute("BEGIN")  # one snapshot even while others write
         try:
             return io.write_rows(kind, self._rows(kind), out, format)
@@ -509,11 +598,14 @@ class Ledger:
             self.db.rollback()
 
     def export_dir(self, directory: str | os.PathLike, format: str = "csv") -> list[Path]:
-        """Write subjects, consents and links files (e.g. subjects.csv) into `directory`."""
+        """Write subjects, consents and links files (e.g. subjects.csv) into `directory`, and
+        processing.csv when the ledger holds processing events."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         written = []
         for kind in fields.KINDS:
+            if kind == "processing" and not self.has_processing_events():
+                continue
             target = directory / f"{kind}.{'csv' if format == 'csv' else 'jsonl'}"
             with open(target, "w", encoding="utf-8", newline="") as fh:
                 self.export(kind, fh, format)

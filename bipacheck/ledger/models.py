@@ -17,6 +17,9 @@ class Subject:
     jurisdictions: list[str] = field(default_factory=list)
     last_interaction_at: datetime | None = None
     purpose_satisfied_at: datetime | None = None
+    birth_date: datetime | None = None
+    deceased_at: datetime | None = None
+    employment_cba: str | None = None  # "true", "false", an agreement id, or None (unknown)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Subject":
@@ -26,7 +29,25 @@ class Subject:
             jurisdictions=json.loads(row["jurisdictions"] or "[]"),
             last_interaction_at=from_stored(row["last_interaction_at"]),
             purpose_satisfied_at=from_stored(row["purpose_satisfied_at"]),
+            birth_date=from_stored(row.get("birth_date")),
+            deceased_at=from_stored(row.get("deceased_at")),
+            employment_cba=row.get("employment_cba"),
         )
+
+    @property
+    def residence(self) -> list[str]:
+        """ISO 3166-2 codes of where the person lives (stored as `jurisdictions`)."""
+        return self.jurisdictions
+
+    @property
+    def under_cba(self) -> bool:
+        return self.employment_cba not in (None, "false")
+
+    def age_on(self, when: datetime) -> int | None:
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return when.year - born.year - ((when.month, when.day) < (born.month, born.day))
 
 
 @dataclass
@@ -45,12 +66,16 @@ class Consent:
     notice_version: str | None = None
     evidence_uri: str | None = None
     evidence_sha256: str | None = None
+    signer_role: str | None = None  # None: not recorded
+    notice_elements: list[str] | None = None  # None: not recorded
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Consent":
         values = dict(row)
         for name in ("granted_at", "expires_at", "revoked_at"):
             values[name] = from_stored(values[name])
+        if values.get("notice_elements") is not None:
+            values["notice_elements"] = json.loads(values["notice_elements"])
         return cls(**values)
 
     @property
@@ -83,6 +108,27 @@ class PhotoLink:
             photo_path=row["photo_path"],
             link_id=row["link_id"],
         )
+
+
+@dataclass
+class ProcessingEvent:
+    """One time a photo was processed: when, where captured and processed, how, sent to whom."""
+
+    event_id: str
+    processed_at: datetime
+    photo_sha256: str | None = None
+    photo_path: str | None = None
+    capture_region: str | None = None
+    processing_region: str | None = None
+    method: str | None = None
+    recipients: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "ProcessingEvent":
+        values = dict(row)
+        values["processed_at"] = from_stored(values["processed_at"])
+        values["recipients"] = json.loads(values["recipients"] or "[]")
+        return cls(**values)
 
 
 STATUSES = ("valid", "not-yet-valid", "expired", "revoked", "out-of-scope", "none")

@@ -18,22 +18,24 @@ from .errors import NotALedger, SchemaTooNew
 from .fields import canonical_json
 
 APP_ID = "bipacheck-ledger"
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 OLDEST_VERSION = 1
 
 
 def create_tables(db: Database) -> None:
-    """The current (v2) layout. Runs inside the caller's transaction."""
+    """The current (v3) layout. Runs inside the caller's transaction."""
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["subjects"].create(
         {"subject_id": str, "display_name": str, "jurisdictions": str,
-         "last_interaction_at": str, "purpose_satisfied_at": str},
+         "last_interaction_at": str, "purpose_satisfied_at": str, "birth_date": str,
+         "deceased_at": str, "employment_cba": str},
         pk="subject_id", not_null={"jurisdictions"},
     )
     db["consents"].create(
         {"consent_id": str, "subject_id": str, "scope": str, "purpose": str, "granted_at": str,
          "expires_at": str, "term": str, "revoked_at": str, "method": str,
-         "notice_version": str, "evidence_uri": str, "evidence_sha256": str},
+         "notice_version": str, "evidence_uri": str, "evidence_sha256": str,
+         "signer_role": str, "notice_elements": str},
         pk="consent_id", not_null={"subject_id", "scope", "granted_at", "method"},
         foreign_keys=[("subject_id", "subjects", "subject_id")],
     )
@@ -48,11 +50,22 @@ def create_tables(db: Database) -> None:
          "before": str, "after": str, "note": str, "prev_hash": str, "hash": str},
         pk="seq", not_null={"at", "actor", "action", "kind", "key", "prev_hash", "hash"},
     )
+    _create_processing(db)
     db["consents"].create_index(["subject_id"])
     db["links"].create_index(["subject_id"])
     db["links"].create_index(["photo_sha256"])
     db["links"].create_index(["photo_path"])
     db["events"].create_index(["kind", "key"])
+
+
+def _create_processing(db: Database) -> None:
+    db["processing"].create(
+        {"event_id": str, "processed_at": str, "photo_sha256": str, "photo_path": str,
+         "capture_region": str, "processing_region": str, "method": str, "recipients": str},
+        pk="event_id", not_null={"processed_at"},
+    )
+    db["processing"].create_index(["photo_sha256"])
+    db["processing"].create_index(["photo_path"])
 
 
 @dataclass(frozen=True)
@@ -88,10 +101,28 @@ def _apply_v1_to_v2(db: Database) -> None:
     db.execute("ALTER TABLE subjects DROP COLUMN jurisdiction")
 
 
+_V3_COLUMNS = {"subjects": ("birth_date", "deceased_at", "employment_cba"),
+               "consents": ("signer_role", "notice_elements")}
+
+
+def _v2_to_v3(kind: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, **{name: None for name in _V3_COLUMNS.get(kind, ())}}
+
+
+def _apply_v2_to_v3(db: Database) -> None:
+    for table, columns in _V3_COLUMNS.items():
+        for column in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    _create_processing(db)
+
+
 MIGRATIONS: dict[int, Migration] = {
     1: Migration(1, "subjects: one `jurisdiction` becomes a `jurisdictions` list; add "
                     "purpose_satisfied_at (BIPA 15(a) destruction deadline)",
                  _apply_v1_to_v2, _v1_subject_to_v2),
+    2: Migration(2, "subjects: add birth_date, deceased_at, employment_cba; consents: add "
+                    "signer_role, notice_elements; new processing table (when and where each "
+                    "photo was processed)", _apply_v2_to_v3, _v2_to_v3),
 }
 
 

@@ -2,6 +2,9 @@
 
 Every face counts: a face with no matched subject holding a valid release for the profile's scope
 is unconsented, bystanders and non-users included (the 2023 X Corp complaint's allegation).
+Releases are judged at each time the photo was processed (policy.timeline), where it was
+processed decides whether the law reaches it, and each finding records which processing times
+count towards the exposure estimate and why the others do not.
 """
 
 from __future__ import annotations
@@ -11,10 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..detect.base import iou
+from ..ledger.dates import format_datetime
 from ..report.model import Finding, FaceRecord, consent_facts
 from ..scanner import PhotoScan
+from .attestation import Attestation
+from .bipa import BIPA, EXEMPTIONS, Law
 from .profiles import Profile
+from .release import Judgement, judge
 from .rules import CONSENT_RULES, RULES
+from .timeline import IN, OUT, UNKNOWN, Processing, processing_times, territory
 
 LINK_MATCH_IOU = 0.3  # ledger boxes come from other tools: same face, looser box
 
@@ -25,6 +33,7 @@ class PhotoOutcome:
     faces: list[FaceRecord] = field(default_factory=list)
     # keys of unconsented persons: a subject id, or a per-face key when the ledger cannot say who
     unconsented_persons: list[str] = field(default_factory=list)
+    times: list[Processing] = field(default_factory=list)
 
 
 def _assign_links(records: list[FaceRecord], low: list[FaceRecord], links) -> list[FaceRecord]:
@@ -95,7 +104,7 @@ def _add_tag_faces(records: list[FaceRecord], tags, tag_map: dict[str, str]) -> 
     return rows
 
 
-def _tag_finding_details(rows, show_names: bool, lookup, profile: Profile, as_of: datetime) -> tuple[str, dict]:
+def _tag_finding_details(rows, show_names: bool, lookup, profile: Profile, as_of: datetime) -> tuple[int, dict]:
     regions, unconsented_named = [], 0
     for region, record, subject in rows:
         status = record.consent_status if record is not None and record.subject_id == subject else None
@@ -109,59 +118,196 @@ def _tag_finding_details(rows, show_names: bool, lookup, profile: Profile, as_of
         if region.named and status != "valid":
             unconsented_named += 1
         regions.append(entry)
-    if unconsented_named:
-        severity = "violation" if profile.derives_identifiers else "review"
-    else:
-        severity = "info"
-    return severity, {"regions": regions, "named_without_valid_release": unconsented_named}
+    return unconsented_named, {"regions": regions, "named_without_valid_release": unconsented_named}
+
+
+_SEVERITY_OF = {IN: "violation", UNKNOWN: "review", OUT: "info"}
+_WHY_NOT_COUNTED = {UNKNOWN: "territory unknown", OUT: "outside the law's territory"}
+
+
+@dataclass
+class _Photo:
+    """What every face of one photo shares: the law, the attestation and the processing times."""
+
+    profile: Profile
+    law: Law
+    attestation: Attestation | None
+    times: list[Processing]
+    places: list[tuple[str, str]]  # territory(p) for each time
+
+    @property
+    def exemptions(self) -> list[str]:
+        return [EXEMPTIONS[e] for e in (self.attestation.exemptions if self.attestation else ())]
+
+    def reach(self, indices) -> str:
+        found = {self.places[i][0] for i in indices}
+        return IN if IN in found else UNKNOWN if UNKNOWN in found else OUT
+
+    def severity(self, reach: str) -> str:
+        if not self.profile.derives_identifiers or self.exemptions:
+            return "info"
+        return _SEVERITY_OF[reach]
+
+    def entry(self, i: int, cba: str | None = None, **extra) -> dict:
+        """One processing time as a finding lists it, with whether it counts towards exposure."""
+        where, why = self.places[i]
+        out = {**self.times[i].as_dict(), "territory": where, "where": why, **extra}
+        reason = (_WHY_NOT_COUNTED.get(where) or
+                  ("exempt: " + "; ".join(self.exemptions) if self.exemptions else None) or
+                  (f"preempted: covered by collective bargaining agreement {cba!r} (Walton v. "
+                   "Roosevelt University, 2023): grievance/arbitration, route to labour counsel"
+                   if cba else None) or
+                  (None if self.profile.derives_identifiers else "the declared processing derives "
+                   "no identifiers"))
+        out["counted"] = reason is None
+        if reason:
+            out["not_counted"] = reason
+        return out
+
+
+def _cba_at(lookup, subject_id: str | None, at: datetime) -> str | None:
+    if subject_id is None or lookup is None:
+        return None
+    subject = lookup.subject_as_of(subject_id, at)
+    return subject.employment_cba if subject is not None and subject.under_cba else None
 
 
 def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: datetime,
-                   threshold: float, tag_map: dict[str, str] | None = None, show_names: bool = False) -> PhotoOutcome:
-    """lookup: has consent_status(subject, scope, as_of) and retention_deadline(subject), or is None."""
+                   threshold: float, tag_map: dict[str, str] | None = None, show_names: bool = False,
+                   attestation: Attestation | None = None, events: list | None = None,
+                   uploaded: datetime | None = None, law: Law = BIPA) -> PhotoOutcome:
+    """lookup: a Ledger (or anything with its consent_status, consent, subject_as_of and
+    retention_deadline), or None. events: the ledger's processing events for this photo;
+    uploaded: the object's upload time, the fallback when there are no events."""
     outcome = PhotoOutcome()
     confirmed = [FaceRecord(f.box, f.score, "detector") for f in scan.faces if f.score >= threshold]
     low = [FaceRecord(f.box, f.score, "detector") for f in scan.faces if f.score < threshold]
     records = _assign_links(confirmed, low, links)
     low = [r for r in low if r not in records]
     tag_rows = _add_tag_faces(records, scan.tags, tag_map or {})
-    severity = "violation" if profile.derives_identifiers else "info"
+    times = processing_times(events or [], uploaded, as_of, attestation)
+    photo = _Photo(profile, law, attestation, times, [territory(p, law, attestation) for p in times])
+    outcome.times = times
+    everywhere = photo.reach(range(len(times)))
 
     def finding(rule_id: str, faces: list[FaceRecord], message: str, sev: str, **details) -> Finding:
         return Finding(rule_id, sev, message, scan.url, scan.sha256, scan.size, faces, details)
 
+    unlinked: list[FaceRecord] = []
     for rec in records:
-        if rec.subject_id is not None and lookup is not None:
-            status = lookup.consent_status(rec.subject_id, profile.scope, as_of)
-            rec.consent_status, rec.consent_id, rec.consent = status.status, status.consent_id, consent_facts(status)
         outcome.faces.append(rec)
-        who = f"subject {rec.subject_id}" if rec.subject_id else "an unidentified person (no ledger link)"
-        if rec.consent_status != "valid":
-            rule = CONSENT_RULES.get(rec.consent_status, "BIPA-15B-NO-RELEASE")
-            outcome.unconsented_persons.append(rec.subject_id or f"face:{scan.sha256}:{rec.box}")
-            outcome.findings.append(finding(
-                rule, [rec], f"Face at {rec.box} is {who}: {RULES[rule].summary}", severity,
-                processing=profile.name))
+        person = rec.subject_id or f"face:{scan.sha256}:{rec.box}"
         if rec.subject_id is not None and lookup is not None:
-            deadline = lookup.retention_deadline(rec.subject_id)
-            if deadline is not None and deadline <= as_of:
+            judged = [judge(lookup, rec.subject_id, profile.scope, p.at, law) for p in times]
+            now = judged[-1] if judged else judge(lookup, rec.subject_id, profile.scope, as_of, law)
+        else:
+            judged = [Judgement("none") for _ in times]
+            now = Judgement("none")
+        rec.consent_status, rec.consent_id = now.status, now.consent_id
+        rec.consent = consent_facts(lookup.consent(now.consent_id)) if lookup and now.consent_id else None
+        if not times:
+            continue  # the ledger's events say this photo was not processed yet on the audit date
+        if any(j.status != "valid" for j in judged):
+            outcome.unconsented_persons.append(person)
+        outcome.findings.extend(_consent_findings(photo, rec, person, judged, lookup, finding))
+        outcome.findings.extend(_disclosure_findings(photo, rec, person, lookup, finding))
+        if rec.subject_id is None:
+            unlinked.append(rec)
+        elif lookup is not None:
+            deadline = lookup.retention_deadline(rec.subject_id, as_of=as_of)
+            if deadline is not None and deadline < as_of:  # at the deadline itself still compliant
                 outcome.findings.append(finding(
                     "BIPA-15A-RETENTION", [rec],
                     f"Retention deadline for subject {rec.subject_id} passed on {deadline.date().isoformat()}: "
-                    f"{RULES['BIPA-15A-RETENTION'].summary}", severity,
-                    retention_deadline=deadline.isoformat()))
+                    f"{RULES['BIPA-15A-RETENTION'].summary}", photo.severity(everywhere),
+                    retention_deadline=format_datetime(deadline),
+                    exposure={"section": "15(a)", "person": person, "linked": True,
+                              "processing": [photo.entry(len(times) - 1, _cba_at(lookup, rec.subject_id, as_of))]}))
+    if unlinked:
+        outcome.findings.append(finding(
+            "BIPA-15A-NO-DEADLINE", unlinked,
+            f"{len(unlinked)} face(s) not linked to a ledger subject: {RULES['BIPA-15A-NO-DEADLINE'].summary}",
+            "info" if photo.severity(everywhere) == "info" else "review"))
     if tag_rows:
-        tag_severity, details = _tag_finding_details(tag_rows, show_names, lookup, profile, as_of)
+        unconsented_named, details = _tag_finding_details(tag_rows, show_names, lookup, profile, as_of)
         named = sum(1 for region, _, _ in tag_rows if region.named)
         tools = sorted({tool for region, _, _ in tag_rows for tool in region.tool.split("+")})
+        own = bool(attestation) and set(tools) <= set(attestation.tag_software)
+        details["provenance"] = ("the operator's own pipeline (attested tag_software)" if own else
+                                 "not shown to be the operator's pipeline: a tag typed by a person or "
+                                 "made by other software is not the operator's scan (Barnett v. Apple)")
+        if not unconsented_named or everywhere == OUT:
+            severity = "info"
+        elif own and profile.derives_identifiers and not photo.exemptions:
+            severity = _SEVERITY_OF[everywhere]
+        else:
+            severity = "review"  # someone recognised a person, but not shown to be the operator's scan
         outcome.findings.append(finding(
             "BIPACHECK-FACE-TAGS", [r for _, r, _ in tag_rows if r is not None],
             f"{len(tag_rows)} face tag(s) in the file's metadata ({', '.join(tools)}), {named} naming a person; "
-            f"{details['named_without_valid_release']} named without a valid release in the ledger.",
-            tag_severity, **details))
+            f"{unconsented_named} named without a valid release in the ledger.",
+            severity, **details))
     for rec in low:
         outcome.findings.append(finding(
             "BIPACHECK-LOW-CONFIDENCE", [rec],
             f"Possible face at {rec.box} scored {rec.score:.2f}, below the threshold {threshold:.2f}: "
             "a person should review it.", "review" if profile.derives_identifiers else "info"))
     return outcome
+
+
+def _consent_findings(photo: _Photo, rec: FaceRecord, person: str, judged: list[Judgement], lookup,
+                      finding) -> list[Finding]:
+    """One finding per rule broken at some processing time, listing those times."""
+    by_rule: dict[str, list[int]] = {}
+    for i, j in enumerate(judged):
+        if j.status != "valid":
+            by_rule.setdefault(CONSENT_RULES[j.status], []).append(i)
+    who = f"subject {rec.subject_id}" if rec.subject_id else "an unidentified person (no ledger link)"
+    out = []
+    for rule, indices in by_rule.items():
+        reach = photo.reach(indices)
+        severity = photo.severity(reach)
+        entries = [photo.entry(i, _cba_at(lookup, rec.subject_id, photo.times[i].at),
+                               consent_id=judged[i].consent_id) for i in indices]
+        defects = sorted({d for i in indices for d in judged[i].defects})
+        if rule == "BIPA-15B-DEFECTIVE-RELEASE" and not any(judged[i].certain for i in indices):
+            severity = "info" if severity == "info" else "review"
+        when = ", ".join(f"{e['at']} ({e['source']})" for e in entries[:3]) + (
+            f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+        extra = {"defects": defects} if defects else {}
+        out.append(finding(
+            rule, [rec], f"Face at {rec.box} is {who}, processed {when}: {RULES[rule].summary}"
+            + (f" ({'; '.join(defects)})" if defects else ""), severity,
+            processing=photo.profile.name, reach=photo.law.id, **extra,
+            exposure={"section": RULES[rule].section, "person": person, "linked": rec.subject_id is not None,
+                      "processing": entries}))
+    return out
+
+
+def _disclosure_findings(photo: _Photo, rec: FaceRecord, person: str, lookup, finding) -> list[Finding]:
+    """15(d): each recipient needs the person's consent (scope disclose:<recipient>) at the time;
+    15(c): a recipient that pays or otherwise profits the operator is a violation consent cannot cure."""
+    disclosed, profited = [], []
+    for i, p in enumerate(photo.times):
+        for name in p.recipients:
+            attested = photo.attestation.recipient(name) if photo.attestation else None
+            scope = attested.scope if attested else photo.law.disclosure_prefix + name
+            status = (lookup.consent_status(rec.subject_id, scope, p.at).status
+                      if rec.subject_id is not None and lookup is not None else "none")
+            cba = _cba_at(lookup, rec.subject_id, p.at)
+            if status != "valid":
+                disclosed.append((i, photo.entry(i, cba, recipient=name, needs_scope=scope, consent_status=status)))
+            if attested and attested.consideration:
+                profited.append((i, photo.entry(i, cba, recipient=name)))
+    out = []
+    for rule, items in (("BIPA-15D-DISCLOSURE", disclosed), ("BIPA-15C-PROFIT", profited)):
+        if not items:
+            continue
+        names = sorted({e["recipient"] for _, e in items})
+        reach = photo.reach([i for i, _ in items])
+        out.append(finding(
+            rule, [rec], f"Face at {rec.box} sent to {', '.join(names)}: {RULES[rule].summary}",
+            photo.severity(reach), recipients=names,
+            exposure={"section": RULES[rule].section, "person": person, "linked": rec.subject_id is not None,
+                      "processing": [e for _, e in items]}))
+    return out

@@ -38,6 +38,7 @@ class TableFormat:
     def render(self, report: Report) -> str:
         s, run = report.summary, report.run
         exp = s["exposure"]
+        from ..policy.exposure import exposure_lines
         lines = [
             f"bipacheck audit - processing profile: {run['processing']['profile']}"
             f" ({'derives' if run['processing']['derives_identifiers'] else 'does not derive'} biometric identifiers)",
@@ -46,9 +47,7 @@ class TableFormat:
             f"files: {s['files_listed']} listed, {s['scanned']} scanned, {s['skipped']} skipped",
             f"faces: {s['faces']} in {s['photos_with_faces']} photos; {s['unconsented_faces']} without a valid "
             f"written release; {s['photos_with_violations']} photos with violations",
-            f"exposure (estimate, not legal advice): {exp['unconsented_persons']} persons -> "
-            f"${exp['per_person']['negligent']:,} negligent / ${exp['per_person']['reckless']:,} reckless per person; "
-            f"per scan (Cothron): ${exp['per_scan']['negligent']:,} / ${exp['per_scan']['reckless']:,}",
+            *exposure_lines(exp),
         ]
         by_photo: dict[str, list] = {}
         for f in report.findings:

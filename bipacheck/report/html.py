@@ -19,7 +19,7 @@ from .packs import pack_of
 from .persons import persons_roll_up
 from ..imaging import DEFAULT_MAX_PIXELS
 from .thumbnails import make_thumbnails
-from .verdict import verdict
+from .verdict import about_operator, exposure_rows, unconsented_persons, verdict
 
 THUMBNAIL_MODES = ("embed", "blurred", "none")
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -45,7 +45,8 @@ def _photo_groups(report: Report) -> list[dict]:
     rows = {p["path"]: p for p in report.photos}
     by_path: dict[str, list[Finding]] = {}
     for f in report.findings:
-        by_path.setdefault(f.path, []).append(f)
+        if not about_operator(f):  # those have a section of their own
+            by_path.setdefault(f.path, []).append(f)
     groups = []
     for path in dict.fromkeys([*rows, *by_path]):
         row, findings = rows.get(path), by_path.get(path, [])
@@ -132,7 +133,7 @@ class HtmlFormat:
             f"<p>bipacheck {escape(report.tool.get('version', ''))} audit, as of {escape(report.run['as_of'])}, "
             f"processing profile <b>{escape(report.run['processing']['profile'])}</b>. "
             "Estimates are not legal advice.</p></header>",
-            _summary(report), _skipped(report),
+            _summary(report), _operator(report), _skipped(report),
             "<section id=\"findings\"><h2>Findings by photo</h2>"
             "<noscript><p>The findings and persons are drawn by the report's inline script; the JSON report "
             "holds the same data.</p></noscript><div id=\"filters\"></div><div id=\"photos\"></div></section>",
@@ -148,27 +149,34 @@ def _table(rows: list[tuple[str, object]], cls: str = "kv") -> str:
     return f"<table class=\"{cls}\">{body}</table>"
 
 
-def _money(value: int) -> str:
-    return f"${value:,}"
-
-
 def _summary(report: Report) -> str:
     s = report.summary
     exp = s["exposure"]
     cards = [("Files", s["files_listed"]), ("Scanned", s["scanned"]), ("Skipped", s["skipped"]),
              ("Faces", s["faces"]), ("Without a valid release", s["unconsented_faces"]),
-             ("Unconsented persons", exp["unconsented_persons"]), ("Photos with violations", s["photos_with_violations"])]
-    html = "".join(f"<div class=\"card\" data-key=\"{escape(k)}\"><b>{v:,}</b><span>{escape(k)}</span></div>"
+             ("Unconsented persons", unconsented_persons(exp)), ("Photos with violations", s["photos_with_violations"])]
+    html = "".join(f"<div class=\"card\" data-key=\"{escape(k)}\"><b>{escape(str(v))}</b><span>{escape(k)}</span></div>"
                    for k, v in cards)
-    per_person, per_scan = exp["per_person"], exp["per_scan"]
-    exposure = _table([
-        ("BIPA (740 ILCS 14/20), per person", f"{_money(per_person['negligent'])} – {_money(per_person['reckless'])}"),
-        ("BIPA, per scan (Cothron, claims before Aug. 2024)",
-         f"{_money(per_scan['negligent'])} – {_money(per_scan['reckless'])}"),
-    ])
+    rows = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in exposure_rows(exp))
+    exposure = (f"<table class=\"grid\" id=\"exposure\"><tr><th>What</th><th>Count</th><th>Negligent</th>"
+                f"<th>Reckless</th></tr>{rows}</table>")
     return (f"<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">{html}</div>"
-            f"<h3>Exposure estimate ({escape(exp['currency'])})</h3>{exposure}"
+            f"<h3>Exposure estimate ({escape(exp['currency'])}, not legal advice)</h3>{exposure}"
             f"<p class=\"note\">{escape(exp['note'])}</p></section>")
+
+
+def _operator(report: Report) -> str:
+    """Findings about the operator (the attestation: policy, profit, disclosure, care), not a photo."""
+    found = [f for f in report.findings if about_operator(f)]
+    if not found:
+        return ""
+    rows = "".join(
+        f"<tr data-rule=\"{escape(f.rule_id)}\"><td><span class=\"sev {'accepted' if f.suppressed else f.severity}\">"
+        f"{'accepted' if f.suppressed else f.severity}</span></td><td><code>{escape(f.rule_id)}</code></td>"
+        f"<td>{escape(f.citation)}</td><td>{escape(f.message)}</td><td>{escape(f.path)}</td></tr>" for f in found)
+    return (f"<section id=\"operator\"><h2>About the operator ({len(found)})</h2><table class=\"grid\">"
+            f"<tr><th>Severity</th><th>Rule</th><th>Citation</th><th>Finding</th><th>Where</th></tr>{rows}</table>"
+            "</section>")
 
 
 def _skipped(report: Report) -> str:

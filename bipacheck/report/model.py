@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from ..policy.rules import RULES, SEVERITIES
 from .persons import persons_roll_up
 
-# 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain;
-# 1.3.0: faces[].consent (dates, evidence), photos[].face_records, persons
-SCHEMA_VERSION = "1.3.0"
+# 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section,
+# run.attestation; 2.1.0: faces[].consent (dates, evidence), photos[].face_records, persons
+SCHEMA_VERSION = "2.1.0"
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -50,14 +50,17 @@ class FaceRecord:
         }
 
 
-def consent_facts(status) -> dict | None:
+def consent_facts(consent) -> dict | None:
     """What proves (or disproves) a face's release: the cited consent's dates, method and evidence.
-    `status` is a ledger ConsentStatus; None when no consent was found at all."""
-    if status.consent_id is None:
+    `consent` is a ledger Consent (expires_at: when it lapses, explicit expiry or term); None if none."""
+    if consent is None:
         return None
-    facts = status.to_dict()
-    return {k: facts.get(k) for k in ("granted_at", "expires_at", "revoked_at", "method", "scope",
-                                      "notice_version", "evidence_uri", "evidence_sha256")}
+    from ..ledger.dates import format_datetime
+
+    return {"granted_at": format_datetime(consent.granted_at), "expires_at": format_datetime(consent.ends_at),
+            "revoked_at": format_datetime(consent.revoked_at),
+            **{k: getattr(consent, k, None) for k in ("method", "scope", "notice_version", "evidence_uri",
+                                                       "evidence_sha256")}}
 
 
 @dataclass

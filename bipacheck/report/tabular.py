@@ -8,7 +8,7 @@ import io
 
 from .model import Finding, Report
 from .packs import pack_of
-from .verdict import verdict
+from .verdict import exposure_rows, unconsented_persons, verdict
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ["photo", "sha256", "rule_id", "pack", "severity", "citation", "message", "fingerprint", "boxes",
@@ -82,10 +82,11 @@ class MarkdownFormat:
             "| Files | Scanned | Skipped | Faces | Without a valid release | Unconsented persons | Photos with violations |",
             "|---:|---:|---:|---:|---:|---:|---:|",
             f"| {s['files_listed']} | {s['scanned']} | {s['skipped']} | {s['faces']} | {s['unconsented_faces']} "
-            f"| {exp['unconsented_persons']} | {s['photos_with_violations']} |",
+            f"| {unconsented_persons(exp)} | {s['photos_with_violations']} |",
             "",
-            f"Exposure estimate (not legal advice): ${exp['per_person']['negligent']:,} negligent / "
-            f"${exp['per_person']['reckless']:,} reckless (per person, 740 ILCS 14/20).",
+            "| Exposure estimate (not legal advice) | Count | Negligent | Reckless |",
+            "|---|---:|---:|---:|",
+            *(f"| {md_escape(what)} | {count} | {neg} | {reck} |" for what, count, neg, reck in exposure_rows(exp)),
         ]
         by_rule = s.get("findings_by_rule") or {}
         if by_rule:

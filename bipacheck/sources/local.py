@@ -9,6 +9,7 @@ import stat
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import partial
 
 from ..errors import UnreadableFile
@@ -80,7 +81,8 @@ def _change_key(st: os.stat_result) -> str:
 
 
 def _make_object(url: str, relpath: str, real: bytes, st: os.stat_result) -> SourceObject:
-    return SourceObject(url, relpath, st.st_size, _change_key(st), LocalFile(real))
+    modified = datetime.fromtimestamp(st.st_mtime, timezone.utc).replace(microsecond=0)
+    return SourceObject(url, relpath, st.st_size, _change_key(st), LocalFile(real), modified=modified)
 
 
 def _regular_files(children: list) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Protocol
 
 
@@ -33,6 +34,9 @@ class SourceObject:
     # A sidecar that --include/--exclude/--manifest left out, listed only so that sidecar stamps
     # can see it (streamed listings, where `sidecars` cannot be known): never scanned or reported.
     hidden: bool = field(default=False, repr=False, compare=False)
+    # When the object was last written (file mtime, bucket LastModified), as the listing saw it: the
+    # audit's documented fallback for when a photo was first processed. None: not known.
+    modified: datetime | None = field(default=None, repr=False, compare=False)
 
     def read(self) -> bytes:
         """The whole object. Raises bipacheck.errors.UnreadableFile with the reason."""

@@ -10,6 +10,7 @@ import importlib.util
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any
 
 import fsspec
@@ -100,9 +101,24 @@ def _listing_failure(exc: Exception) -> tuple[str, str]:
     return "unreadable", f"listing failed: {type(exc).__name__}: {exc}"
 
 
+def modified_at(info: dict[str, Any]) -> datetime | None:
+    """The object's last-modified time from listing metadata (S3 LastModified, GCS updated)."""
+    value = info.get("LastModified") or info.get("updated") or info.get("mtime")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else None
+    return None
+
+
 def _object(protocol: str, name: str, relpath: str, info: dict[str, Any], options: dict[str, Any]) -> SourceObject:
     return SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
-                        change_key(info), BucketObject(protocol, name, options))
+                        change_key(info), BucketObject(protocol, name, options), modified=modified_at(info))
 
 
 _PAGE = 1000  # objects per hop from fsspec's event loop (S3 lists 1,000 keys per request)
