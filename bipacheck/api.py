@@ -56,7 +56,8 @@ def iter_scan(paths: Sequence[str], opts: Options = Options(), *, built: Detecto
     built = built or config.create()  # fail on configuration (missing weights) before listing
     if entries is None:
         entries = iter_sources(list(paths), include=list(opts.include), exclude=list(opts.exclude),
-                               manifest=opts.manifest, endpoint_url=opts.endpoint_url, hidden_sidecars=True)
+                               manifest=opts.manifest, endpoint_url=opts.endpoint_url, hidden_sidecars=True,
+                               follow_symlinks=opts.follow_symlinks)
     yield from run_scans(entries, config, opts.scan_settings(), workers=opts.worker_count(), detector=built,
                          cache=cache, full=opts.full, dask=opts.dask, progress=not opts.quiet)
 

@@ -57,9 +57,15 @@ def default_cache_path(ledger: str) -> str:
     return f"{ledger}.cache.db"
 
 
+# Bump when the same bytes scan to a different result within one version (2: metadata warnings no
+# longer quote face-tag names; PNGs with oversized text chunks are scanned, not skipped).
+RESULTS_REVISION = 2
+
+
 def settings_key(detector_settings: dict, settings: ScanSettings) -> dict:
     """Everything that changes a detection result: model hash, threshold, scan settings, version."""
-    return {"detector": detector_settings, "scan": settings.as_dict(), "bipacheck": __version__}
+    return {"detector": detector_settings, "scan": settings.as_dict(), "bipacheck": __version__,
+            "results": RESULTS_REVISION}
 
 
 def fingerprint_of(key: dict) -> str:

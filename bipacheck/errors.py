@@ -43,3 +43,9 @@ class TooLarge(ImageError):
 
 class UnreadableFile(ImageError):
     reason = "unreadable"
+
+
+class OutsideRoot(UnreadableFile):
+    """A symbolic link that leads outside the audited folder (followed only with --follow-symlinks)."""
+
+    reason = "outside-root"

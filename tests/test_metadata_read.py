@@ -23,6 +23,7 @@ from test_metadata_support import (
     stored_image,
     upright_red_box,
 )
+from tests.requirements import require_module
 
 SIZE = (120, 80)
 SQUARE = (70, 10, 100, 50)  # stored pixels x0, y0, x1, y1 of the red "face"
@@ -244,7 +245,7 @@ def test_header_is_read_without_decoding_pixels(monkeypatch):
 
 
 def test_heif_regions_use_the_stored_frame_before_its_rotation():
-    pytest.importorskip("pillow_heif")
+    require_module("pillow_heif")
     out = io.BytesIO()
     exif = Image.Exif()
     exif[0x0112] = 6

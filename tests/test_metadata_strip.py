@@ -28,6 +28,7 @@ from test_metadata_support import (
     rb_rect,
     stored_image,
 )
+from tests.requirements import require_module
 
 EXT_NS = b"http://ns.adobe.com/xmp/extension/\x00"
 EVERYTHING = packet(
@@ -174,7 +175,7 @@ def test_packet_in_an_unknown_container_is_stripped_in_place():
 
 
 def test_heif_packet_is_stripped_in_place():
-    pytest.importorskip("pillow_heif")
+    require_module("pillow_heif")
     out = io.BytesIO()
     stored_image((120, 80), (10, 10, 50, 50)).save(out, "HEIF", quality=-1, xmp=EVERYTHING)
     original = out.getvalue()

@@ -135,6 +135,8 @@ def _corpus(tmp_path: Path) -> dict:
     buf = io.BytesIO()
     frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])  # for --max-frames
     (folder / "anim.gif").write_bytes(buf.getvalue())
+    (tmp_path / "elsewhere.png").write_bytes(encode(rgb("rocket")[::4, ::4]))
+    (folder / "elsewhere.png").symlink_to(tmp_path / "elsewhere.png")  # outside the folder: for --follow-symlinks
     ledger = Ledger.create(tmp_path / "consent.db")
     ledger.add_subject("u-1", last_interaction_at="2026-01-01")
     ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic", purpose="tagging", term="P3Y",
@@ -155,7 +157,7 @@ def _value(name: str, tmp_path: Path):
         "detector": "mtcnn", "threshold": 0.5, "min_face": 64, "max_pixels": 100_000, "max_frames": 1,
         "no_tags": True, "include": "*.png", "exclude": "*.gif", "manifest": str(tmp_path / "keys.txt"),
         "endpoint_url": "http://127.0.0.1:9", "workers": 2, "dask": "local", "cache": str(tmp_path / "scan.db"),
-        "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif",
+        "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif", "follow_symlinks": True,
         "output": str(tmp_path / "out.any"), "html_thumbnails": "none",
     }[name]
 

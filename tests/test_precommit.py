@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from PIL import Image
 from bipacheck.ledger import Ledger
 from tests.conftest import ATTESTATION
 from tests.images import encode, rgb, side_by_side
+from tests.requirements import require_module, unavailable
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -26,12 +26,11 @@ def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 @pytest.fixture(scope="module")
 def checkout_rev() -> str:
-    if shutil.which("pre-commit") is None:
-        pytest.skip("the pre-commit tool is not installed (pip install -e '.[test]')")
+    require_module("pre_commit")  # run as `python -m pre_commit`: it need not be on PATH
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "bipacheck", "pyproject.toml",
                             ".pre-commit-hooks.yaml"], cwd=CHECKOUT, capture_output=True, text=True).stdout
     if dirty.strip():
-        pytest.skip("pre-commit installs the hook from a commit; commit the package first")
+        unavailable("pre-commit installs the hook from a commit; commit the package first")
     return subprocess.run(["git", "rev-parse", "HEAD"], cwd=CHECKOUT, capture_output=True, text=True,
                           check=True).stdout.strip()
 

@@ -8,6 +8,8 @@ import sys
 import cv2
 import numpy as np
 import pytest
+
+from tests.requirements import require_module
 from click.testing import CliRunner
 
 import bipacheck
@@ -17,7 +19,7 @@ from bipacheck.detect.factory import create_detector
 from bipacheck.errors import ConfigError
 from tests.images import encode, rgb, side_by_side
 
-pytest.importorskip("onnxruntime")
+require_module("onnxruntime")
 
 
 def photos() -> list[np.ndarray]:

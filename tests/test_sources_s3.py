@@ -8,9 +8,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-pytest.importorskip("s3fs")
-boto3 = pytest.importorskip("boto3")
-pytest.importorskip("moto.server")
+from tests.requirements import require_module
+
+require_module("s3fs")
+boto3 = require_module("boto3")
+require_module("moto.server")
 
 from bipacheck.errors import UnreadableFile  # noqa: E402
 from bipacheck.sources import Skipped, SourceObject, iter_sources  # noqa: E402

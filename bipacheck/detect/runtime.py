@@ -67,7 +67,7 @@ class OnnxRuntimeNetwork:
             raise ConfigError("runtime onnxruntime needs the fast extra: pip install onnxruntime onnx "
                               f"(or set {ENV_VAR}=opencv)")
         try:
-            import onnxruntime
+            onnxruntime = _import_without_telemetry()
         except ImportError as exc:  # installed but broken (a missing system library, a bad wheel)
             raise ConfigError(f"onnxruntime is installed but cannot be loaded ({exc}); "
                               f"set {ENV_VAR}=opencv to use OpenCV instead") from None
@@ -87,6 +87,24 @@ class OnnxRuntimeNetwork:
 
     def run(self, blob: np.ndarray) -> list[np.ndarray]:
         return self._session.run(self._outputs, {self._input: blob})
+
+
+def _import_without_telemetry():
+    """onnxruntime with its telemetry off. On import it creates a device id and an event store under
+    ~/.cache/Microsoft/DeveloperTools unless ORT_DISABLE_TELEMETRY is set then (its own switch, read
+    once); when the host program imported it already, its API switch stops the events at least.
+    The host's environment is given back as it was."""
+    previous = os.environ.get("ORT_DISABLE_TELEMETRY")
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # a privacy tool sends nothing, whatever was set before
+    try:
+        import onnxruntime
+    finally:
+        if previous is None:
+            del os.environ["ORT_DISABLE_TELEMETRY"]
+        else:
+            os.environ["ORT_DISABLE_TELEMETRY"] = previous
+    onnxruntime.disable_telemetry_events()
+    return onnxruntime
 
 
 def _any_size(model_path: str) -> bytes:

@@ -75,9 +75,16 @@ def identifier(value: Any, field: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidValue(f"{field}: expected text, got {value!r}")
-    text = str(value).strip()
+    text = _no_nul(str(value).strip(), field)
     if _CONTROL.search(text) or len(text) > 256:
         raise InvalidValue(f"{field}: {text[:40]!r} has control characters or is too long")
+    return text
+
+
+def _no_nul(text: str, field: str) -> str:
+    # NUL ends a string in C tools and hides what follows from whoever reads the export
+    if "\x00" in text:
+        raise InvalidValue(f"{field}: contains a NUL byte")
     return text
 
 
@@ -86,7 +93,7 @@ def text(value: Any, field: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidValue(f"{field}: expected text, got {value!r}")
-    return value.strip()
+    return _no_nul(value.strip(), field)
 
 
 def jurisdictions(value: Any, field: str = "jurisdictions") -> str:
@@ -204,7 +211,7 @@ def photo_path(value: Any, field: str = "photo_path") -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidValue(f"{field}: expected a relative path, got {value!r}")
-    raw = value.strip().replace("\\", "/")
+    raw = _no_nul(value.strip(), field).replace("\\", "/")
     if raw.startswith("/") or re.match(r"^[A-Za-z]:/", raw) or "://" in raw:
         raise InvalidValue(f"{field}: {value!r} must be relative to the audited root")
     parts = [p for p in raw.split("/") if p not in ("", ".")]

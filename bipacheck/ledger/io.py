@@ -1,7 +1,8 @@
 """Reading import files (CSV or JSON Lines) into checked rows, and writing exports.
 
 CSV: a header row naming columns from fields.COLUMNS. A column left out of the header keeps the
-ledger's current value; an empty cell clears it. JSON Lines: one object per line with the same
+ledger's current value; an empty cell clears it. Exports quote cells a spreadsheet would run as a
+formula (bipacheck.csv_cells), and imports read them back unquoted. JSON Lines: one object per line with the same
 names; a key left out behaves like a missing column. Line numbers are the file's own.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..csv_cells import neutralize, restore
 from .errors import ImportRejected, InvalidValue, LedgerError
 from .fields import ALIASES, COLUMNS, KEY, LIST_COLUMNS, REQUIRED, complete, normalize
 
@@ -83,7 +85,7 @@ def _read_csv(text: str, source: SourceFile) -> None:
         if len(cells) != len(header):
             source.problems.append((line, f"has {len(cells)} fields, the header has {len(header)}"))
             continue
-        source.rows.append((line, dict(zip(header, cells))))
+        source.rows.append((line, dict(zip(header, map(restore, cells)))))  # our exports quote formulas
     if header is None:
         source.problems.append((1, "empty file: no header row"))
 
@@ -192,7 +194,7 @@ def write_rows(kind: str, rows: Iterable[dict[str, Any]], out: TextIO, fmt: str)
         else:
             record = to_export(kind, row, fmt)
         if writer:
-            writer.writerow({k: "" if v is None else v for k, v in record.items()})
+            writer.writerow({k: "" if v is None else neutralize(str(v)) for k, v in record.items()})
         else:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1

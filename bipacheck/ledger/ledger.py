@@ -300,7 +300,8 @@ class Ledger:
     def photo_links(self, sha256: str | None = None, relpath: str | None = None) -> list[PhotoLink]:
         """Subjects linked to a photo by content hash OR relative path, one per subject+box."""
         digest = fields.sha256(sha256, "sha256")
-        path = fields.photo_path(relpath, "relpath")
+        # exact paths only: `bs\\x.jpg` or `./bs/x.jpg` is not the photo a link to `bs/x.jpg` means
+        path = relpath if relpath and _normalized_path(relpath) == relpath else None
         if digest is None and path is None:
             return []
         rows = self.db.query("SELECT * FROM links WHERE photo_sha256 = ? OR photo_path = ?",
@@ -611,3 +612,10 @@ class Ledger:
                 self.export(kind, fh, format)
             written.append(target)
         return written
+
+
+def _normalized_path(relpath: str) -> str | None:
+    try:
+        return fields.photo_path(relpath, "relpath")
+    except InvalidValue:
+        return None

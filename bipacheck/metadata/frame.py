@@ -7,6 +7,8 @@ import warnings
 
 from PIL import Image
 
+from ..pillow_guard import pixels_allowed
+from ..pngtext import without_oversized_text
 from .geometry import Frame
 
 _heif_tried = False
@@ -29,9 +31,9 @@ def read_frame(data: bytes) -> tuple[Frame | None, str | None]:
     """(Frame, None), or (None, reason) when the header cannot be read. Pixels are not decoded."""
     _register_heif()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. DecompressionBombWarning: we decode nothing
-            with Image.open(io.BytesIO(data)) as im:
+        with warnings.catch_warnings(), pixels_allowed(None):  # we decode nothing: any size may open
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(without_oversized_text(data)[0])) as im:
                 width, height = im.size
                 # getexif() falls back to tiff:Orientation in the XMP when there is no Exif tag,
                 # as ImageOps.exif_transpose does, so boxes match the detector's upright image.

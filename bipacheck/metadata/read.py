@@ -39,7 +39,8 @@ def read_face_tags(
     try:
         _read(data, sidecars or {}, max_packet_bytes, photo_name, tags)
     except Exception as exc:  # the last guard: a surprise in one file must not stop an audit
-        tags.errors.append(f"face tags not fully read: {type(exc).__name__}: {exc}")
+        # the type only: an exception's text can quote a tag's content, and names stay out of reports
+        tags.errors.append(f"face tags not fully read: {type(exc).__name__}")
     return tags
 
 
@@ -101,7 +102,9 @@ def _box(rect: StoredRect | None, frame: Frame | None, tool, name, label, tags: 
         return None
     box = upright_box(rect, frame)
     if box is None:
-        tags.errors.append(f"{label}: {tool} region of {name or 'an unnamed face'} lies outside the image")
+        # warnings reach every report format: they never name anyone (only --show-names does, in findings)
+        whose = "a named face" if name else "an unnamed face"
+        tags.errors.append(f"{label}: {tool} region of {whose} lies outside the image")
     return box
 
 

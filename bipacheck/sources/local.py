@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 
-from ..errors import UnreadableFile
+from ..errors import OutsideRoot, UnreadableFile
 from .filters import ManifestKey, PathFilter
 from .objects import Skipped, SourceObject, printable, with_sidecars
 
@@ -55,21 +55,40 @@ def _read_regular_file(path: bytes, missing_ok: bool = False) -> bytes | None:
         os.close(fd)
 
 
+OUTSIDE_ROOT = ("outside-root", "symbolic link leads outside the audited folder; not followed "
+                "(--follow-symlinks follows it)")
+
+
+def within_root(path: bytes, root_real: bytes | None) -> bool:
+    """Whether `path`, every link in it resolved, lies in the folder whose real path is `root_real`
+    (None: links may lead anywhere)."""
+    if root_real is None:
+        return True
+    real = os.path.realpath(path)
+    return real == root_real or real.startswith(root_real.rstrip(b"/") + b"/")
+
+
 @dataclass(frozen=True)
 class LocalFile:
-    """A local file by its real (bytes) path; picklable."""
+    """A local file by its real (bytes) path; picklable. root_real: the audited folder's real path,
+    checked again when reading (a file swapped for a link out after listing, a sidecar that is a
+    link out); None when links may lead anywhere."""
 
     path: bytes
+    root_real: bytes | None = None
 
     def read(self) -> bytes:
+        if not within_root(self.path, self.root_real):
+            raise OutsideRoot("now a symbolic link leading outside the audited folder; not read")
         data = _read_regular_file(self.path)
         assert data is not None
         return data
 
     def sibling(self, name: str) -> bytes | None:
-        return _read_regular_file(
-            os.path.join(os.path.dirname(self.path), os.fsencode(name)), missing_ok=True
-        )
+        path = os.path.join(os.path.dirname(self.path), os.fsencode(name))
+        if not within_root(path, self.root_real):
+            raise OutsideRoot("a symbolic link leading outside the audited folder; not read")
+        return _read_regular_file(path, missing_ok=True)
 
 
 def _join(url_root: str, relpath: str) -> str:
@@ -80,9 +99,10 @@ def _change_key(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _make_object(url: str, relpath: str, real: bytes, st: os.stat_result) -> SourceObject:
+def _make_object(url: str, relpath: str, real: bytes, st: os.stat_result,
+                 root_real: bytes | None = None) -> SourceObject:
     modified = datetime.fromtimestamp(st.st_mtime, timezone.utc).replace(microsecond=0)
-    return SourceObject(url, relpath, st.st_size, _change_key(st), LocalFile(real), modified=modified)
+    return SourceObject(url, relpath, st.st_size, _change_key(st), LocalFile(real, root_real), modified=modified)
 
 
 def _regular_files(children: list) -> dict[str, str]:
@@ -116,8 +136,9 @@ class _Child:
         return self.st is not None and stat.S_ISDIR(self.st.st_mode)
 
 
-def _list_children(folder: bytes, folder_rel: str, follow_symlinks: bool) -> list[_Child]:
-    """One folder's entries, stat'ed, in an order that makes the depth-first walk sorted by relpath."""
+def _list_children(folder: bytes, folder_rel: str, root_real: bytes | None) -> list[_Child]:
+    """One folder's entries, stat'ed, in an order that makes the depth-first walk sorted by relpath.
+    Symbolic links are followed when they stay inside root_real (or root_real is None)."""
     children = []
     with os.scandir(folder) as entries:
         for entry in entries:
@@ -127,10 +148,10 @@ def _list_children(folder: bytes, folder_rel: str, follow_symlinks: bool) -> lis
             try:
                 if not is_link:
                     child.st = entry.stat(follow_symlinks=False)
-                elif follow_symlinks:
-                    child.st = os.stat(entry.path)
                 else:
-                    child.skip = ("symlink", "symbolic link not followed (follow_symlinks is off)")
+                    child.st = os.stat(entry.path)  # first: a loop or a dangling link says so
+                    if not within_root(entry.path, root_real):
+                        child.st, child.skip = None, OUTSIDE_ROOT
             except OSError as e:
                 child.skip = _stat_failure(e, is_link)
             children.append(child)
@@ -140,13 +161,13 @@ def _list_children(folder: bytes, folder_rel: str, follow_symlinks: bool) -> lis
 
 
 def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
-          follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
+          root_real: bytes | None) -> Iterator[SourceObject | Skipped]:
     root_key = (root_st.st_dev, root_st.st_ino)
     # (st_dev, st_ino) of every folder entered -> its relpath: stops symlink loops and
     # keeps a folder reached through two links from being audited twice.
     visited = {root_key: "."}
     try:
-        top = _list_children(root, "", follow_symlinks)
+        top = _list_children(root, "", root_real)
     except OSError as e:
         yield Skipped(url_root, *_stat_failure(e, False))
         return
@@ -174,7 +195,7 @@ def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
             else:
                 visited[key] = child.relpath
                 try:
-                    children = _list_children(child.real, child.relpath, follow_symlinks)
+                    children = _list_children(child.real, child.relpath, root_real)
                 except OSError as e:
                     yield Skipped(url, *_stat_failure(e, False))
                     continue
@@ -183,13 +204,14 @@ def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
                 ancestors.append(key)
         elif stat.S_ISREG(child.st.st_mode):
             if filt.accepts(child.relpath):
-                yield with_sidecars(_make_object(url, child.relpath, child.real, child.st), files[-1].get)
+                yield with_sidecars(_make_object(url, child.relpath, child.real, child.st, root_real),
+                                    files[-1].get)
         elif filt.accepts(child.relpath):
             yield Skipped(url, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
 
 
 def _manifest_objects(root: bytes, url_root: str, keys: list[ManifestKey], filt: PathFilter,
-                      follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
+                      root_real: bytes | None) -> Iterator[SourceObject | Skipped]:
     for mk in keys:
         relpath = printable(mk.key)
         url = _join(url_root, relpath)
@@ -200,17 +222,17 @@ def _manifest_objects(root: bytes, url_root: str, keys: list[ManifestKey], filt:
             continue
         real = os.path.join(root, os.fsencode(mk.key))
         try:
-            st = os.stat(real) if follow_symlinks else os.lstat(real)
+            st = os.stat(real)
         except (FileNotFoundError, NotADirectoryError):
             yield Skipped(url, "not-found", "listed in the manifest but not found")
             continue
         except OSError as e:
             yield Skipped(url, *_stat_failure(e, False))
             continue
-        if stat.S_ISREG(st.st_mode):
-            yield with_sidecars(_make_object(url, relpath, real, st), partial(_sibling_key, real))
-        elif stat.S_ISLNK(st.st_mode):
-            yield Skipped(url, "symlink", "symbolic link not followed (follow_symlinks is off)")
+        if not within_root(real, root_real):  # the key itself or a folder on its way is a link out
+            yield Skipped(url, *OUTSIDE_ROOT)
+        elif stat.S_ISREG(st.st_mode):
+            yield with_sidecars(_make_object(url, relpath, real, st, root_real), partial(_sibling_key, real))
         elif stat.S_ISDIR(st.st_mode):
             yield Skipped(url, "not-a-regular-file", "is a folder; manifest keys name files")
         else:
@@ -230,9 +252,13 @@ def _sibling_key(real: bytes, name: str) -> str | None:
 
 def iter_local(root: bytes, url_root: str, *, filt: PathFilter, manifest: list[ManifestKey] | None,
                follow_symlinks: bool) -> Iterator[SourceObject | Skipped]:
-    """Objects under a local file or folder. `url_root` is the spec as the user wrote it."""
+    """Objects under a local file or folder. `url_root` is the spec as the user wrote it.
+
+    Symbolic links inside the folder are followed where they stay inside it; links leading out
+    (`passwd.jpg -> /etc/passwd`, a folder elsewhere) are skipped as `outside-root` unless
+    follow_symlinks. The spec itself is followed even if it is a link: the user named it."""
     try:
-        st = os.stat(root)  # the spec itself is followed even if it is a link: the user named it
+        st = os.stat(root)
     except OSError as e:
         reason, message = _stat_failure(e, False)
         if reason == "not-found":
@@ -246,7 +272,9 @@ def iter_local(root: bytes, url_root: str, *, filt: PathFilter, manifest: list[M
             yield with_sidecars(_make_object(url_root, relpath, root, st), partial(_sibling_key, root))
     elif not stat.S_ISDIR(st.st_mode):
         yield Skipped(url_root, "not-a-regular-file", "not a regular file (FIFO, socket or device)")
-    elif manifest is not None:
-        yield from _manifest_objects(root, url_root, manifest, filt, follow_symlinks)
     else:
-        yield from _walk(root, url_root, st, filt, follow_symlinks)
+        root_real = None if follow_symlinks else os.path.realpath(root)
+        if manifest is not None:
+            yield from _manifest_objects(root, url_root, manifest, filt, root_real)
+        else:
+            yield from _walk(root, url_root, st, filt, root_real)

@@ -76,8 +76,11 @@ _CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]
 def printable(name: str) -> str:
     """A valid, printable UTF-8 form of a name that may hold undecodable bytes.
 
-    Undecodable bytes (surrogate escapes from os.fsdecode) and control characters become \\xNN.
+    Undecodable bytes (surrogate escapes from os.fsdecode) and control characters become \\xNN,
+    and a backslash becomes \\\\, so that no two names share a printable form (`a<newline>`
+    is `a\\x0a`, a name spelt `a\\x0a` is `a\\\\x0a`).
     """
+    name = name.replace("\\", "\\\\")
     try:
         raw = name.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # lone surrogates that did not come from undecodable bytes

@@ -46,7 +46,7 @@ def iter_sources(
     exclude: Iterable[str] = (),
     manifest: str | None = None,
     endpoint_url: str | None = None,
-    follow_symlinks: bool = True,
+    follow_symlinks: bool = False,
     hidden_sidecars: bool = False,
 ) -> Iterator[SourceObject | Skipped]:
     """Every object under each spec, sorted by relpath within a spec; problems come as Skipped.
@@ -55,6 +55,8 @@ def iter_sources(
     gs://bucket/prefix. include/exclude are globs on relpath; a manifest lists the keys to
     audit, one per line relative to each spec. Nothing is filtered by file type: the scanner
     decides what is an image. Raises ConfigError at call time for an unusable spec or manifest.
+    follow_symlinks: also follow local symbolic links that lead outside the spec's folder (skipped
+    as `outside-root` otherwise; links that stay inside are always followed).
     hidden_sidecars: also pass on the sidecars include/exclude dropped, marked `hidden`, where a
     streamed listing cannot record them with their photo (what sidecar stamps need).
     """
