@@ -6,20 +6,14 @@ from __future__ import annotations
 import csv
 import io
 
+from ..csv_cells import neutralize
 from .model import Finding, Report
 from .packs import pack_of
 from .verdict import exposure_rows, unconsented_persons, verdict
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ["photo", "sha256", "rule_id", "pack", "severity", "citation", "message", "fingerprint", "boxes",
                "subject_ids", "consent_status", "consent_ids", "granted_at", "expires_at", "revoked_at",
                "evidence_uri", "baseline_state", "suppressed"]
-
-
-def neutralise_formula(value: str) -> str:
-    """A spreadsheet cell that starts like a formula gets a leading apostrophe (OWASP CSV injection):
-    photo names and messages come from uploaders."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _faces(finding: Finding, get) -> str:
@@ -44,7 +38,7 @@ class CsvFormat:
                    _faces(f, lambda face: face.consent_id), _faces(f, _consent("granted_at")),
                    _faces(f, _consent("expires_at")), _faces(f, _consent("revoked_at")),
                    _faces(f, _consent("evidence_uri")), f.baseline_state or "", "yes" if f.suppressed else ""]
-            writer.writerow([neutralise_formula(str(cell)) for cell in row])
+            writer.writerow([neutralize(str(cell)) for cell in row])  # names come from uploaders
         return buf.getvalue()
 
     @staticmethod
