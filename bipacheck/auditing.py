@@ -202,7 +202,7 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     tally.photos_with_faces += bool(outcome.faces)
     if any(f.severity == "violation" for f in outcome.findings):
         tally.violation_photos.add(scan.url)
-    tally.photos.append(_photo_row(scan, len(outcome.faces)))
+    tally.photos.append(_photo_row(scan, outcome.faces))
 
 
 def packs_in_scope(tally: Tally, ctx: AuditContext) -> list[str]:
@@ -299,9 +299,10 @@ def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache)
                   tally.photos, {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on)
 
 
-def _photo_row(scan: PhotoScan, faces: int) -> dict:
+def _photo_row(scan: PhotoScan, faces: list) -> dict:
     row = {"path": scan.url, "sha256": scan.sha256, "size": scan.size, "format": scan.format,
-           "width": scan.width, "height": scan.height, "faces": faces}
+           "width": scan.width, "height": scan.height, "faces": len(faces),
+           "face_records": [f.as_dict() for f in faces]}  # consented faces too: proof of compliance
     warnings = scan.warnings + [f"metadata: {e}" for e in scan.tag_errors]
     if warnings:
         row["warnings"] = warnings

@@ -34,14 +34,14 @@ def fail(message: str) -> None:
     sys.exit(Exit.ERROR)
 
 
-def command_options(command: str):
+def command_options(command: str, only: tuple[str, ...] | None = None):
     """The flags of `command`, generated from bipacheck.options (the API keywords and config keys
     are the same names), plus --config / --no-config. Every flag defaults to "not given", so the
-    config file and then the option's default decide."""
+    config file and then the option's default decide. only: just these of them (for `redact`)."""
     from .options import OPTIONS, formats_for, names_for
 
     def decorate(func):
-        for name in reversed(names_for(command)):
+        for name in reversed([n for n in names_for(command) if only is None or n in only]):
             f = OPTIONS[name]
             meta = f.metadata
             if not meta["cli"]:
@@ -132,7 +132,7 @@ def audit(sources, **params):
     try:
         opts = build_options("audit", params)
         report = run(list(sources), opts)
-        emit(report, opts.output, opts.format_for("audit"))
+        emit(report, opts.output, opts.format_for("audit"), opts)
     except BipacheckError as exc:
         fail(str(exc))
     sys.exit(report.exit_code)
@@ -141,13 +141,15 @@ def audit(sources, **params):
 audit.help += "\n\n" + EXIT_HELP
 
 
-def emit(result, output: str | None, fmt: str) -> None:
-    """Write `result` (a Report or ScanReport) to --output, or print it."""
+def emit(result, output: str | None, fmt: str, opts=None) -> None:
+    """Write `result` (a Report or ScanReport) to --output, or print it. opts: an audit's Options,
+    for the format settings of its own that a format may have (html)."""
+    extra = {} if opts is None else {"opts": opts}
     if output:
-        result.write(output, fmt)
+        result.write(output, fmt, **extra)
         click.echo(f"report written to {output}", err=True)
     else:
-        click.echo(result.render(fmt), nl=False)
+        click.echo(result.render(fmt, **extra), nl=False)
 
 
 @cli.command()
@@ -426,13 +428,18 @@ def _register_subcommands() -> None:
     # Each feature keeps its commands beside its library code; this file only wires them up.
     from .ledger.cli import ledger
     from .metadata.cli import strip_face_tags_command
+    from .redaction.cli import redact_command
 
     cli.add_command(ledger)
     cli.add_command(strip_face_tags_command)
+    cli.add_command(redact_command)
 
 
-_register_subcommands()
+# Subcommands that import bipacheck.cli (redact) must find this module under its own name: run as
+# `python -m bipacheck.cli` (__main__, or __mp_main__ in spawned workers) it is a second copy.
+if __name__ == "bipacheck.cli":
+    _register_subcommands()
+elif __name__ == "__main__":
+    from bipacheck.cli import cli as main
 
-
-if __name__ == "__main__":
-    cli()
+    main()

@@ -254,8 +254,15 @@ class Options:
     # what is written
     format: str | None = option(
         None, "Output format. audit: table (a readable summary), json (the legal team's report, schema: "
-              "`bipacheck schema`), sarif (SARIF 2.1.0 for CI). scan: table or json. check: text (a short "
-              "summary for developers), json or sarif.", _text, show_default="table (check: text)")
+              "`bipacheck schema`), sarif (SARIF 2.1.0 for CI), csv (one row per finding), markdown (a "
+              "summary for a pull-request comment or CI job summary), html (one self-contained page with "
+              "thumbnails, face boxes, filters and the person roll-up). scan: table or json. check: text (a "
+              "short summary for developers), json or sarif.", _text, show_default="table (check: text)")
+    html_thumbnails: str = option(
+        "embed", "html: embed small thumbnails read again from the photos, with faces without a release "
+                 "blurred on screen until revealed (embed) or blurred in the pixels themselves (blurred), or "
+                 "none for a report without pixels.", _choice("embed", "blurred", "none"),
+        commands=frozenset({"audit"}), choices=lambda: ("embed", "blurred", "none"))
     output: str | None = option(
         None, "Write the report here (atomically) instead of standard output. An existing file is replaced "
               "only if it is a previous bipacheck report.", _path, path=True, short="-o", metavar="FILE")

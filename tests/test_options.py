@@ -160,7 +160,8 @@ def _value(name: str, tmp_path: Path):
         "no_tags": True, "include": "*.png", "exclude": "*.gif", "manifest": str(tmp_path / "keys.txt"),
         "endpoint_url": "http://127.0.0.1:9", "workers": 2, "dask": "local", "cache": str(tmp_path / "scan.db"),
         "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif", "follow_symlinks": True,
-        "output": str(tmp_path / "out.any"), "jurisdiction": "texas-cubi", "packs_path": str(tmp_path / "packs"),
+        "output": str(tmp_path / "out.any"), "html_thumbnails": "none", "jurisdiction": "texas-cubi",
+        "packs_path": str(tmp_path / "packs"),
     }[name]
 
 
@@ -260,7 +261,7 @@ def test_cli_api_and_config_give_the_same_report(name, tmp_path, monkeypatch, ce
     cli_run("audit", source, *default_flags, "--no-config")
     default = _normalised((tmp_path / "default.json").read_text())
     execution_only = {"workers", "dask", "quiet", "full", "no_cache", "endpoint_url", "output",
-                      "allow_broken_ledger"}
+                      "allow_broken_ledger", "html_thumbnails"}  # html_thumbnails: tests/test_html_report.py
     if name not in execution_only:
         assert results["cli"] != default, f"{name}={value!r} changed nothing"
 

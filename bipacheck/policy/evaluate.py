@@ -15,7 +15,7 @@ from datetime import datetime
 
 from ..detect.base import iou
 from ..ledger.dates import format_datetime
-from ..report.model import Finding, FaceRecord
+from ..report.model import Finding, FaceRecord, consent_facts
 from ..scanner import PhotoScan
 from .attestation import Attestation
 from .bipa import BIPA, EXEMPTIONS, Law
@@ -209,6 +209,7 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
             judged = [Judgement("none") for _ in times]
             now = Judgement("none")
         rec.consent_status, rec.consent_id = now.status, now.consent_id
+        rec.consent = consent_facts(lookup.consent(now.consent_id)) if lookup and now.consent_id else None
         if not times:
             continue  # the ledger's events say this photo was not processed yet on the audit date
         if any(j.status != "valid" for j in judged):

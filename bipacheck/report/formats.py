@@ -125,15 +125,20 @@ def write_atomic(path: str, text: str) -> None:
 
 def _formats() -> dict:
     from .sarif import SarifFormat
+    from .html import HtmlFormat
+    from .tabular import CsvFormat, MarkdownFormat
 
-    return {"table": TableFormat, "json": JsonFormat, "sarif": SarifFormat}
+    return {"table": TableFormat, "json": JsonFormat, "sarif": SarifFormat, "csv": CsvFormat,
+            "markdown": MarkdownFormat, "html": HtmlFormat}
 
 
 FORMATS = _formats()
 
 
-def formatter(name: str):
+def formatter(name: str, opts=None):
+    """The format `name`; one with settings of its own (html) takes them from `opts` (Options) when given."""
     try:
-        return FORMATS[name]()
+        cls = FORMATS[name]
     except KeyError:
         raise ConfigError(f"unknown report format {name!r}; choose one of {', '.join(FORMATS)}") from None
+    return cls.from_options(opts) if opts is not None and hasattr(cls, "from_options") else cls()
