@@ -39,6 +39,7 @@ class TableFormat:
         s, run = report.summary, report.run
         exp = s["exposure"]
         from ..policy.exposure import exposure_lines
+        from ..policy.pack_exposure import exposure_lines as pack_lines
         lines = [
             f"bipacheck audit - processing profile: {run['processing']['profile']}"
             f" ({'derives' if run['processing']['derives_identifiers'] else 'does not derive'} biometric identifiers)",
@@ -48,6 +49,7 @@ class TableFormat:
             f"faces: {s['faces']} in {s['photos_with_faces']} photos; {s['unconsented_faces']} without a valid "
             f"written release; {s['photos_with_violations']} photos with violations",
             *exposure_lines(exp),
+            *(pack_lines(s["exposure_by_pack"]) if len(s.get("exposure_by_pack", {}).get("packs", {})) > 1 else []),
         ]
         by_photo: dict[str, list] = {}
         for f in report.findings:

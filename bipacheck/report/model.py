@@ -14,8 +14,9 @@ from ..policy.rules import RULES, SEVERITIES
 from .persons import persons_roll_up
 
 # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section,
-# run.attestation; 2.1.0: faces[].consent (dates, evidence), photos[].face_records, persons
-SCHEMA_VERSION = "2.1.0"
+# run.attestation; 2.1.0: faces[].consent (dates, evidence), photos[].face_records, persons;
+# 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack)
+SCHEMA_VERSION = "2.2.0"
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -89,6 +90,11 @@ class Finding:
     def citation(self) -> str:
         return RULES[self.rule_id].citation
 
+    @property
+    def pack(self) -> str | None:
+        """The jurisdiction pack whose rule this is (None: a tool rule such as BIPACHECK-UNSCANNED)."""
+        return RULES[self.rule_id].pack
+
     def as_dict(self) -> dict:
         out = {
             "rule_id": self.rule_id,
@@ -99,6 +105,8 @@ class Finding:
             "faces": [f.as_dict() for f in self.faces],
             "fingerprint": self.fingerprint,
         }
+        if self.pack:
+            out["pack"] = self.pack
         if self.details:
             out["details"] = self.details
         if self.baseline_state:
