@@ -99,6 +99,20 @@ def test_a_texan_photographed_in_illinois_gets_bipa_and_cubi_findings_and_two_se
     assert "total" not in report["summary"]["exposure_by_pack"]
 
 
+def test_markdown_and_html_show_each_packs_figure_on_its_own(world):
+    config(world)
+    with person(world, "US-TX") as opened:
+        opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="US-IL", processing_region="US-IL")
+    outputs = {}
+    for fmt in ("markdown", "html"):
+        result = CliRunner().invoke(cli, ["audit", "photos", "--ledger", "ledger.db", "--as-of", "2026-01-01",
+                                          "--format", fmt, "--html-thumbnails", "none"])
+        outputs[fmt] = result.output
+    assert "| texas-cubi (" in outputs["markdown"] and "never added across packs" in outputs["markdown"]
+    assert "$25,000" in outputs["markdown"] and "maximum civil penalty" in outputs["markdown"]
+    assert 'id="exposure-by-pack"' in outputs["html"] and "texas-cubi (" in outputs["html"]
+
+
 def test_cubi_does_not_apply_to_an_illinoisan_photographed_and_processed_in_illinois(world):
     config(world)
     with person(world, "US-IL") as opened:

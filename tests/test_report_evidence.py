@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bipacheck.report.packs import pack_of
 from bipacheck.report.persons import persons_roll_up
 from tests.images import encode, rgb
 from tests.test_audit import AS_OF, DEMO, audit_json, make_folder, run_cli, demo_ledger  # noqa: F401 (fixture)
@@ -72,11 +71,6 @@ def test_baselined_findings_make_a_person_accepted_not_failing():
     assert persons_roll_up([finding], [])[0]["status"] == "violation"
 
 
-def test_pack_is_read_from_the_citation():
-    assert pack_of("740 ILCS 14/15(b)") == "BIPA" and pack_of("740 ILCS 14/15(a), 14/15(b)") == "BIPA"
-    assert pack_of("Tex. Bus. & Com. Code 503.001") == "other"
-
-
 def test_csv_has_one_row_per_finding_with_consent_evidence(demo_ledger, centerface):
     code, out = run_cli("audit", DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF, "--format", "csv")
     assert code == 1
@@ -85,7 +79,7 @@ def test_csv_has_one_row_per_finding_with_consent_evidence(demo_ledger, centerfa
     assert [r["fingerprint"] for r in rows] == [f["fingerprint"] for f in report["findings"]]
     bob = next(r for r in rows if r["rule_id"] == "BIPA-15B-EXPIRED")
     assert (bob["subject_ids"], bob["consent_ids"], bob["expires_at"]) == ("u-bob", "c-bob-1", "2025-05-01T00:00:00Z")
-    assert bob["evidence_uri"].endswith("c-bob-1.pdf") and bob["pack"] == "BIPA"
+    assert bob["evidence_uri"].endswith("c-bob-1.pdf") and bob["pack"] == "bipa"
 
 
 def test_csv_neutralises_formulas_in_uploader_controlled_names(tmp_path, centerface):

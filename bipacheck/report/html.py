@@ -15,11 +15,10 @@ from html import escape
 from importlib import resources
 
 from .model import Finding, Report
-from .packs import pack_of
 from .persons import persons_roll_up
 from ..imaging import DEFAULT_MAX_PIXELS
 from .thumbnails import make_thumbnails
-from .verdict import about_operator, exposure_rows, unconsented_persons, verdict
+from .verdict import about_operator, exposure_rows, pack_rows, unconsented_persons, verdict
 
 THUMBNAIL_MODES = ("embed", "blurred", "none")
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -65,7 +64,7 @@ def _photo_groups(report: Report) -> list[dict]:
                 on_face[index].append(f)
                 indices.append(index)
             items.append({"rule": f.rule_id, "severity": f.severity, "citation": f.citation,
-                          "pack": pack_of(f.citation), "message": f.message, "fingerprint": f.fingerprint,
+                          "pack": f.pack or "bipacheck", "message": f.message, "fingerprint": f.fingerprint,
                           "faces": indices, "suppressed": f.suppressed, "justification": f.justification,
                           "baseline_state": f.baseline_state})
         if not faces and not items:
@@ -160,9 +159,15 @@ def _summary(report: Report) -> str:
     rows = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in exposure_rows(exp))
     exposure = (f"<table class=\"grid\" id=\"exposure\"><tr><th>What</th><th>Count</th><th>Negligent</th>"
                 f"<th>Reckless</th></tr>{rows}</table>")
+    by_pack = ""
+    if pack_rows(s):
+        cells = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in pack_rows(s))
+        by_pack = (f"<h3>Exposure per jurisdiction pack (never added across packs)</h3><table class=\"grid\" "
+                   f"id=\"exposure-by-pack\"><tr><th>Pack</th><th>Enforcement</th><th>Violations</th><th>Amount</th>"
+                   f"</tr>{cells}</table><p class=\"note\">{escape(s['exposure_by_pack']['note'])}</p>")
     return (f"<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">{html}</div>"
             f"<h3>Exposure estimate ({escape(exp['currency'])}, not legal advice)</h3>{exposure}"
-            f"<p class=\"note\">{escape(exp['note'])}</p></section>")
+            f"<p class=\"note\">{escape(exp['note'])}</p>{by_pack}</section>")
 
 
 def _operator(report: Report) -> str:

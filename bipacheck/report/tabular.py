@@ -8,8 +8,7 @@ import io
 
 from ..csv_cells import neutralize
 from .model import Finding, Report
-from .packs import pack_of
-from .verdict import exposure_rows, unconsented_persons, verdict
+from .verdict import exposure_rows, pack_rows, unconsented_persons, verdict
 
 CSV_COLUMNS = ["photo", "sha256", "rule_id", "pack", "severity", "citation", "message", "fingerprint", "boxes",
                "subject_ids", "consent_status", "consent_ids", "granted_at", "expires_at", "revoked_at",
@@ -32,7 +31,7 @@ class CsvFormat:
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for f in report.findings:
-            row = [f.path, f.sha256 or "", f.rule_id, pack_of(f.citation), f.severity, f.citation, f.message,
+            row = [f.path, f.sha256 or "", f.rule_id, f.pack or "bipacheck", f.severity, f.citation, f.message,
                    f.fingerprint, _faces(f, lambda face: " ".join(map(str, face.box))),
                    _faces(f, lambda face: face.subject_id), _faces(f, lambda face: face.consent_status),
                    _faces(f, lambda face: face.consent_id), _faces(f, _consent("granted_at")),
@@ -82,6 +81,10 @@ class MarkdownFormat:
             "|---|---:|---:|---:|",
             *(f"| {md_escape(what)} | {count} | {neg} | {reck} |" for what, count, neg, reck in exposure_rows(exp)),
         ]
+        if pack_rows(s):
+            lines += ["", "| Jurisdiction pack (figures never added across packs) | Enforcement | Violations | Amount |",
+                      "|---|---|---:|---|",
+                      *(f"| {' | '.join(md_escape(cell) for cell in row)} |" for row in pack_rows(s))]
         by_rule = s.get("findings_by_rule") or {}
         if by_rule:
             lines += ["", "| Rule | Findings |", "|---|---:|"]

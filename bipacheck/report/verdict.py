@@ -66,3 +66,18 @@ def exposure_rows(exposure: dict) -> list[tuple[str, str, str, str]]:
         rows.append(row(f"scans before {pre['before'][:10]} (contested ceiling)", f"{pre['scans']} scan(s)",
                         pre["per_scan"]))
     return rows
+
+
+def pack_rows(summary: dict) -> list[tuple[str, str, str, str]]:
+    """(pack, enforcement, violations, amount) per jurisdiction pack in scope, when more than BIPA is:
+    each law's figure on its own basis, never added across packs."""
+    packs = (summary.get("exposure_by_pack") or {}).get("packs", {})
+    if len(packs) <= 1:
+        return []
+    rows = []
+    for pack_id, e in packs.items():
+        count = e["violations"]
+        amount = e["amount"]
+        money = e["basis"] if amount is None else f"{_span(amount['low'], amount['high'], True)} ({e['basis']})"
+        rows.append((f"{pack_id} ({e['citation']})", e["enforcement"], _span(count["low"], count["high"]), money))
+    return rows
