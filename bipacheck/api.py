@@ -204,4 +204,5 @@ def check(files=(), *, config=True, **options):
 
 def _write_if_asked(result, opts: Options, command: str) -> None:
     if opts.output:
-        result.write(opts.output, opts.format_for(command))
+        extra = {"opts": opts} if command == "audit" else {}  # report formats may have settings (html)
+        result.write(opts.output, opts.format_for(command), **extra)

@@ -53,6 +53,12 @@ class AuditContext:
     ledger_facts: dict
     tag_map: dict[str, str] | None
     attestation: Attestation | None  # the operator's statement ([tool.bipacheck.org] or org=...)
+    packs: dict = field(default_factory=dict)  # every jurisdiction pack, id -> Pack
+    selected: tuple[str, ...] = ()  # --jurisdiction (empty: chosen by the data)
+
+    def other_packs(self) -> list:
+        """The packs policy.pack_eval applies (BIPA has its own evaluator)."""
+        return [p for p in self.packs.values() if p.evaluator is None and (not self.selected or p.id in self.selected)]
 
 
 @dataclass
@@ -65,6 +71,7 @@ class Tally:
     photos_with_faces: int = 0
     violation_photos: set[str] = field(default_factory=set)
     processing: Seen = field(default_factory=Seen)  # processing of photos with faces
+    pack_reach: dict[str, set[str]] = field(default_factory=dict)  # pack id -> reaches its faces had
 
 
 def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = None, command: str = "audit",
@@ -110,7 +117,14 @@ def prepare(opts: Options, stack: ExitStack) -> AuditContext:
     ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger)
     if ledger is not None:
         stack.callback(ledger.close)
-    return AuditContext(opts, started, as_of, prof, threshold, review, built, ledger, facts, tag_map, opts.org)
+    from .policy.pack import available, select
+    from .policy.pack_eval import check_settings
+
+    packs = available(opts.packs_path)
+    select(packs, opts.jurisdiction)  # unknown ids fail before any work
+    check_settings(packs, opts.packs)
+    return AuditContext(opts, started, as_of, prof, threshold, review, built, ledger, facts, tag_map, opts.org,
+                        packs, tuple(opts.jurisdiction))
 
 
 def open_ledger(path: str | None, *, allow_broken: bool = False):
@@ -166,7 +180,11 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
         scan, links=links, lookup=ctx.ledger, profile=ctx.profile, as_of=ctx.as_of, threshold=ctx.threshold,
         tag_map=ctx.tag_map, show_names=ctx.options.show_names, attestation=ctx.attestation,
         events=ctx.ledger.processing_events(scan.sha256, scan.relpath) if ctx.ledger else None,
-        uploaded=scan.modified)
+        uploaded=scan.modified, packs=ctx.other_packs(), pack_settings=ctx.options.packs)
+    if ctx.selected:
+        outcome.findings = [f for f in outcome.findings if f.pack is None or f.pack in ctx.selected]
+    for pack_id, reaches in outcome.pack_reach.items():
+        tally.pack_reach.setdefault(pack_id, set()).update(reaches)
     tally.findings.extend(outcome.findings)
     if outcome.faces:
         tally.processing.add(outcome.times)
@@ -184,11 +202,51 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     tally.photos_with_faces += bool(outcome.faces)
     if any(f.severity == "violation" for f in outcome.findings):
         tally.violation_photos.add(scan.url)
-    tally.photos.append(_photo_row(scan, len(outcome.faces)))
+    tally.photos.append(_photo_row(scan, outcome.faces))
+
+
+def packs_in_scope(tally: Tally, ctx: AuditContext) -> list[str]:
+    """--jurisdiction's packs; else the default ones (BIPA) and every pack a face's processing met."""
+    if ctx.selected:
+        return list(ctx.selected)
+    return [p.id for p in ctx.packs.values()
+            if (p.default or "in" in tally.pack_reach.get(p.id, ())) and not _attested_outside(p, ctx)]
+
+
+def _attested_outside(pack, ctx: AuditContext) -> bool:
+    """The operator attests the fact that brings the pack in is false (e.g. under the CCPA thresholds)."""
+    from .policy.pack_eval import facts_for
+
+    fact = pack.trigger.get("fact")
+    return bool(fact) and facts_for(pack, ctx.options.packs).get(fact) is False
+
+
+def pack_status(tally: Tally, ctx: AuditContext, in_scope: list[str]) -> dict:
+    """Per pack: evaluated or not, and why, so a pack left out is never silent."""
+    out = {}
+    for pack in ctx.packs.values():
+        reach = tally.pack_reach.get(pack.id, set())
+        if pack.id in in_scope:
+            status = "evaluated"
+        elif _attested_outside(pack, ctx):
+            status = f"not evaluated: the operator attests {pack.trigger['fact']} = false"
+        elif ctx.selected:
+            status = "not selected (--jurisdiction)"
+        elif "unknown" in reach:
+            status = (f"not evaluated: no processing shown in its territory, and some faces' regions are unknown; "
+                      f"record {pack.trigger.get('needs', 'the regions')} or pass --jurisdiction {pack.id}")
+        else:
+            status = "not evaluated: no processing in its territory"
+        out[pack.id] = {"citation": pack.citation, "status": status, "reach": sorted(reach)}
+    return out
 
 
 def summarise(tally: Tally, ctx: AuditContext) -> dict:
+    from .policy.pack_exposure import by_pack
+
     by_severity = Counter(f.severity for f in tally.findings)
+    bipa = exposure.estimate(tally.findings, ctx.as_of, ctx.profile.derives_identifiers)
+    in_scope = packs_in_scope(tally, ctx)
     return {
         "files_listed": len(tally.photos) + len(tally.skipped),
         "scanned": len(tally.photos),
@@ -199,7 +257,9 @@ def summarise(tally: Tally, ctx: AuditContext) -> dict:
         "photos_with_violations": len(tally.violation_photos),
         "findings_by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
         "findings_by_rule": dict(sorted(Counter(f.rule_id for f in tally.findings).items())),
-        "exposure": exposure.estimate(tally.findings, ctx.as_of, ctx.profile.derives_identifiers),
+        "exposure": bipa,
+        "packs": pack_status(tally, ctx, in_scope),
+        "exposure_by_pack": by_pack(ctx.packs, in_scope, tally.findings, ctx.options.packs, bipa),
     }
 
 
@@ -226,14 +286,23 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
 
 
 def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache) -> Report:
+    from .policy.pack_eval import operator_pack_findings
+
+    in_scope = packs_in_scope(tally, ctx)
     tally.findings.extend(operator_findings(ctx.attestation, ctx.profile, tally.processing))
+    for pack_id in in_scope:
+        if ctx.packs[pack_id].evaluator is None:
+            tally.findings.extend(operator_pack_findings(ctx.packs[pack_id], ctx.options.packs, ctx.profile))
+    # a pack out of scope leaves no findings (its unknown-region faces are named in summary.packs)
+    tally.findings = [f for f in tally.findings if f.pack is None or f.pack in in_scope]
     return Report(run_facts(sources, ctx, cache), summarise(tally, ctx), tally.findings, tally.skipped,
                   tally.photos, {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on)
 
 
-def _photo_row(scan: PhotoScan, faces: int) -> dict:
+def _photo_row(scan: PhotoScan, faces: list) -> dict:
     row = {"path": scan.url, "sha256": scan.sha256, "size": scan.size, "format": scan.format,
-           "width": scan.width, "height": scan.height, "faces": faces}
+           "width": scan.width, "height": scan.height, "faces": len(faces),
+           "face_records": [f.as_dict() for f in faces]}  # consented faces too: proof of compliance
     warnings = scan.warnings + [f"metadata: {e}" for e in scan.tag_errors]
     if warnings:
         row["warnings"] = warnings
@@ -262,5 +331,5 @@ def load_tag_map(path: str) -> dict[str, str]:
 
 
 def rule_catalogue() -> list[dict]:
-    return [{"id": r.id, "name": r.name, "citation": r.citation, "mark": r.mark, "summary": r.summary,
-             "fix": r.fix} for r in RULES.values()]
+    return [{"id": r.id, "name": r.name, "pack": r.pack, "citation": r.citation, "mark": r.mark,
+             "severity": r.severity, "summary": r.summary, "fix": r.fix} for r in RULES.values()]

@@ -34,14 +34,14 @@ def fail(message: str) -> None:
     sys.exit(Exit.ERROR)
 
 
-def command_options(command: str):
+def command_options(command: str, only: tuple[str, ...] | None = None):
     """The flags of `command`, generated from bipacheck.options (the API keywords and config keys
     are the same names), plus --config / --no-config. Every flag defaults to "not given", so the
-    config file and then the option's default decide."""
+    config file and then the option's default decide. only: just these of them (for `redact`)."""
     from .options import OPTIONS, formats_for, names_for
 
     def decorate(func):
-        for name in reversed(names_for(command)):
+        for name in reversed([n for n in names_for(command) if only is None or n in only]):
             f = OPTIONS[name]
             meta = f.metadata
             if not meta["cli"]:
@@ -122,7 +122,9 @@ def audit(sources, **params):
 
     Settings come from flags, then [tool.bipacheck] in pyproject.toml or .bipacheck.toml, then
     defaults (the same keys as the flags); the operator's attestation is that file's
-    [tool.bipacheck.org] table (without it, BIPA's reach is unknown: consent findings are review). The ledger is opened read-only and its hash chain is
+    [tool.bipacheck.org] table (without it, BIPA's reach is unknown: consent findings are review).
+    Every face is also judged under each other jurisdiction pack in scope (`bipacheck packs`;
+    --jurisdiction), with the facts of [tool.bipacheck.packs.<id>]. The ledger is opened read-only and its hash chain is
     verified first: a broken chain stops the audit (exit 2) unless --allow-broken-ledger.
     """
     from .auditing import run
@@ -130,7 +132,7 @@ def audit(sources, **params):
     try:
         opts = build_options("audit", params)
         report = run(list(sources), opts)
-        emit(report, opts.output, opts.format_for("audit"))
+        emit(report, opts.output, opts.format_for("audit"), opts)
     except BipacheckError as exc:
         fail(str(exc))
     sys.exit(report.exit_code)
@@ -139,13 +141,15 @@ def audit(sources, **params):
 audit.help += "\n\n" + EXIT_HELP
 
 
-def emit(result, output: str | None, fmt: str) -> None:
-    """Write `result` (a Report or ScanReport) to --output, or print it."""
+def emit(result, output: str | None, fmt: str, opts=None) -> None:
+    """Write `result` (a Report or ScanReport) to --output, or print it. opts: an audit's Options,
+    for the format settings of its own that a format may have (html)."""
+    extra = {} if opts is None else {"opts": opts}
     if output:
-        result.write(output, fmt)
+        result.write(output, fmt, **extra)
         click.echo(f"report written to {output}", err=True)
     else:
-        click.echo(result.render(fmt), nl=False)
+        click.echo(result.render(fmt, **extra), nl=False)
 
 
 @cli.command()
@@ -156,15 +160,62 @@ def schema() -> None:
     click.echo(json.dumps(report_schema(), indent=2))
 
 
+PACKS_PATH = click.option("--packs-path", metavar="DIR", help="A folder of extra jurisdiction packs (*.toml); "
+                          "BIPACHECK_PACKS_PATH adds more.")
+
+
 @cli.command()
-def rules() -> None:
-    """List the rule ids with their citations, how well the law behind each is established
+@click.option("--pack", "pack_ids", multiple=True, metavar="ID",
+              help="Only this jurisdiction pack's rules (repeatable; `bipacheck packs` lists them).")
+@PACKS_PATH
+def rules(pack_ids, packs_path) -> None:
+    """List the rule ids with their pack, citations, how well the law behind each is established
     ([V] checked against statute or opinion text, [S] secondary sources only, [M] unverified,
     configurable) and what fixes them."""
     from .auditing import rule_catalogue
+    from .policy.pack import available, select
 
+    try:
+        packs = select(available(packs_path), pack_ids)
+    except BipacheckError as exc:
+        fail(str(exc))
     for rule in rule_catalogue():
-        click.echo(f"{rule['id']}  ({rule['citation']}) [{rule['mark']}]\n  {rule['summary']}\n  fix: {rule['fix']}")
+        if pack_ids and rule["pack"] not in packs:
+            continue
+        click.echo(f"{rule['id']}  ({rule['citation']}) [{rule['mark']}] {rule['severity']}, pack "
+                   f"{rule['pack'] or '-'}\n  {rule['summary']}\n  fix: {rule['fix']}")
+    for pack in packs.values() if pack_ids else ():
+        for name, entry in pack.values.items():
+            click.echo(f"value {pack.id}.{name} = {entry['value']!r} [{entry['mark']}]  {entry.get('about', '')}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for tools.")
+@PACKS_PATH
+def packs(fmt, packs_path) -> None:
+    """List the jurisdiction packs: citation, effective date, when each applies and the data it needs,
+    its enforcement, and the facts and [M] values set in [tool.bipacheck.packs.<id>]."""
+    from .policy.pack import available
+    from .policy.pack_eval import describe
+
+    try:
+        found = [describe(p) for p in available(packs_path).values()]
+    except BipacheckError as exc:
+        fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2))
+        return
+    for p in found:
+        click.echo(f"{p['id']}: {p['name']} ({p['citation']}) [{p['mark']}], effective {p['effective']}"
+                   f"{' (always evaluated)' if p['default'] else ''}\n"
+                   f"  applies: {p['applies']}\n  needs: {p['needs']}\n  requires: {p['requires']}\n"
+                   f"  retention: {p['retention']}\n  disclosure: {p['disclosure']}\n"
+                   f"  enforcement: {p['enforcement']}\n  rules: {', '.join(p['rules'])}")
+        for name, question in p["facts"].items():
+            click.echo(f"  fact {name}: {question}")
+        for name, entry in p["values"].items():
+            click.echo(f"  value {name} = {entry['value']!r} [{entry['mark']}]: {entry.get('about', '')}")
 
 
 @cli.command()
@@ -377,13 +428,18 @@ def _register_subcommands() -> None:
     # Each feature keeps its commands beside its library code; this file only wires them up.
     from .ledger.cli import ledger
     from .metadata.cli import strip_face_tags_command
+    from .redaction.cli import redact_command
 
     cli.add_command(ledger)
     cli.add_command(strip_face_tags_command)
+    cli.add_command(redact_command)
 
 
-_register_subcommands()
+# Subcommands that import bipacheck.cli (redact) must find this module under its own name: run as
+# `python -m bipacheck.cli` (__main__, or __mp_main__ in spawned workers) it is a second copy.
+if __name__ == "bipacheck.cli":
+    _register_subcommands()
+elif __name__ == "__main__":
+    from bipacheck.cli import cli as main
 
-
-if __name__ == "__main__":
-    cli()
+    main()

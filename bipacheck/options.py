@@ -113,6 +113,12 @@ def _attestation(value: Any, name: str):
     return parse(value, source)
 
 
+def _pack_settings(value: Any, name: str) -> dict:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name}: expected a table (shared facts, and one table per pack id), got {value!r}")
+    return {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
+
+
 def _detectors() -> tuple[str, ...]:
     from .detect.factory import DETECTORS
 
@@ -175,6 +181,20 @@ class Options:
               "retention_schedule, sells_or_profits, security_standard, exemptions, processing_regions, "
               "recipients, tag_software; see README). Hashed into the report's run.attestation; a missing "
               "item is a review finding.", _attestation, commands=POLICY, cli=False, show_default=False)
+    jurisdiction: tuple[str, ...] = option(
+        (), "Evaluate only this jurisdiction pack (repeatable; `bipacheck packs` lists them). Default: bipa, "
+            "plus every pack whose trigger the data meets (a processing time in its territory); faces whose "
+            "regions are unknown are then review for it.", _patterns, commands=POLICY, multiple=True,
+        metavar="PACK", show_default=False)
+    packs_path: str | None = option(
+        None, "A folder of extra jurisdiction packs (*.toml, the format of bipacheck/policy/packs); "
+              "BIPACHECK_PACKS_PATH adds more (os.pathsep-separated).", _path, commands=POLICY, path=True,
+        metavar="DIR")
+    packs: Any = option(
+        None, "Facts for the jurisdiction packs: the [tool.bipacheck.packs] table (shared facts such as "
+              "establishments, then one table per pack id with its facts and [M] value overrides; `bipacheck "
+              "packs` lists them), or a dict with the same shape.", _pack_settings, commands=POLICY, cli=False,
+        show_default=False)
     allow_broken_ledger: bool = option(
         False, "Audit even when the ledger's hash chain is broken (`bipacheck ledger verify` names the edit); "
                "the report records the override. Without it a broken chain is a configuration error.",
@@ -234,8 +254,15 @@ class Options:
     # what is written
     format: str | None = option(
         None, "Output format. audit: table (a readable summary), json (the legal team's report, schema: "
-              "`bipacheck schema`), sarif (SARIF 2.1.0 for CI). scan: table or json. check: text (a short "
-              "summary for developers), json or sarif.", _text, show_default="table (check: text)")
+              "`bipacheck schema`), sarif (SARIF 2.1.0 for CI), csv (one row per finding), markdown (a "
+              "summary for a pull-request comment or CI job summary), html (one self-contained page with "
+              "thumbnails, face boxes, filters and the person roll-up). scan: table or json. check: text (a "
+              "short summary for developers), json or sarif.", _text, show_default="table (check: text)")
+    html_thumbnails: str = option(
+        "embed", "html: embed small thumbnails read again from the photos, with faces without a release "
+                 "blurred on screen until revealed (embed) or blurred in the pixels themselves (blurred), or "
+                 "none for a report without pixels.", _choice("embed", "blurred", "none"),
+        commands=frozenset({"audit"}), choices=lambda: ("embed", "blurred", "none"))
     output: str | None = option(
         None, "Write the report here (atomically) instead of standard output. An existing file is replaced "
               "only if it is a previous bipacheck report.", _path, path=True, short="-o", metavar="FILE")

@@ -145,6 +145,8 @@ def _corpus(tmp_path: Path) -> dict:
     ledger.close()
     (tmp_path / "names.csv").write_text("name,subject_id\nEileen,u-1\n")
     (tmp_path / "keys.txt").write_text("face.jpg\n")
+    (tmp_path / "packs").mkdir()  # for --packs-path: a pack evaluated by default
+    (tmp_path / "packs" / "everywhere.toml").write_text(EVERYWHERE_PACK)
     return {"folder": folder, "ledger": tmp_path / "consent.db"}
 
 
@@ -158,8 +160,32 @@ def _value(name: str, tmp_path: Path):
         "no_tags": True, "include": "*.png", "exclude": "*.gif", "manifest": str(tmp_path / "keys.txt"),
         "endpoint_url": "http://127.0.0.1:9", "workers": 2, "dask": "local", "cache": str(tmp_path / "scan.db"),
         "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif", "follow_symlinks": True,
-        "output": str(tmp_path / "out.any"),
+        "output": str(tmp_path / "out.any"), "html_thumbnails": "none", "jurisdiction": "texas-cubi",
+        "packs_path": str(tmp_path / "packs"),
     }[name]
+
+
+EVERYWHERE_PACK = """
+id = "everywhere"
+name = "A test law that reaches every capture"
+citation = "Test Code 1"
+effective = "2020-01-01"
+mark = "M"
+default = true
+trigger = {regions = ["US"], on = ["capture"]}
+requires = {consent = "none"}
+retention = {rule = "none"}
+disclosure = {rule = "none"}
+enforcement = {kind = "unquantified", text = "none"}
+[[rules]]
+id = "EVERYWHERE-FACE"
+name = "face-seen"
+check = "present"
+severity = "info"
+citation = "Test Code 1(a)"
+summary = "A face."
+fix = "None."
+"""
 
 
 def _toml(value) -> str:
@@ -235,7 +261,7 @@ def test_cli_api_and_config_give_the_same_report(name, tmp_path, monkeypatch, ce
     cli_run("audit", source, *default_flags, "--no-config")
     default = _normalised((tmp_path / "default.json").read_text())
     execution_only = {"workers", "dask", "quiet", "full", "no_cache", "endpoint_url", "output",
-                      "allow_broken_ledger"}
+                      "allow_broken_ledger", "html_thumbnails"}  # html_thumbnails: tests/test_html_report.py
     if name not in execution_only:
         assert results["cli"] != default, f"{name}={value!r} changed nothing"
 

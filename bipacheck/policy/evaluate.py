@@ -15,11 +15,12 @@ from datetime import datetime
 
 from ..detect.base import iou
 from ..ledger.dates import format_datetime
-from ..report.model import Finding, FaceRecord
+from ..report.model import Finding, FaceRecord, consent_facts
 from ..scanner import PhotoScan
 from .attestation import Attestation
 from .bipa import BIPA, EXEMPTIONS, Law
 from .profiles import Profile
+from .pack_eval import evaluate_packs
 from .release import Judgement, judge
 from .rules import CONSENT_RULES, RULES
 from .timeline import IN, OUT, UNKNOWN, Processing, processing_times, territory
@@ -34,6 +35,7 @@ class PhotoOutcome:
     # keys of unconsented persons: a subject id, or a per-face key when the ledger cannot say who
     unconsented_persons: list[str] = field(default_factory=list)
     times: list[Processing] = field(default_factory=list)
+    pack_reach: dict[str, set[str]] = field(default_factory=dict)  # pack id -> reaches of its faces
 
 
 def _assign_links(records: list[FaceRecord], low: list[FaceRecord], links) -> list[FaceRecord]:
@@ -175,10 +177,13 @@ def _cba_at(lookup, subject_id: str | None, at: datetime) -> str | None:
 def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: datetime,
                    threshold: float, tag_map: dict[str, str] | None = None, show_names: bool = False,
                    attestation: Attestation | None = None, events: list | None = None,
-                   uploaded: datetime | None = None, law: Law = BIPA) -> PhotoOutcome:
+                   uploaded: datetime | None = None, law: Law = BIPA, packs=(),
+                   pack_settings=None) -> PhotoOutcome:
     """lookup: a Ledger (or anything with its consent_status, consent, subject_as_of and
     retention_deadline), or None. events: the ledger's processing events for this photo;
-    uploaded: the object's upload time, the fallback when there are no events."""
+    uploaded: the object's upload time, the fallback when there are no events. packs: the other
+    jurisdiction packs to apply to the same faces (policy.pack_eval), with the operator's
+    [tool.bipacheck.packs] facts."""
     outcome = PhotoOutcome()
     confirmed = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score >= threshold]
     low = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score < threshold]
@@ -204,6 +209,7 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
             judged = [Judgement("none") for _ in times]
             now = Judgement("none")
         rec.consent_status, rec.consent_id = now.status, now.consent_id
+        rec.consent = consent_facts(lookup.consent(now.consent_id)) if lookup and now.consent_id else None
         if not times:
             continue  # the ledger's events say this photo was not processed yet on the audit date
         if any(j.status != "valid" for j in judged):
@@ -251,6 +257,11 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
             "BIPACHECK-LOW-CONFIDENCE", [rec],
             f"Possible face at {rec.box} scored {rec.score:.2f}, below the threshold {threshold:.2f}: "
             "a person should review it.", "review" if profile.derives_identifiers else "info"))
+    if packs:
+        others = evaluate_packs(list(packs), scan, records, times, lookup=lookup, profile=profile, as_of=as_of, attestation=attestation,
+                                settings=pack_settings)
+        outcome.findings.extend(others.findings)
+        outcome.pack_reach = others.reach
     return outcome
 
 

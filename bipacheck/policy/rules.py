@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .bipa import CONSENT_RULES, RULES as BIPA_RULES
+from .pack import Rule
 
-__all__ = ["CONSENT_RULES", "RULES", "SEVERITIES", "Rule", "severity_at_least"]
+__all__ = ["CONSENT_RULES", "RULES", "SEVERITIES", "Rule", "register", "severity_at_least"]
 
 # Severity order, weakest first; --fail-on picks the weakest that fails the run.
 SEVERITIES = ("info", "review", "violation")
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    citation: str
-    summary: str
-    fix: str
-    derived: bool  # True when the rule is a violation only if the profile derives identifiers
-    mark: str = "V"  # how well the legal fact behind it is established: V, S or M (LEGAL.md)
-    section: str | None = None  # the statute section its exposure is counted under, if any
 
 
 _TOOL_RULES = [
@@ -46,11 +33,22 @@ _TOOL_RULES = [
 RULES: dict[str, Rule] = {
     r.id: r
     for r in [
-        *(Rule(id, name, citation, summary, fix, derived, mark, section)
-          for id, name, citation, mark, section, summary, fix, derived in BIPA_RULES),
+        *BIPA_RULES,
         *_TOOL_RULES,
     ]
 }
+
+
+def register(rules) -> None:
+    """Add a jurisdiction pack's rules; an id another pack already uses is a configuration error."""
+    from ..errors import ConfigError
+
+    for rule in rules:
+        known = RULES.get(rule.id)
+        if known is not None and known.pack != rule.pack:
+            raise ConfigError(f"rule {rule.id} of pack {rule.pack} is already declared by "
+                              f"{known.pack or 'bipacheck'}")
+        RULES[rule.id] = rule
 
 
 def severity_at_least(severity: str, threshold: str) -> bool:

@@ -39,6 +39,7 @@ class TableFormat:
         s, run = report.summary, report.run
         exp = s["exposure"]
         from ..policy.exposure import exposure_lines
+        from ..policy.pack_exposure import exposure_lines as pack_lines
         lines = [
             f"bipacheck audit - processing profile: {run['processing']['profile']}"
             f" ({'derives' if run['processing']['derives_identifiers'] else 'does not derive'} biometric identifiers)",
@@ -48,6 +49,7 @@ class TableFormat:
             f"faces: {s['faces']} in {s['photos_with_faces']} photos; {s['unconsented_faces']} without a valid "
             f"written release; {s['photos_with_violations']} photos with violations",
             *exposure_lines(exp),
+            *(pack_lines(s["exposure_by_pack"]) if len(s.get("exposure_by_pack", {}).get("packs", {})) > 1 else []),
         ]
         by_photo: dict[str, list] = {}
         for f in report.findings:
@@ -123,15 +125,20 @@ def write_atomic(path: str, text: str) -> None:
 
 def _formats() -> dict:
     from .sarif import SarifFormat
+    from .html import HtmlFormat
+    from .tabular import CsvFormat, MarkdownFormat
 
-    return {"table": TableFormat, "json": JsonFormat, "sarif": SarifFormat}
+    return {"table": TableFormat, "json": JsonFormat, "sarif": SarifFormat, "csv": CsvFormat,
+            "markdown": MarkdownFormat, "html": HtmlFormat}
 
 
 FORMATS = _formats()
 
 
-def formatter(name: str):
+def formatter(name: str, opts=None):
+    """The format `name`; one with settings of its own (html) takes them from `opts` (Options) when given."""
     try:
-        return FORMATS[name]()
+        cls = FORMATS[name]
     except KeyError:
         raise ConfigError(f"unknown report format {name!r}; choose one of {', '.join(FORMATS)}") from None
+    return cls.from_options(opts) if opts is not None and hasattr(cls, "from_options") else cls()

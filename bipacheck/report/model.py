@@ -11,8 +11,12 @@ import os
 from dataclasses import dataclass, field
 
 from ..policy.rules import RULES, SEVERITIES
+from .persons import persons_roll_up
 
-SCHEMA_VERSION = "2.1.0"  # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section, run.attestation; 2.1.0: faces[].found_by
+# 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section,
+# run.attestation; 2.1.0: faces[].consent (dates, evidence), photos[].face_records, persons;
+# 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack); 2.3.0: faces[].found_by
+SCHEMA_VERSION = "2.3.0"
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -34,6 +38,7 @@ class FaceRecord:
     consent_status: str = "none"
     consent_id: str | None = None
     found_by: str | None = None  # detector faces: "upright" or the rotated pass that found it (detect/passes.py)
+    consent: dict | None = None  # the cited release's dates and evidence (see consent_facts)
 
     def as_dict(self) -> dict:
         return {
@@ -44,7 +49,21 @@ class FaceRecord:
             "consent_status": self.consent_status,
             "consent_id": self.consent_id,
             "found_by": self.found_by,
+            "consent": self.consent,
         }
+
+
+def consent_facts(consent) -> dict | None:
+    """What proves (or disproves) a face's release: the cited consent's dates, method and evidence.
+    `consent` is a ledger Consent (expires_at: when it lapses, explicit expiry or term); None if none."""
+    if consent is None:
+        return None
+    from ..ledger.dates import format_datetime
+
+    return {"granted_at": format_datetime(consent.granted_at), "expires_at": format_datetime(consent.ends_at),
+            "revoked_at": format_datetime(consent.revoked_at),
+            **{k: getattr(consent, k, None) for k in ("method", "scope", "notice_version", "evidence_uri",
+                                                       "evidence_sha256")}}
 
 
 @dataclass
@@ -73,6 +92,11 @@ class Finding:
     def citation(self) -> str:
         return RULES[self.rule_id].citation
 
+    @property
+    def pack(self) -> str | None:
+        """The jurisdiction pack whose rule this is (None: a tool rule such as BIPACHECK-UNSCANNED)."""
+        return RULES[self.rule_id].pack
+
     def as_dict(self) -> dict:
         out = {
             "rule_id": self.rule_id,
@@ -83,6 +107,8 @@ class Finding:
             "faces": [f.as_dict() for f in self.faces],
             "fingerprint": self.fingerprint,
         }
+        if self.pack:
+            out["pack"] = self.pack
         if self.details:
             out["details"] = self.details
         if self.baseline_state:
@@ -103,14 +129,16 @@ class Report:
     fail_on: str = "violation"  # the weakest severity that fails the run (decides exit_code)
 
     def as_dict(self) -> dict:
+        findings = [f.as_dict() for f in self.findings]
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": self.tool,
             "run": self.run,
             "summary": self.summary,
-            "findings": [f.as_dict() for f in self.findings],
+            "findings": findings,
             "skipped": self.skipped,
             "photos": self.photos,
+            "persons": persons_roll_up(findings, self.photos),
         }
 
     def failing(self, fail_on: str | None = None) -> list[Finding]:
@@ -131,14 +159,15 @@ class Report:
 
         return int(exit_code(failing=bool(self.failing()), unscanned=bool(self.unscanned)))
 
-    def render(self, format: str = "json") -> str:
+    def render(self, format: str = "json", opts=None) -> str:
+        """opts: the Options whose format settings apply (e.g. html_thumbnails); defaults without."""
         from .formats import formatter
 
-        return formatter(format).render(self)
+        return formatter(format, opts).render(self)
 
-    def write(self, path: str | os.PathLike, format: str = "json") -> None:
+    def write(self, path: str | os.PathLike, format: str = "json", opts=None) -> None:
         """Write the report in `format` to `path` atomically; an existing file is replaced only when it
         is a previous bipacheck report (never a ledger, a cache or a photo)."""
         from .formats import write_report
 
-        write_report(os.fspath(path), self.render(format))
+        write_report(os.fspath(path), self.render(format, opts))

@@ -22,6 +22,13 @@ def artifact_uri(path: str) -> str:
     return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
 
 
+def _pack_tags(rule) -> list[str]:
+    """The pack's id and citation (BIPA's rules and the tool's own: BIPA, the law they serve first)."""
+    if rule.pack in (None, "bipa"):
+        return ["BIPA"]
+    return [rule.pack, rule.pack_citation]
+
+
 def _rule(rule_id: str) -> dict:
     rule = RULES[rule_id]
     return {
@@ -29,9 +36,10 @@ def _rule(rule_id: str) -> dict:
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": f"{rule.summary} ({rule.citation})"},
-        "help": {"text": f"{rule.summary}\nCitation: {rule.citation}\nFix: {rule.fix}",
+        "help": {"text": f"{rule.summary}\nCitation: {rule.citation} [{rule.mark}]\nFix: {rule.fix}",
                  "markdown": f"{rule.summary}\n\n**Citation:** {rule.citation}\n\n**Fix:** {rule.fix}"},
-        "properties": {"citation": rule.citation, "tags": ["privacy", "biometric", "BIPA"]},
+        "properties": {"citation": rule.citation, "mark": rule.mark,
+                       "tags": ["privacy", "biometric", *_pack_tags(rule)]},
     }
 
 

@@ -1,0 +1,182 @@
+"""Jurisdiction packs: one TOML file per law (bipacheck/policy/packs/*.toml, plus any folder on
+--packs-path or BIPACHECK_PACKS_PATH) declaring who it reaches, what it needs, its enforcement and
+its rules. policy/pack_eval.py applies them; a rule's `check` names a function registered there.
+
+Marks follow ../shared/LEGAL.md: V = checked against statute or opinion text, S = secondary
+sources only, M = unverified. [M] facts are `[values.NAME]` entries an operator can override in
+`[tool.bipacheck.packs.<id>]`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+BUILTIN = Path(__file__).with_name("packs")
+PATH_VARIABLE = "BIPACHECK_PACKS_PATH"
+SEVERITIES = ("info", "review", "violation")
+ENFORCEMENT = ("private-action", "regulator", "unquantified")
+TRIGGER_FACTS = ("residence", "capture", "processing", "establishment")
+MARKS = ("V", "S", "M")
+# A pack whose per-face work is a whole evaluator of its own names it (`evaluator = "..."`).
+EVALUATORS = {"bipa-release": "policy/evaluate.py: releases judged at each processing time, 15(a)-(e)"}
+REQUIRED = ("id", "name", "citation", "effective", "mark", "trigger", "requires", "retention", "disclosure",
+            "enforcement", "rules")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    citation: str
+    summary: str
+    fix: str
+    derived: bool  # True when the rule is a violation only if the profile derives identifiers
+    mark: str = "V"  # how well the legal fact behind it is established: V, S or M (LEGAL.md)
+    section: str | None = None  # the statute section its exposure is counted under, if any
+    pack: str | None = None  # the jurisdiction pack that declares it (None: a tool rule)
+    severity: str = "violation"  # when the pack's trigger is met; unknown regions make it review
+    check: str | None = None  # the evaluator function (pack_eval.CHECKS) that applies it
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+    pack_citation: str | None = None  # the law's citation, for SARIF tags
+
+
+@dataclass(frozen=True)
+class Pack:
+    id: str
+    name: str
+    citation: str
+    effective: str
+    mark: str
+    default: bool  # evaluated even when no face meets its trigger (BIPA: out of territory is info)
+    evaluator: str | None  # a named evaluator doing the per-face work instead of the rules' checks
+    trigger: dict
+    requires: dict
+    retention: dict
+    disclosure: dict
+    enforcement: dict
+    values: dict  # name -> {"value", "mark", "about"}: facts an operator may override
+    facts: dict  # name -> question: operator facts the pack reads from [tool.bipacheck.packs.<id>]
+    marks: dict
+    rules: tuple[Rule, ...]
+    raw: dict = field(hash=False, compare=False, repr=False)
+    source: str = ""
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(self.trigger["regions"])
+
+    def value(self, name: str, overrides: dict | None = None) -> Any:
+        if overrides and name in overrides:
+            return overrides[name]
+        return self.values[name]["value"]
+
+    def covers(self, region: str | None) -> bool:
+        """A region in the pack's territory: the code itself or a subdivision of it (DE-BY in DE)."""
+        return bool(region) and any(region == r or region.startswith(r + "-") for r in self.regions)
+
+
+def _need(data: dict, key: str, where: str, kind=str) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}: {key} must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+def _rule(data: dict, pack_id: str, pack_citation: str, where: str) -> Rule:
+    here = f"{where}: rule {data.get('id', '?')}"
+    for key in ("id", "name", "citation", "summary", "fix"):
+        _need(data, key, here)
+    severity, mark = data.get("severity", "violation"), data.get("mark", "V")
+    if severity not in SEVERITIES or mark not in MARKS:
+        raise ConfigError(f"{here}: severity must be one of {SEVERITIES} and mark one of {MARKS}")
+    check = data.get("check")
+    if check is not None and check not in _checks():
+        raise ConfigError(f"{here}: check {check!r} is not one of {', '.join(sorted(_checks()))}")
+    known = {"id", "name", "citation", "summary", "fix", "derived", "mark", "section", "severity", "check"}
+    return Rule(data["id"], data["name"], data["citation"], data["summary"], data["fix"],
+                bool(data.get("derived", True)), mark, data.get("section"), pack_id, severity, check,
+                {k: v for k, v in data.items() if k not in known}, pack_citation)
+
+
+def _checks() -> dict:
+    from .pack_eval import CHECKS  # imported late: pack_eval needs the report model, which needs rules
+
+    return CHECKS
+
+
+def load(path: Path) -> Pack:
+    """One pack file, checked: a malformed pack is a configuration error naming the file."""
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"pack {where}: {exc}") from None
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise ConfigError(f"pack {where}: missing {', '.join(missing)}")
+    trigger = _need(data, "trigger", where, dict)
+    _need(trigger, "regions", f"{where}: trigger", list)
+    on = _need(trigger, "on", f"{where}: trigger", list)
+    if not set(on) <= set(TRIGGER_FACTS) or not on:
+        raise ConfigError(f"{where}: trigger.on must list some of {', '.join(TRIGGER_FACTS)}")
+    enforcement = _need(data, "enforcement", where, dict)
+    if enforcement.get("kind") not in ENFORCEMENT:
+        raise ConfigError(f"{where}: enforcement.kind must be one of {', '.join(ENFORCEMENT)}")
+    if data["mark"] not in MARKS:
+        raise ConfigError(f"{where}: mark must be one of {MARKS}")
+    values = data.get("values", {})
+    for name, entry in values.items():
+        if not isinstance(entry, dict) or "value" not in entry or entry.get("mark") not in MARKS:
+            raise ConfigError(f"{where}: values.{name} needs a value and a mark (V, S or M)")
+    if data.get("evaluator") is not None:
+        if data["evaluator"] not in EVALUATORS:
+            raise ConfigError(f"{where}: evaluator {data['evaluator']!r} is not one of {', '.join(EVALUATORS)}")
+    rules = tuple(_rule(r, data["id"], data["citation"], where) for r in _need(data, "rules", where, list))
+    return Pack(data["id"], data["name"], data["citation"], str(data["effective"]), data["mark"],
+                bool(data.get("default", False)), data.get("evaluator"), trigger, data["requires"],
+                data["retention"], data["disclosure"], enforcement, values, data.get("facts", {}),
+                data.get("marks", {}), rules, data, where)
+
+
+def _folders(extra: str | os.PathLike | None) -> list[Path]:
+    folders = [BUILTIN]
+    for text in (os.environ.get(PATH_VARIABLE), os.fspath(extra) if extra else None):
+        folders += [Path(p) for p in (text or "").split(os.pathsep) if p]
+    return folders
+
+
+def available(extra: str | os.PathLike | None = None) -> dict[str, Pack]:
+    """Every pack: the shipped ones, then BIPACHECK_PACKS_PATH's folders, then `extra` (--packs-path).
+    Their rules join the rule registry, so findings, SARIF and `bipacheck rules` know them."""
+    from .rules import register
+
+    found: dict[str, Pack] = {}
+    for folder in _folders(extra):
+        if folder != BUILTIN and not folder.is_dir():
+            raise ConfigError(f"packs path {folder}: not a folder")
+        for path in sorted(folder.glob("*.toml")):
+            pack = load(path)
+            if pack.id in found and found[pack.id].source != pack.source:
+                raise ConfigError(f"pack {pack.id!r} is declared twice: {found[pack.id].source} and {path}")
+            found[pack.id] = pack
+    for pack in found.values():
+        register(pack.rules)
+    return found
+
+
+def select(packs: dict[str, Pack], ids) -> dict[str, Pack]:
+    """The packs --jurisdiction names (all of them when it names none)."""
+    unknown = [i for i in ids if i not in packs]
+    if unknown:
+        raise ConfigError(f"unknown jurisdiction pack(s) {', '.join(unknown)}; known: {', '.join(packs)}")
+    return {i: packs[i] for i in ids} if ids else dict(packs)
+
+
+def builtin(pack_id: str) -> Pack:
+    return load(BUILTIN / f"{pack_id}.toml")

@@ -1,0 +1,358 @@
+"""The pack evaluator: a photo's faces under each jurisdiction pack that has no evaluator of its own.
+
+A face is evaluated once per pack: where it was captured and processed and where the person lives
+decide whether the pack reaches each processing time (in / out / unknown, unknown being `review`);
+each of the pack's rules names a check below that says which processing times break it. What a
+pack file cannot say declaratively is one small named function here, registered in CHECKS.
+Facts only the operator knows (signage, notice at collection, a public-accommodation venue...)
+come from `[tool.bipacheck.packs.<id>]`; a missing one is `review`, never silence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import ConfigError
+from ..ledger.dates import add_months, format_datetime, parse_datetime
+from ..ledger.status import consent_state
+from ..report.model import FaceRecord, Finding
+from .attestation import Attestation
+from .pack import Pack, Rule
+from .profiles import Profile
+from .release import REPRESENTATIVES
+from .timeline import IN, OUT, UNKNOWN, Processing
+
+NOT_VALID = ("none", "expired", "revoked", "not-yet-valid", "out-of-scope")
+SETTINGS = "[tool.bipacheck.packs]"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Processing times (indices) that break a rule, and how."""
+
+    indices: list[int]
+    severity: str | None = None  # None: the rule's own severity
+    note: str = ""
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class PackContext:
+    """One pack applied to one photo."""
+
+    pack: Pack
+    facts: dict  # the operator's facts and value overrides for this pack
+    times: list[Processing]
+    lookup: Any  # a Ledger or None
+    as_of: datetime
+    profile: Profile
+    attestation: Attestation | None
+    memo: dict = field(default_factory=dict)  # (subject, scope, time) -> ConsentStatus, shared by a photo's packs
+
+    def value(self, name: str) -> Any:
+        return self.pack.value(name, self.facts)
+
+    def scopes(self, rule: Rule) -> list[str]:
+        return list(rule.params.get("scopes") or [self.pack.requires.get("consent_scope", "face_geometry")])
+
+    def status(self, subject_id: str | None, scopes: list[str], at: datetime) -> tuple[str, str | None]:
+        """The best release status across `scopes` (valid if any is)."""
+        if subject_id is None or self.lookup is None:
+            return "none", None
+        first = None
+        for scope in scopes:
+            key = (subject_id, scope, at)
+            if key not in self.memo:
+                self.memo[key] = self.lookup.consent_status(subject_id, scope, at)
+            found = self.memo[key]
+            if found.valid:
+                return "valid", found.consent_id
+            first = first or found
+        return first.status, first.consent_id
+
+
+def facts_for(pack: Pack, settings: Mapping | None) -> dict:
+    """The shared facts of [tool.bipacheck.packs] (e.g. establishments) under this pack's own table."""
+    settings = settings or {}
+    common = {k: v for k, v in settings.items() if not isinstance(v, Mapping)}
+    own = settings.get(pack.id, {})
+    unknown = set(own) - set(pack.facts) - set(pack.values)
+    if unknown:
+        raise ConfigError(f"{SETTINGS[:-1]}.{pack.id}]: unknown key(s) {', '.join(sorted(unknown))}; known: "
+                          f"{', '.join(sorted(set(pack.facts) | set(pack.values)))}")
+    return {**common, **own}
+
+
+SHARED = ("establishments",)  # facts several packs read, at the top of [tool.bipacheck.packs]
+
+
+def check_settings(packs: Mapping[str, Pack], settings: Mapping | None) -> None:
+    for name, value in (settings or {}).items():
+        if isinstance(value, Mapping) and name not in packs:
+            raise ConfigError(f"{SETTINGS}: no pack {name!r}; known: {', '.join(packs)}")
+        if not isinstance(value, Mapping) and name not in SHARED:
+            raise ConfigError(f"{SETTINGS}: unknown shared fact {name!r}; known: {', '.join(SHARED)}")
+    for pack in packs.values():
+        facts_for(pack, settings)
+
+
+# -- where: does the pack reach one processing time? ------------------------------------------------
+
+def place(pack: Pack, p: Processing, residence: list[str] | None, facts: dict,
+          attestation: Attestation | None) -> tuple[str, str]:
+    """(IN / OUT / UNKNOWN, why): in when any fact the trigger names is in the pack's territory, out
+    only when every one of them is known and none is, unknown otherwise."""
+    attested = attestation.processing_regions if attestation else None
+    processed = p.processing_region or (attested[0] if attested and len(attested) == 1 else None)
+    known = {
+        "residence": list(residence) if residence else None,
+        "capture": [p.capture_region] if p.capture_region else None,
+        "processing": [processed] if processed else None,
+        "establishment": list(facts["establishments"]) if facts.get("establishments") is not None else None,
+    }
+    on = pack.trigger["on"]
+    why = "; ".join(f"{fact} {', '.join(known[fact]) if known[fact] else 'unknown'}" for fact in on)
+    if any(pack.covers(r) for fact in on for r in known[fact] or ()):
+        return IN, why
+    if all(known[fact] is not None for fact in on):
+        return OUT, why
+    return UNKNOWN, why
+
+
+# -- the checks a rule can name ---------------------------------------------------------------------
+
+FaceCheck = Callable[[PackContext, Rule, FaceRecord], list[Hit]]
+CHECKS: dict[str, FaceCheck | Callable] = {}
+OPERATOR: set[str] = set()  # checks that judge the operator's facts once per audit, not a face
+
+
+def check(name: str, operator: bool = False):
+    def register(fn):
+        CHECKS[name] = fn
+        if operator:
+            OPERATOR.add(name)
+        return fn
+    return register
+
+
+@check("consent")
+def _consent(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
+    """Processing times without a release in force for any of the rule's scopes (rule.statuses:
+    which release statuses break it, e.g. only `revoked` for a withdrawal rule)."""
+    wanted = rule.params.get("statuses") or NOT_VALID
+    found = [(i, *ctx.status(face.subject_id, ctx.scopes(rule), p.at)) for i, p in enumerate(ctx.times)]
+    hits = [(i, s, c) for i, s, c in found if s in wanted]
+    if not hits:
+        return []
+    return [Hit([i for i, _, _ in hits], details={"consent_status": sorted({s for _, s, _ in hits})})]
+
+
+@check("child")
+def _child(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
+    """A release in force for a person under rule.age_value's age that no parent or guardian gave."""
+    if face.subject_id is None or ctx.lookup is None:
+        return []
+    limit, scopes, hits = ctx.value(rule.params["age_value"]), ctx.scopes(rule), []
+    for i, p in enumerate(ctx.times):
+        subject = ctx.lookup.subject_as_of(face.subject_id, p.at)
+        age = subject.age_on(p.at) if subject is not None else None
+        if age is None or age >= limit:
+            continue
+        in_force = [c for c in ctx.lookup.consents(face.subject_id)
+                    if any(consent_state(c, s, p.at) == "valid" for s in scopes)]
+        if in_force and not any(c.signer_role in REPRESENTATIVES for c in in_force):
+            hits.append(i)
+    return [Hit(hits, note=f" (under {limit})")] if hits else []
+
+
+@check("public-image")
+def _public_image(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
+    """The operator treats an image being public as consent (rule.fact); from rule.since_value on,
+    that holds only where the person made it public themselves (a release with rule.scopes)."""
+    if ctx.facts.get(rule.params["fact"]) is not True:
+        return []
+    since = parse_datetime(ctx.value(rule.params["since_value"]))
+    hits = [i for i, p in enumerate(ctx.times)
+            if p.at >= since and ctx.status(face.subject_id, ctx.scopes(rule), p.at)[0] != "valid"]
+    return [Hit(hits)] if hits else []
+
+
+@check("retention")
+def _retention(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
+    """Destroy by the earliest of rule.after's deadlines: [{from = subject date, months_value = name}]."""
+    if face.subject_id is None or ctx.lookup is None or not ctx.times:
+        return []
+    subject = ctx.lookup.subject_as_of(face.subject_id, ctx.as_of)
+    deadlines = [add_months(getattr(subject, a["from"]), int(ctx.value(a["months_value"])))
+                 for a in rule.params["after"] if subject is not None and getattr(subject, a["from"])]
+    if not deadlines or min(deadlines) >= ctx.as_of:
+        return []
+    deadline = min(deadlines)
+    # what every processing in the pack's territory derived is due for destruction
+    return [Hit(list(range(len(ctx.times))), note=f" (deadline {deadline.date().isoformat()})",
+                details={"retention_deadline": format_datetime(deadline)})]
+
+
+@check("sharing")
+def _sharing(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
+    """Each recipient of a processing needs its own consent: scope rule.prefix + recipient name."""
+    hits, names = [], set()
+    for i, p in enumerate(ctx.times):
+        missing = [n for n in p.recipients
+                   if ctx.status(face.subject_id, [rule.params["prefix"] + n], p.at)[0] != "valid"]
+        if missing:
+            hits.append(i)
+            names.update(missing)
+    return [Hit(hits, note=f" (to {', '.join(sorted(names))})", details={"recipients": sorted(names)})] if hits else []
+
+
+@check("present")
+def _present(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
+    """Every processing time the pack reaches (an informational duty, or a photo exclusion)."""
+    return [Hit(list(range(len(ctx.times))))]
+
+
+@check("ban")
+def _ban(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
+    """A ban no release cures, where the operator's fact (rule.fact) says the banned setting holds;
+    not attested is review; rule.unless names an attested exception; rule.since_value the date
+    the ban starts."""
+    if rule.params.get("unless") and ctx.facts.get(rule.params["unless"]) is True:
+        return []
+    stated = ctx.facts.get(rule.params["fact"])
+    since = parse_datetime(ctx.value(rule.params["since_value"])) if rule.params.get("since_value") else None
+    every = [i for i, p in enumerate(ctx.times) if since is None or p.at >= since]
+    if stated is False or not every:
+        return []
+    if stated is None:
+        return [Hit(every, "review", f" (not attested: {SETTINGS[:-1]}.{ctx.pack.id}] {rule.params['fact']})")]
+    return [Hit(every, note=f" ({rule.params['fact']} attested; consent does not cure it)")]
+
+
+@check("attested", operator=True)
+def _attested(pack: Pack, rule: Rule, facts: dict) -> tuple[str, str] | None:
+    """An operator duty: rule.fact must be attested as rule.want (default true)."""
+    name, want = rule.params["fact"], rule.params.get("want", True)
+    stated = facts.get(name)
+    if stated is None:
+        return "review", f"Not attested: {SETTINGS[:-1]}.{pack.id}] {name} ({pack.facts.get(name, '')})."
+    if stated != want:
+        return rule.severity, f"Attested {name} = {str(stated).lower()}."
+    return None
+
+
+# -- applying packs ---------------------------------------------------------------------------------
+
+@dataclass
+class PackOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    reach: dict[str, set[str]] = field(default_factory=dict)  # pack id -> reaches its faces had
+
+
+def evaluate_packs(packs: list[Pack], scan, records: list[FaceRecord], times: list[Processing], *, lookup,
+                   profile: Profile, as_of: datetime, attestation: Attestation | None,
+                   settings: Mapping | None) -> PackOutcome:
+    """Every face of a photo under every pack without its own evaluator."""
+    out = PackOutcome()
+    if not times:
+        return out
+    residences, memo = {}, {}
+    for rec in records:
+        if rec.subject_id is not None and lookup is not None and rec.subject_id not in residences:
+            subject = lookup.subject_as_of(rec.subject_id, as_of)
+            residences[rec.subject_id] = subject.residence if subject is not None and subject.residence else None
+    for pack in packs:
+        ctx = PackContext(pack, facts_for(pack, settings), times, lookup, as_of, profile, attestation, memo)
+        seen = out.reach.setdefault(pack.id, set())
+        for rec in records:
+            residence = residences.get(rec.subject_id)
+            places = [place(pack, p, residence, ctx.facts, attestation) for p in times]
+            seen.update(where for where, _ in places)
+            for rule in pack.rules:
+                if rule.check in OPERATOR or rule.check is None:
+                    continue
+                for hit in CHECKS[rule.check](ctx, rule, rec):
+                    found = _finding(ctx, rule, rec, hit, places, scan)
+                    if found is not None:
+                        out.findings.append(found)
+    return out
+
+
+def _finding(ctx: PackContext, rule: Rule, rec: FaceRecord, hit: Hit, places, scan) -> Finding | None:
+    reaches = {places[i][0] for i in hit.indices}
+    reach = IN if IN in reaches else UNKNOWN if UNKNOWN in reaches else OUT
+    if reach == OUT or not hit.indices:
+        return None
+    severity = hit.severity or rule.severity
+    if reach == UNKNOWN and severity == "violation":
+        severity = "review"
+    if rule.derived and not ctx.profile.derives_identifiers:
+        severity = "info"
+    person = rec.subject_id or f"face:{scan.sha256}:{rec.box}"
+    entries = []
+    for i in hit.indices:
+        where, why = places[i]
+        if where == OUT:
+            continue  # a processing time the pack does not reach is not its finding's business
+        entry = {**ctx.times[i].as_dict(), "territory": where, "where": why,
+                 "counted": where == IN and severity == "violation"}
+        if not entry["counted"]:
+            entry["not_counted"] = ("territory unknown" if where == UNKNOWN else
+                                    "the declared processing derives no identifiers" if severity == "info"
+                                    else f"severity {severity}")
+        entries.append(entry)
+    who = f"subject {rec.subject_id}" if rec.subject_id else "an unidentified person (no ledger link)"
+    return Finding(rule.id, severity, f"Face at {rec.box} is {who} ({ctx.pack.name}): {rule.summary}{hit.note}",
+                   scan.url, scan.sha256, scan.size, [rec],
+                   {"pack": ctx.pack.id, "reach": reach, **hit.details,
+                    "exposure": {"pack": ctx.pack.id, "person": person, "linked": rec.subject_id is not None,
+                                 "processing": entries}})
+
+
+def operator_pack_findings(pack: Pack, settings: Mapping | None, profile: Profile) -> list[Finding]:
+    """The pack's duties that rest on the operator's statement, once per audit for a pack in scope."""
+    if not profile.derives_identifiers:
+        return []
+    facts, out = facts_for(pack, settings), []
+    where = f"{SETTINGS[:-1]}.{pack.id}]"
+    for rule in pack.rules:
+        if rule.check not in OPERATOR:
+            continue
+        judged = CHECKS[rule.check](pack, rule, facts)
+        if judged:
+            severity, message = judged
+            out.append(Finding(rule.id, severity, f"{message} {rule.summary}", where, None, None,
+                               details={"pack": pack.id, "attestation": where,
+                                        "exposure": {"pack": pack.id, "person": f"operator:{rule.id}",
+                                                     "linked": True, "operator": True,
+                                                     "processing": [{"counted": severity == "violation"}]}}))
+    return out
+
+
+
+def describe(pack: Pack) -> dict:
+    """A pack as `bipacheck packs` lists it."""
+    req, enf = pack.requires, pack.enforcement
+    duties = [f"consent: {req.get('consent', 'none')}"] + [
+        f"{k.replace('_', ' ')}: {req[k]}" for k in ("consent_timing", "consent_form") if k in req] + [
+        k.replace("_", " ") for k in ("notice", "signage", "explicit_consent", "ban") if req.get(k) is True]
+    if enf["kind"] == "unquantified":
+        money = enf.get("text", "no fixed amount")
+    else:
+        amounts = [pack.value(enf[k], {}) if isinstance(enf[k], str) else enf[k] for k in ("low", "high") if k in enf]
+        money = f"{enf.get('currency', '')} {'-'.join(f'{a:,}' for a in amounts)} per violation"
+    regions = ", ".join(pack.regions)
+    return {
+        "id": pack.id, "name": pack.name, "citation": pack.citation, "mark": pack.mark,
+        "effective": pack.effective, "default": pack.default, "source": pack.source,
+        "applies": f"{' or '.join(pack.trigger['on'])} in {regions}"
+                   + (f"; {pack.trigger['note']}" if pack.trigger.get("note") else ""),
+        "needs": pack.trigger.get("needs", ""), "requires": "; ".join(duties),
+        "retention": pack.retention.get("rule", ""), "disclosure": pack.disclosure.get("rule", ""),
+        "enforcement": f"{enf['kind']}: {enf.get('who', '')}, {money}",
+        "rules": [f"{r.id} [{r.mark}]" for r in pack.rules], "facts": dict(pack.facts),
+        "values": {k: dict(v) for k, v in pack.values.items()},
+    }

@@ -1,0 +1,162 @@
+"""Obscure regions of one photo and write it back in its own format, with its own metadata.
+
+Boxes are in upright pixels (after EXIF orientation); the stored pixels are turned upright,
+obscured, and turned back, so the copy keeps its orientation tag and stored layout. Lossless
+formats (PNG, BMP) keep every pixel outside the regions; WebP copies are written lossless so
+they do too; JPEG copies change only the DCT blocks under the regions (see jpeg.py). Face tags
+are then removed from the XMP as `strip-face-tags` does, and embedded previews (EXIF
+thumbnail, maker notes, MPF) are dropped: they would show the faces unobscured.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import ExifTags, Image, PngImagePlugin
+
+from ..imaging import _apply_orientation, _orientation, sniff_format
+from ..metadata.strip import StripError, strip_face_tags_report
+from . import jpeg
+from .jpeg import RedactError
+from .styles import obscure, padded_region
+
+SUPPORTED = ("JPEG", "PNG", "WEBP", "BMP")
+_INVERSE = {6: 8, 8: 6}  # the other orientations undo themselves
+_MAKER_NOTE = 0x927C
+
+
+@dataclass
+class Redacted:
+    data: bytes
+    regions: list[list[int]]  # [x0, y0, x1, y1] obscured, upright pixels
+    changed_area: list[list[int]]  # where decoded pixels may differ from the source, upright
+    notes: list[str] = field(default_factory=list)
+
+
+def _clean_exif(im: Image.Image) -> bytes | None:
+    exif = im.getexif()
+    if not exif:
+        return None
+    exif.get_ifd(ExifTags.IFD.Exif).pop(_MAKER_NOTE, None)
+    return exif.tobytes()  # IFD0 and its sub-IFDs: the thumbnail's IFD1 is not written
+
+
+def _map_rect(rect: list[int], orientation: int, width: int, height: int) -> list[int]:
+    """A rectangle [x0, y0, x1, y1] of a width x height image, after that image is transformed as
+    EXIF `orientation` says (stored -> upright; with the inverse orientation, upright -> stored)."""
+    mask = np.zeros((height, width, 1), bool)
+    mask[rect[1]:rect[3], rect[0]:rect[2]] = True
+    ys, xs = np.nonzero(_apply_orientation(mask, orientation)[..., 0])
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+
+
+def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
+    """A copy of `data` with `boxes` ([x, y, w, h], upright) obscured. Raises RedactError."""
+    fmt = sniff_format(data)
+    if fmt not in SUPPORTED:
+        raise RedactError(f"{fmt or 'this format'} cannot be redacted (supported: {', '.join(SUPPORTED)})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im = Image.open(io.BytesIO(data))
+            im.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise RedactError(f"photo could not be decoded: {exc}") from None
+    if getattr(im, "n_frames", 1) > 1:
+        raise RedactError("animated or multi-page images cannot be redacted")
+    notes: list[str] = []
+    orientation = _orientation(im, notes)
+    work = im if im.mode in ("RGB", "RGBA", "L", "LA") else im.convert("RGBA" if "A" in im.mode or
+                                                                     "transparency" in im.info else "RGB")
+    if work is not im:
+        notes.append(f"pixels converted from mode {im.mode} to {work.mode}")
+    stored = np.array(work)
+    if stored.ndim == 2:
+        stored = stored[..., None]
+    upright = _apply_orientation(stored, orientation)
+    height, width = upright.shape[:2]
+    channels = 3 if work.mode in ("RGB", "RGBA") else 1
+    mask = np.zeros((height, width, 1), bool)
+    regions = []
+    for box in boxes:
+        region = padded_region(box, width, height)
+        if region is None:
+            continue
+        obscure(upright, region, style, channels)
+        mask[region[1]:region[3], region[0]:region[2]] = True
+        regions.append(region)
+    back = _INVERSE.get(orientation, orientation)
+    new_stored = _apply_orientation(upright, back)
+    changed = _apply_orientation(mask, back)[..., 0]
+    exif = _clean_exif(im)
+    if fmt == "JPEG":
+        out = jpeg.merge_blocks(data, im, new_stored, changed)
+        metadata, meta_notes = jpeg.clean_app_segments(data, exif)
+        out = jpeg.with_segments(out, metadata)
+        notes += meta_notes
+        grow_w, grow_h = jpeg.mcu_size(im)
+        changed_area = _grown(regions, orientation, stored.shape, grow_w, grow_h)
+    else:
+        try:
+            out = _save_lossless(work, new_stored, fmt, im, exif)
+        except (OSError, ValueError) as exc:
+            raise RedactError(f"{fmt} copy could not be written: {exc}") from None
+        changed_area = [list(r) for r in regions]
+    try:
+        stripped = strip_face_tags_report(out)
+    except StripError as exc:
+        raise RedactError(f"face tags could not be removed: {exc}") from None
+    if stripped.total_removed:
+        notes.append(f"{stripped.total_removed} face tag(s) removed from the XMP")
+    notes += stripped.notes
+    return Redacted(stripped.data, regions, changed_area, notes)
+
+
+def _grown(regions, orientation: int, shape, mcu_w: int, mcu_h: int) -> list[list[int]]:
+    """JPEG: each region widened to whole MCUs plus one MCU of chroma smoothing, in upright pixels."""
+    stored_h, stored_w = shape[:2]
+    back = _INVERSE.get(orientation, orientation)
+    out = []
+    for region in regions:
+        stored_rect = _map_rect(region, back, *_upright_size(shape, orientation))
+        x0 = max(0, (stored_rect[0] // mcu_w - 1) * mcu_w)
+        y0 = max(0, (stored_rect[1] // mcu_h - 1) * mcu_h)
+        x1 = min(stored_w, (-(-stored_rect[2] // mcu_w) + 1) * mcu_w)
+        y1 = min(stored_h, (-(-stored_rect[3] // mcu_h) + 1) * mcu_h)
+        out.append(_map_rect([x0, y0, x1, y1], orientation, stored_w, stored_h))
+    return out
+
+
+def _upright_size(shape, orientation: int) -> tuple[int, int]:
+    """(width, height) of the upright image for a stored array shape."""
+    h, w = shape[:2]
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def _save_lossless(work: Image.Image, stored: np.ndarray, fmt: str, source: Image.Image, exif: bytes | None) -> bytes:
+    pixels = stored[..., 0] if stored.shape[2] == 1 else stored
+    image = Image.fromarray(pixels, work.mode)
+    options: dict = {}
+    if exif:
+        options["exif"] = exif
+    if source.info.get("icc_profile"):
+        options["icc_profile"] = source.info["icc_profile"]
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        for key, value in (getattr(source, "text", None) or {}).items():
+            info.add_itxt(key, value) if not value.isascii() or key == "XML:com.adobe.xmp" else info.add_text(key, value)
+        options["pnginfo"] = info
+        if source.info.get("dpi"):
+            options["dpi"] = source.info["dpi"]
+    elif fmt == "WEBP":
+        options.update(lossless=True, exact=True)
+        if source.info.get("xmp"):
+            options["xmp"] = source.info["xmp"]
+    elif fmt == "BMP":
+        options = {}
+    buf = io.BytesIO()
+    image.save(buf, fmt, **options)
+    return buf.getvalue()

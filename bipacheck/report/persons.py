@@ -1,0 +1,58 @@
+"""The person roll-up: one row per ledger subject (or per unlinked face) across the whole report.
+
+Computed from report dicts only (findings and photos[].face_records), so it can be rebuilt from a
+saved JSON report. An unlinked face cannot be matched across photos, so each one is its own
+person, keyed as the exposure estimate counts it.
+"""
+
+from __future__ import annotations
+
+NOT_PERSONS = {"BIPACHECK-LOW-CONFIDENCE", "BIPACHECK-UNSCANNED"}  # possible faces / files, not people
+_RANK = {"violation": 4, "review": 3, "info": 2, "accepted": 1, "consented": 0}
+
+
+def person_key(subject_id: str | None, sha256: str | None, box: list[int]) -> str:
+    """A subject id, or the key the audit's exposure count uses for a face nobody is linked to."""
+    return subject_id or f"face:{sha256}:{list(box)}"
+
+
+def persons_roll_up(findings: list[dict], photos: list[dict]) -> list[dict]:
+    people: dict[str, dict] = {}
+
+    def person(face: dict, sha256: str | None) -> dict:
+        key = person_key(face["subject_id"], sha256, face["box"])
+        return people.setdefault(key, {
+            "key": key, "subject_id": face["subject_id"], "consent_status": face["consent_status"],
+            "consent_id": face.get("consent_id"), "consent": face.get("consent"),
+            "photos": set(), "faces": 0, "findings": [], "rules": set(), "_severities": set(), "_suppressed": 0,
+        })
+
+    for photo in photos:
+        for face in photo.get("face_records", []):
+            row = person(face, photo["sha256"])
+            row["photos"].add(photo["path"])
+            row["faces"] += 1
+    for finding in findings:
+        if finding["rule_id"] in NOT_PERSONS:
+            continue
+        for face in finding["faces"]:
+            row = person(face, finding["photo"]["sha256"])
+            row["photos"].add(finding["photo"]["path"])
+            row["findings"].append(finding["fingerprint"])
+            row["rules"].add(finding["rule_id"])
+            if finding.get("suppressed"):
+                row["_suppressed"] += 1
+            else:
+                row["_severities"].add(finding["severity"])
+    out = []
+    for row in people.values():
+        severities, suppressed = row.pop("_severities"), row.pop("_suppressed")
+        if severities:
+            status = max(severities, key=_RANK.__getitem__)
+        elif suppressed:
+            status = "accepted"
+        else:
+            status = "consented" if row["consent_status"] == "valid" else "info"
+        row.update(status=status, photos=sorted(row["photos"]), rules=sorted(row["rules"]))
+        out.append(row)
+    return sorted(out, key=lambda r: (-_RANK[r["status"]], r["key"]))
