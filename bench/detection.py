@@ -207,6 +207,9 @@ class Matched:
     hits: np.ndarray
     face_scores: np.ndarray  # per face to be found: score of the detection that found it
     face_sizes: np.ndarray  # per face: max(w, h)
+    det_images: np.ndarray  # per non-neutral detection: index of its image
+    face_images: np.ndarray  # per face: index of its image
+    images: int = 0
 
     def curve(self):
         """(thresholds, precision, recall) at every distinct score, highest threshold first."""
@@ -232,8 +235,8 @@ class Matched:
 def match_all(samples: list[Sample], dets: list[np.ndarray], min_face: int = 0) -> Matched:
     """Match a whole set; with min_face > 0 the operating protocol: smaller faces become
     ignore boxes and smaller detections are dropped, as the product drops them."""
-    all_s, all_h, all_fs, all_sz = [], [], [], []
-    for sample, d in zip(samples, dets):
+    all_s, all_h, all_fs, all_sz, all_di, all_fi = [], [], [], [], [], []
+    for index, (sample, d) in enumerate(zip(samples, dets)):
         faces, ignore = sample.faces, sample.ignore
         if min_face:
             small = np.maximum(faces[:, 2], faces[:, 3]) < min_face
@@ -245,7 +248,28 @@ def match_all(samples: list[Sample], dets: list[np.ndarray], min_face: int = 0) 
         all_h.append(h)
         all_fs.append(fs)
         all_sz.append(np.maximum(faces[:, 2], faces[:, 3]))
-    return Matched(np.concatenate(all_s), np.concatenate(all_h), np.concatenate(all_fs), np.concatenate(all_sz))
+        all_di.append(np.full(len(s), index))
+        all_fi.append(np.full(len(faces), index))
+    return Matched(np.concatenate(all_s), np.concatenate(all_h), np.concatenate(all_fs), np.concatenate(all_sz),
+                   np.concatenate(all_di), np.concatenate(all_fi), len(samples))
+
+
+def photo_level(m: Matched, threshold: float, min_size: float = BIG_FACE) -> dict:
+    """Per photo, at `threshold`: of the photos with a face >= min_size, the share where at least one
+    / every such face was found; the share of all photos whose only detections are false alarms."""
+    big = m.face_sizes >= min_size
+    with_face = np.unique(m.face_images[big])
+    found = m.face_scores >= threshold
+    any_found = np.array([found[big & (m.face_images == i)].any() for i in with_face], dtype=bool)
+    all_found = np.array([found[big & (m.face_images == i)].all() for i in with_face], dtype=bool)
+    kept = m.scores >= threshold
+    false_only = [i for i in range(m.images)
+                  if (kept & (m.det_images == i)).any() and not (kept & m.hits & (m.det_images == i)).any()]
+    return {"photos_with_face": int(len(with_face)),
+            "at_least_one_found": float(any_found.mean()) if len(with_face) else float("nan"),
+            "all_found": float(all_found.mean()) if len(with_face) else float("nan"),
+            "missed_photos": int((~any_found).sum()),
+            "false_alarm_only_photos": len(false_only) / max(m.images, 1)}
 
 
 def average_precision(m: Matched) -> float:
@@ -294,7 +318,7 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
 
     op = args.operating_threshold if args.operating_threshold is not None else DEFAULT_THRESHOLDS[name]
     try:
-        detector = create_detector(name, args.threshold)
+        detector = create_detector(name, args.threshold, multipass=not args.single_pass)
     except ConfigError as exc:
         print(f"\n{name}: skipped ({exc})")
         return None
@@ -334,13 +358,18 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
         "sweep": {f"{t:g}": dict(zip(("recall_ge32", "precision"), opm.at(t, BIG_FACE)),
                                  recall_ge_min_face=opm.recall(t)) for t in args.sweep},
     }
+    f["photo_level"] = photo_level(opm, op)
+    if args.size_sweep:
+        f["size_sweep"] = size_sweep(detector, samples, args, op)
+    if args.orientation_limit:
+        f["orientation_sweep"] = orientation_sweep(detector, samples[:args.orientation_limit], args, op)
 
     # Speed: the product configuration (operating threshold, real min-face), per thread count
     timing_items = items[:args.timing_limit] if args.timing_limit else items
     f["ms_per_image"] = {}
     for n in args.threads:
         runtime.set_threads(n)  # ONNX Runtime takes its thread count when a network is built
-        timed = create_detector(name, op)
+        timed = create_detector(name, op, multipass=not args.single_pass)
         _, ms, _ = scan_all(timed, timing_items, args.min_face, args.reduce_by)
         f["ms_per_image"][str(n)] = {"mean": float(np.mean(ms)), "median": float(np.median(ms)),
                                      "images": len(ms)}
@@ -349,10 +378,122 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
     cv2.setNumThreads(max(args.threads))
     fa_dets, _, fa_skipped = scan_all(detector, face_free, args.min_face, args.reduce_by)
     names = [n for n, _ in face_free]
+    f["rotated_pass_cost"] = rotated_pass_cost(detector, face_free, args)
     f["face_free"] = {"images": len(names), "skipped": fa_skipped,
+                      "photos_with_alarms": sum(len(d[d[:, 4] >= op]) > 0 for d in fa_dets) / max(len(names), 1),
                       **false_alarms(names, fa_dets, op),
                       "sweep": {f"{t:g}": false_alarms(names, fa_dets, t) for t in args.sweep}}
     return report
+
+
+SWEEP_SIZES = [32, 64, 128, 256, 512, 1024, 2048, "full"]
+FULL_FRAME = (4000, 3000)
+
+
+def sweep_faces(samples: list[Sample], count: int) -> list[tuple[Sample, np.ndarray]]:
+    """Up to `count` real faces of at least 64 px, one per photo, each the largest in its photo."""
+    picked = []
+    for s in samples:
+        if len(s.faces):
+            face = s.faces[np.argmax(np.maximum(s.faces[:, 2], s.faces[:, 3]))]
+            if max(face[2], face[3]) >= 64:
+                picked.append((s, face))
+    step = max(1, len(picked) // count)
+    return picked[::step][:count]
+
+
+def resized_around(rgb: np.ndarray, face: np.ndarray, size) -> tuple[np.ndarray, np.ndarray]:
+    """The photo scaled so the face is `size` px tall (max of w, h), cropped to at most 4000x3000
+    around it; "full": cropped around the face to 4:3 and scaled so the face fills a 4000x3000
+    frame. Returns (image, the face's box in it)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    x, y, fw, fh = face
+    if size == "full":
+        ch = min(h, fh * 1.1)
+        cw = min(w, ch * 4 / 3)
+        ch = cw * 3 / 4
+    else:
+        f = size / max(fw, fh)
+        cw, ch = min(w, FULL_FRAME[0] / f), min(h, FULL_FRAME[1] / f)
+    x0 = int(np.clip(x + fw / 2 - cw / 2, 0, w - cw))
+    y0 = int(np.clip(y + fh / 2 - ch / 2, 0, h - ch))
+    crop = rgb[y0:y0 + int(ch), x0:x0 + int(cw)]
+    f = FULL_FRAME[0] / crop.shape[1] if size == "full" else size / max(fw, fh)
+    out = cv2.resize(crop, (max(1, round(crop.shape[1] * f)), max(1, round(crop.shape[0] * f))),
+                     interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+    return out, np.array([(x - x0) * f, (y - y0) * f, fw * f, fh * f])
+
+
+def size_sweep(detector, samples: list[Sample], args, op: float) -> dict:
+    """Recall and box IoU of real faces resized to each size (the product path, JPEG q90)."""
+    from PIL import Image
+
+    from bipacheck.detect.base import iou
+
+    faces = sweep_faces(samples, args.size_sweep)
+    out = {}
+    for size in SWEEP_SIZES:
+        ious = []
+        for sample, face in faces:
+            rgb = np.asarray(Image.open(sample.path).convert("RGB"))
+            image, box = resized_around(rgb, face, size)
+            buf = io.BytesIO()
+            Image.fromarray(image).save(buf, "JPEG", quality=90)
+            (d,), _, _ = scan_all(detector, [(sample.path.name, buf.getvalue())], args.min_face, args.reduce_by)
+            d = d[d[:, 4] >= op]
+            ious.append(max((iou(list(r[:4]), list(box)) for r in d), default=0.0))
+        ious = np.array(ious)
+        out[str(size)] = {"faces": len(ious), "recall": float((ious >= IOU_MATCH).mean()),
+                          "mean_iou_found": float(ious[ious >= IOU_MATCH].mean()) if (ious >= IOU_MATCH).any() else 0.0}
+        print(f"  size sweep {size}: recall {out[str(size)]['recall']:.3f}", flush=True)
+    return out
+
+
+def orientation_sweep(detector, samples: list[Sample], args, op: float) -> dict:
+    """Recall of faces >= 64 px (and photo-level recall) with the photos rotated 90/180/270 in their
+    pixels, without an EXIF tag; labels turned with them."""
+    from PIL import Image
+
+    from bipacheck.detect.passes import _unrotate
+
+    out = {}
+    for turns in (0, 1, 2, 3):
+        items, rotated = [], []
+        for s in samples:
+            rgb = np.asarray(Image.open(s.path).convert("RGB"))
+            turned = np.ascontiguousarray(np.rot90(rgb, turns))
+            h, w = turned.shape[:2]
+
+            def turn(boxes):
+                return np.array([_unrotate(list(b), (4 - turns) % 4, w, h) if turns else b for b in boxes],
+                                dtype=float).reshape(-1, 4)
+            buf = io.BytesIO()
+            Image.fromarray(turned).save(buf, "JPEG", quality=95)
+            items.append((s.path.name, buf.getvalue()))
+            rotated.append(Sample(s.path, turn(s.faces), turn(s.ignore)))
+        dets, ms, _ = scan_all(detector, items, args.min_face, args.reduce_by)
+        m = match_all(rotated, dets, min_face=args.min_face)
+        out[str(90 * turns)] = {"recall_ge64": m.recall(op, 64), "recall_ge32": m.recall(op, BIG_FACE),
+                                "precision": m.at(op)[1], "ms": float(np.mean(ms)), **photo_level(m, op, 64)}
+        print(f"  orientation {90 * turns}: recall>=64 {out[str(90 * turns)]['recall_ge64']:.3f}", flush=True)
+    return out
+
+
+def rotated_pass_cost(detector, face_free, args) -> dict | None:
+    """ms per face-free photo (where every rotated pass runs) with and without the rotated passes,
+    the two interleaved photo by photo so load drift cancels out."""
+    from bipacheck.detect.passes import MultiPass
+
+    if not isinstance(detector, MultiPass):
+        return None
+    upright_only = MultiPass(detector.network, rotate=False)
+    with_rot, without = [], []
+    for item in face_free:
+        without += scan_all(upright_only, [item], args.min_face, args.reduce_by)[1]
+        with_rot += scan_all(detector, [item], args.min_face, args.reduce_by)[1]
+    return {"ms_with": float(np.mean(with_rot)), "ms_without": float(np.mean(without))}
 
 
 def false_alarms(names, dets, threshold) -> dict:
@@ -393,11 +534,29 @@ def print_report(r: Report) -> None:
           f"prec {_f(o['precision'])} at thr {r.op_threshold:g} | best R>=32 @P>=.85 "
           f"{_f(o['best_recall_ge32_at_p85'])} (thr {_f(o['threshold_best'])}, prec {_f(o['precision_best'])})")
     print(f"  ms/image (decode included, mean of {n_timed}): {ms}")
+    pl = r.figures["photo_level"]
+    print(f"  photos ({pl['photos_with_face']} with a face >= 32 px): at least one found {_f(pl['at_least_one_found'])} "
+          f"({pl['missed_photos']} reported face-free), all found {_f(pl['all_found'])}; "
+          f"photos whose only detections are false: {_f(pl['false_alarm_only_photos'])}")
+    if "size_sweep" in r.figures:
+        print("  size sweep (face px: recall / mean IoU of found boxes): " + ", ".join(
+            f"{k} {_f(v['recall'])}/{_f(v['mean_iou_found'])}" for k, v in r.figures["size_sweep"].items()))
+    if "orientation_sweep" in r.figures:
+        print("  orientation sweep, no EXIF (deg: recall >= 64 px / >= 32 / precision / photos with a face >= 64 px "
+              "where one is found / ms): " + ", ".join(
+                  f"{k} {_f(v['recall_ge64'])}/{_f(v['recall_ge32'])}/{_f(v['precision'])}/"
+                  f"{_f(v['at_least_one_found'])}/{v['ms']:.0f}" for k, v in r.figures["orientation_sweep"].items()))
     alarms = ", ".join(f"{n} x{v['count']} (max {v['max_score']})" for n, v in ff["images_with_alarms"].items())
     print(f"  face-free ({ff['images']} images): {ff['detections']} false alarms, "
-          f"{ff['per_image']:.3f}/image{': ' + alarms if alarms else ''}")
+          f"{ff['per_image']:.3f}/image, photos with an alarm {_f(ff['photos_with_alarms'])}"
+          f"{': ' + alarms if alarms else ''}")
     for line in ff["skipped"]:
         print(f"  face-free skipped {line}")
+    cost = r.figures.get("rotated_pass_cost")
+    if cost:
+        print(f"  rotated passes on face-free photos (all three run there; bounded by 3 copies of at most 1 MP): "
+              f"{cost['ms_with']:.0f} ms per photo with them, {cost['ms_without']:.0f} without "
+              f"(+{cost['ms_with'] / cost['ms_without'] - 1:.0%})")
     if o["sweep"]:
         print(f"  {'thr':>6} {'R>=32':>6} {'R>=' + str(r.min_face):>6} {'prec':>6} {'FA':>4}")
         for t, v in o["sweep"].items():
@@ -442,6 +601,12 @@ def parse_args(argv=None):
     p.add_argument("--timing-limit", type=int, default=None, help="time only the first N of those images")
     p.add_argument("--threads", default="1,2", help="thread counts to time (OpenCV or ONNX Runtime), comma-separated")
     p.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    p.add_argument("--single-pass", action="store_true",
+                   help="the bare network at one scale, without the pyramid, tiles and rotated passes (the old default)")
+    p.add_argument("--size-sweep", type=int, default=0, metavar="N",
+                   help="size sweep with N real faces resized to 32..2048 px and a full 4000x3000 frame (0: off)")
+    p.add_argument("--orientation-limit", type=int, default=0, metavar="N",
+                   help="orientation sweep on the first N photos rotated 90/180/270 without EXIF (0: off)")
     args = p.parse_args(argv)
     try:
         args.threads = [int(t) for t in args.threads.split(",") if t.strip()]

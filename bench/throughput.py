@@ -43,10 +43,10 @@ ROTATE_EVERY = 4  # every fourth photo is stored sideways with EXIF orientation 
 
 # ----------------------------------------------------------------------------- corpus
 
-def build_corpus(folder: Path, count: int) -> list[Path]:
+def build_corpus(folder: Path, count: int, wider: Path = WIDER) -> list[Path]:
     from PIL import Image
 
-    sources = sorted(WIDER.glob("*.jpg"))
+    sources = sorted(wider.glob("*.jpg"))
     step = max(1, len(sources) // count)
     paths = []
     for i, src in enumerate(sources[::step][:count]):
@@ -114,11 +114,10 @@ def phase_naive(files: list[Path], detector: str, **_) -> dict:
 def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None, min_face: int, detector: str,
                 **_) -> dict:
     import bipacheck
-    from bipacheck.scanner import ScanSettings
 
     start = time.perf_counter()
-    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache, detector=detector,
-                             settings=ScanSettings(min_face=min_face))
+    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache, no_cache=cache is None,
+                             detector=detector, min_face=min_face, config=False, quiet=True)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "images": report.summary["files_listed"], "faces": report.summary["faces"],
             "cache": report.run.get("cache"), "runtime": report.run["detector"].get("runtime")}
@@ -156,11 +155,12 @@ def phase_breakdown(files: list[Path], min_face: int, detector: str, **_) -> dic
 PHASES = {"floor": phase_floor, "naive": phase_naive, "audit": phase_audit, "breakdown": phase_breakdown}
 
 
-def run_phase(name: str, corpus: Path, files: list[Path], **options) -> dict:
-    """Run one phase in a fresh interpreter and return its measurements (with its peak RSS)."""
+def run_phase(name: str, corpus: Path, files: list[Path], code: Path = REPO, **options) -> dict:
+    """Run one phase in a fresh interpreter, importing bipacheck from `code`, and return its
+    measurements (with its peak RSS)."""
     args = {"corpus": str(corpus), "files": [str(f) for f in files], **options}
     proc = subprocess.run([sys.executable, __file__, "--phase", name, "--args", json.dumps(args)],
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(code)})
     if proc.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -189,14 +189,18 @@ def main() -> None:
     parser.add_argument("--detector", default="centerface", help="detector to audit with (default centerface); "
                         "BIPACHECK_RUNTIME picks the runtime as in the product")
     parser.add_argument("--keep", action="store_true", help="keep the corpus folder")
+    parser.add_argument("--wider", type=Path, default=WIDER, help="wider_s400 images (default ../shared/eval/...)")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="also audit with the bipacheck package found in this folder (e.g. `git archive` of an "
+                        "earlier commit), in the same run, for before/after ratios")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--args", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.phase:
         child_main(opts.phase, opts.args)
         return
-    if not WIDER.is_dir():
-        print(f"skipped: {WIDER} not found (the benchmark needs ../shared/eval/wider_s400)")
+    if not opts.wider.is_dir():
+        print(f"skipped: {opts.wider} not found (the benchmark needs ../shared/eval/wider_s400)")
         return
     sys.path.insert(0, str(REPO))
     from bipacheck.detect.runtime import default_runtime
@@ -209,7 +213,7 @@ def main() -> None:
     corpus.mkdir()
     try:
         t = time.perf_counter()
-        files = build_corpus(corpus, opts.images)
+        files = build_corpus(corpus, opts.images, opts.wider)
         size_mb = sum(f.stat().st_size for f in files) / 1e6
         print(f"corpus: {len(files)} JPEGs of ~12 MP ({size_mb:.0f} MB, every {ROTATE_EVERY}th EXIF-rotated), "
               f"built in {time.perf_counter() - t:.0f} s; {default_workers()} cores; min_face {min_face}; "
@@ -229,6 +233,12 @@ def main() -> None:
         m["audit 2 workers"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face,
                                      detector=opts.detector)
         print(f"audit 2 workers done ({m['audit 2 workers']['seconds']:.1f} s)", flush=True)
+        if opts.baseline:
+            for workers in (1, 2):
+                label = f"baseline audit, {workers} worker{'s' if workers > 1 else ''}"
+                m[label] = run_phase("audit", corpus, files, code=opts.baseline, workers=workers, cache=None,
+                                     min_face=min_face, detector=opts.detector)
+                print(f"{label} done ({m[label]['seconds']:.1f} s)", flush=True)
         m["re-audit, unchanged"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face,
                                      detector=opts.detector)
         changed = max(1, round(len(files) / 100))
@@ -264,6 +274,11 @@ def main() -> None:
             why = f"would need --min-face >= {row['min_face_allowing_it']}"
         print(f"  reduce_by {row['reduce_by']:g} ({why}): frame {row['frame']}, decode {row['decode_ms']:.0f} ms, "
               f"detector {row['detect_ms']:.0f} ms, {row['faces']} faces")
+    if opts.baseline:
+        print(f"\nagainst the baseline ({opts.baseline}): audit 2 workers "
+              f"{per_second(m['audit 2 workers']) / per_second(m['baseline audit, 2 workers']):.2f}x its throughput, "
+              f"peak RSS per worker {m['audit 1 worker']['rss_self_mb']:.0f} vs "
+              f"{m['baseline audit, 1 worker']['rss_self_mb']:.0f} MB (1-worker audits)")
     target_full = per_second(m["audit 2 workers"]) / floor
     target_inc = m["re-audit, unchanged"]["seconds"] / full
     print(f"\ntargets: full audit {target_full:.3f}x floor (target >= 0.5); unchanged re-audit "

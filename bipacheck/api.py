@@ -162,7 +162,7 @@ def scan_entry(result: PhotoScan) -> dict:
         "format": result.format,
         "width": result.width,
         "height": result.height,
-        "faces": [{"box": f.box, "score": round(f.score, 4)} for f in result.faces],
+        "faces": [{"box": f.box, "score": round(f.score, 4), "found_by": f.found_by} for f in result.faces],
     }
     if result.frame_count > 1:
         entry["frames"] = {"scanned": result.frames_scanned, "total": result.frame_count}

@@ -78,7 +78,7 @@ def encode_result(result: PhotoScan | SkippedFile) -> tuple[str, str]:
         return "photo", json.dumps({
             "sha256": result.sha256, "size": result.size, "format": result.format,
             "width": result.width, "height": result.height,
-            "faces": [[int(f.x), int(f.y), int(f.w), int(f.h), float(f.score)] for f in result.faces],
+            "faces": [[int(f.x), int(f.y), int(f.w), int(f.h), float(f.score), f.found_by] for f in result.faces],
             "frames_scanned": result.frames_scanned, "frame_count": result.frame_count,
             "warnings": list(result.warnings), "tags": [t.to_dict() for t in result.tags],
             "tag_errors": list(result.tag_errors),

@@ -126,6 +126,9 @@ def load_image(
         raise TooLarge(f"decompression bomb: {exc}") from None
     except UnidentifiedImageError:
         raise CorruptImage(f"{fmt} signature but the header cannot be parsed (corrupt file)") from None
+    except MemoryError:
+        raise TooLarge(f"{fmt} image too large to decode within this worker's memory; lower --max-pixels "
+                       "or give each worker more memory") from None
     except Exception as exc:  # noqa: BLE001 - Pillow's plugins raise many types on hostile input
         # (OSError, SyntaxError, ValueError, TypeError for a TIFF without dimensions, struct.error...):
         # whatever it is, this file was not scanned, and the audit goes on to report that
@@ -210,18 +213,31 @@ def _orientation(im: Image.Image, notes: list[str]) -> int:
     return value
 
 
+# Frames are converted to RGB in bands of rows this large, so a huge frame exists only once in its
+# own mode and once as the result (never also as an RGBA/RGB Pillow copy or as float64).
+_CONVERT_BAND_PIXELS = 4_000_000
+_HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+
+
 def _to_rgb_array(frame: Image.Image) -> np.ndarray:
     mode = frame.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # 16/32-bit greyscale: stretch to 8 bits by the frame's own range, not by clipping at 255
-        arr = np.asarray(frame, dtype=np.float64)
-        lo, hi = float(arr.min()), float(arr.max())
-        arr = np.zeros_like(arr) if hi <= lo else (arr - lo) * (255.0 / (hi - lo))
-        grey = arr.astype(np.uint8)
-        return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
-    if mode != "RGB":
-        frame = frame.convert("RGBA").convert("RGB") if mode in ("P", "PA", "LA") else frame.convert("RGB")
-    return np.asarray(frame, dtype=np.uint8)
+    if mode == "RGB":
+        return np.asarray(frame, dtype=np.uint8)
+    # 16/32-bit greyscale: stretched to 8 bits by the frame's own range, not clipped at 255
+    lo, hi = (float(v) for v in frame.getextrema()) if mode in _HIGH_DEPTH else (0.0, 0.0)
+    w, h = frame.size
+    out = np.empty((h, w, 3), np.uint8)
+    band = max(1, _CONVERT_BAND_PIXELS // max(w, 1))
+    for y in range(0, h, band):
+        part = frame.crop((0, y, w, min(h, y + band)))
+        if mode in _HIGH_DEPTH:
+            arr = np.asarray(part, dtype=np.float64)
+            grey = np.zeros(arr.shape, np.uint8) if hi <= lo else ((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+            out[y:y + band] = grey[..., None]
+        else:
+            rgb = part.convert("RGBA").convert("RGB") if mode in ("P", "PA", "LA") else part.convert("RGB")
+            out[y:y + band] = np.asarray(rgb, dtype=np.uint8)
+    return out
 
 
 def _apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .detect.base import Detector, Face, iou
-from .errors import ImageError, UnsupportedFormat
+from .errors import ImageError, TooLarge, UnsupportedFormat
 from .imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, load_image
 from .metadata import TagRegion, read_face_tags, sidecar_paths
 from .metadata.sidecars import sidecar_kind
@@ -80,7 +80,12 @@ def scan_bytes(data: bytes, url: str, relpath: str, detector: Detector,
         return SkippedFile(url, relpath, exc.reason, exc.message, sha, len(data))
     except ImageError as exc:
         return SkippedFile(url, relpath, exc.reason, exc.message, sha, len(data))
-    faces = _merge_frames([detector.detect(frame) for frame in image.frames], image.scale)
+    try:
+        faces = _merge_frames([detector.detect(frame) for frame in image.frames], image.scale)
+    except MemoryError:
+        return SkippedFile(url, relpath, TooLarge.reason, f"{image.width}x{image.height} {image.format}: ran out of "
+                           "memory during detection; lower --max-pixels or give each worker more memory",
+                           sha, len(data))
     faces = [f for f in faces if max(f.w, f.h) >= settings.min_face]
     faces.sort(key=lambda f: (f.y, f.x))
     scan = PhotoScan(url, relpath, sha, len(data), image.format, image.width, image.height, faces,

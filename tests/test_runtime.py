@@ -50,7 +50,7 @@ def test_both_runtimes_find_the_same_faces(request, name):
 @pytest.mark.parametrize("which", ["opencv", "onnxruntime"])
 def test_yunet_boxes_are_decoded_as_opencv_facedetectoryn_decodes_them(yunet, which):
     path, _ = registry.resolve("yunet")
-    ours = create_detector("yunet", 0.3, which)
+    ours = create_detector("yunet", 0.3, which, multipass=False)
     reference = cv2.FaceDetectorYN.create(str(path), "", (320, 320), 0.3, 0.3, 5000)
     found = 0
     for photo in photos():
@@ -107,7 +107,7 @@ def test_worker_threads_apply_to_networks_built_afterwards(centerface, monkeypat
     monkeypatch.setattr(runtime, "_threads", None)
     runtime.set_threads(1)
     try:
-        net = create_detector("centerface", runtime="onnxruntime").net
+        net = create_detector("centerface", runtime="onnxruntime").network.net
         assert net._session.get_session_options().intra_op_num_threads == 1
     finally:
         runtime.set_threads(None)

@@ -6,7 +6,7 @@ derived, and this tool must not derive it itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -21,6 +21,9 @@ class Face:
     w: int
     h: int
     score: float
+    # which pass found it: "upright", or "rotated-90/180/270" when only a pass on the photo turned
+    # that many degrees counterclockwise did (content stored sideways without an EXIF tag)
+    found_by: str = "upright"
 
     @property
     def box(self) -> list[int]:
@@ -28,10 +31,8 @@ class Face:
 
     def scaled(self, factor: float) -> "Face":
         """The same face in an image `factor` times larger."""
-        return Face(
-            round(self.x * factor), round(self.y * factor),
-            round(self.w * factor), round(self.h * factor), self.score,
-        )
+        return replace(self, x=round(self.x * factor), y=round(self.y * factor),
+                       w=round(self.w * factor), h=round(self.h * factor))
 
 
 class Detector(Protocol):
@@ -42,6 +43,7 @@ class Detector(Protocol):
     # shrinking by 1.5 at the default 24 px min-face cost recall, so 32 means "never shrink a face
     # at the minimum size below 32 px".
     min_reliable_face: int
+    threshold: float
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """All faces scoring at least the detector's threshold, in `rgb`'s pixel coordinates."""

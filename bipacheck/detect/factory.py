@@ -16,8 +16,10 @@ DETECTORS = tuple(DEFAULT_THRESHOLDS)
 
 
 def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None,
-                    runtime: str | None = None) -> Detector:
-    """runtime: where the network runs (detect/runtime.py); default BIPACHECK_RUNTIME or the fastest installed."""
+                    runtime: str | None = None, multipass: bool = True) -> Detector:
+    """runtime: where the network runs (detect/runtime.py); default BIPACHECK_RUNTIME or the fastest installed.
+    multipass: run a network detector as a tiled scale pyramid with rotated passes (detect/passes.py);
+    False gives the bare network at one scale (benchmarks compare the two)."""
     if name not in DEFAULT_THRESHOLDS:
         raise ConfigError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
     if threshold is None:
@@ -34,9 +36,12 @@ def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None
     runtime = runtime or default_runtime()
     path, sha = resolve(name)
     if name == "centerface":
-        from .centerface import CenterFace
+        from .centerface import CenterFace as network_class
+    else:
+        from .yunet import YuNet as network_class
+    network = network_class(str(path), sha, threshold=threshold, runtime=runtime)
+    if not multipass:
+        return network
+    from .passes import MultiPass
 
-        return CenterFace(str(path), sha, threshold=threshold, runtime=runtime)
-    from .yunet import YuNet
-
-    return YuNet(str(path), sha, threshold=threshold, runtime=runtime)
+    return MultiPass(network)

@@ -185,8 +185,8 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
     jurisdiction packs to apply to the same faces (policy.pack_eval), with the operator's
     [tool.bipacheck.packs] facts."""
     outcome = PhotoOutcome()
-    confirmed = [FaceRecord(f.box, f.score, "detector") for f in scan.faces if f.score >= threshold]
-    low = [FaceRecord(f.box, f.score, "detector") for f in scan.faces if f.score < threshold]
+    confirmed = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score >= threshold]
+    low = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score < threshold]
     records = _assign_links(confirmed, low, links)
     low = [r for r in low if r not in records]
     tag_rows = _add_tag_faces(records, scan.tags, tag_map or {})

@@ -15,8 +15,8 @@ from .persons import persons_roll_up
 
 # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section,
 # run.attestation; 2.1.0: faces[].consent (dates, evidence), photos[].face_records, persons;
-# 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack)
-SCHEMA_VERSION = "2.2.0"
+# 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack); 2.3.0: faces[].found_by
+SCHEMA_VERSION = "2.3.0"
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
@@ -37,6 +37,7 @@ class FaceRecord:
     subject_id: str | None = None
     consent_status: str = "none"
     consent_id: str | None = None
+    found_by: str | None = None  # detector faces: "upright" or the rotated pass that found it (detect/passes.py)
     consent: dict | None = None  # the cited release's dates and evidence (see consent_facts)
 
     def as_dict(self) -> dict:
@@ -47,6 +48,7 @@ class FaceRecord:
             "subject_id": self.subject_id,
             "consent_status": self.consent_status,
             "consent_id": self.consent_id,
+            "found_by": self.found_by,
             "consent": self.consent,
         }
 
