@@ -76,7 +76,7 @@ def strip_face_tags_to_dir(sources: list[str], out_dir: str) -> Iterator[StripOu
             with open(source, "rb") as fh:
                 data = fh.read()
             result = strip_face_tags_report(data)
-            _write_copy(source, output, result.data)
+            write_copy_of(source, output, result.data)
             outcome.removed, outcome.notes = result.removed, result.notes
         except (OSError, StripError) as exc:
             outcome.error = str(exc)
@@ -84,10 +84,11 @@ def strip_face_tags_to_dir(sources: list[str], out_dir: str) -> Iterator[StripOu
         yield outcome
 
 
-def _write_copy(source: str, output: str, data: bytes) -> None:
+def write_copy_of(source: str, output: str, data: bytes) -> None:
+    """Write `data` to `output` atomically, with `source`'s timestamps and mode (strip and redact copies)."""
     folder = os.path.dirname(output) or "."
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".strip-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bipacheck-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

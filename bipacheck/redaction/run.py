@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..metadata.batch import write_copy_of
 from ..metadata.strip import StripError, strip_face_tags_report
 from ..report.formats import write_atomic
 from ..report.model import Report
@@ -100,7 +99,7 @@ def write_copy(item: PhotoPlan, style: str) -> None:
             out, item.notes = stripped.data, stripped.notes
             if stripped.total_removed:
                 item.notes.append(f"{stripped.total_removed} face tag(s) removed from the XMP")
-        _write_file(item.source, item.output, out)
+        write_copy_of(item.source, item.output, out)
     except (OSError, RedactError, StripError) as exc:
         item.error = str(exc)
         return
@@ -118,21 +117,6 @@ def _overlaps(item: PhotoPlan) -> list[str]:
                              f"({face.get('subject_id') or 'unidentified'})")
                 break
     return notes
-
-
-def _write_file(source: str, output: str, data: bytes) -> None:
-    folder = os.path.dirname(output) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".redact-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        shutil.copystat(source, tmp)
-        os.replace(tmp, output)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def link_copies(ledger_path: str, plans: list[PhotoPlan]) -> int:
