@@ -24,8 +24,10 @@ from .errors import BipacheckError, ConfigError
 from .scanner import PhotoScan, ScanSettings, SkippedFile, scan_object
 
 IN_FLIGHT_PER_WORKER = 4  # enough to keep every worker busy; more only costs memory
-INLINE_AHEAD_PER_WORKER = 8  # fewer misses than this per worker: scanned in this process...
-POOL_BYTES = 2_000_000  # ...unless they hold this much (bench/hook.py: 10 photos of 2 MP are faster pooled)
+# Fewer misses than this per worker: scanned in this process, where the model is loaded and ONNX
+# Runtime's threads already use every core (bench/hook.py: 10 photos of 2 or 12 MP took as long or
+# longer in a pool of 2 workers as in one process).
+INLINE_AHEAD_PER_WORKER = 8
 MAX_HELD_BACK = 1024  # finished results waiting for a slower earlier one, beyond the in-flight window
 
 
@@ -154,21 +156,16 @@ def _plan(entries: Iterable, settings: ScanSettings, cache, full: bool) -> Itera
 
 def _small_jobs_inline(tasks: Iterator[_Task], executor: "_LazyExecutor") -> Iterator[_Task]:
     """Look a few misses ahead: when the whole job is that small, scan it in this process, where the
-    model is already loaded; starting worker processes would cost more than they save. A job is
-    small when it has few files, or one file, or little data (a pre-commit hook's handful of
-    photos is not small: their decoding and detection is what the pool parallelises). A long run
-    of cache hits ends the look-ahead too: memory stays bounded."""
+    model is already loaded; starting worker processes would cost more than they save. (A long run
+    of cache hits ends the look-ahead too: memory stays bounded.)"""
     if not executor.may_stay_inline:
         yield from tasks
         return
-    ahead, misses, pending = [], 0, 0
+    ahead, misses = [], 0
     for task in tasks:
         ahead.append(task)
-        if task.result is None:
-            misses += 1
-            pending += getattr(task.entry, "size", None) or 0
-        many = misses >= INLINE_AHEAD_PER_WORKER * executor.workers or (misses > 1 and pending >= POOL_BYTES)
-        if many or len(ahead) >= MAX_HELD_BACK:
+        misses += task.result is None
+        if misses >= INLINE_AHEAD_PER_WORKER * executor.workers or len(ahead) >= MAX_HELD_BACK:
             yield from ahead
             yield from tasks
             return

@@ -198,8 +198,8 @@ def test_unscannable_images_block_the_commit_and_non_images_pass_quietly(project
 
 
 def test_check_spreads_files_over_worker_processes(project, monkeypatch):
-    """A hook's handful of real photos goes to a process pool (one model load per worker), with the
-    same findings as scanning them one by one in this process."""
+    """A commit of many photos goes to a process pool (one model load per worker), with the same
+    findings as scanning them one by one in this process; a few photos stay in the hook's process."""
     import concurrent.futures as cf
 
     from PIL import Image
@@ -213,16 +213,17 @@ def test_check_spreads_files_over_worker_processes(project, monkeypatch):
             pools.append(self)
             super().__init__(*args, **kwargs)
 
-    big = Image.fromarray(side_by_side("astronaut", "camera")).resize((2048, 1024))
+    base = Image.fromarray(side_by_side("astronaut", "camera")).resize((512, 256))
     files = []
-    for i in range(3):
-        (project / "assets" / f"p{i}.png").write_bytes(encode(big.rotate(i)))
+    for i in range(engine.INLINE_AHEAD_PER_WORKER * 2 + 1):  # more than two workers' look-ahead
+        (project / "assets" / f"p{i}.png").write_bytes(encode(base.rotate(i)))
         files.append(f"assets/p{i}.png")
-    assert sum((project / f).stat().st_size for f in files) > engine.POOL_BYTES
     monkeypatch.setattr(engine.cf, "ProcessPoolExecutor", CountedPool)
     pooled = json.loads(run("check", "--workers", "2", "--format", "json", *files)[1])
     assert len(pools) == 1
     inline = json.loads(run("check", "--workers", "1", "--format", "json", *files)[1])
     assert len(pools) == 1  # one worker: scanned in this process
+    run("check", "--workers", "2", *files[:3])
+    assert len(pools) == 1  # a few photos: this process, where ONNX Runtime's threads use every core
     assert [f["fingerprint"] for f in pooled["findings"]] == [f["fingerprint"] for f in inline["findings"]]
     assert len(pooled["findings"]) >= len(files)
