@@ -24,3 +24,13 @@ def require_module(name: str) -> ModuleType:
         return importlib.import_module(name)
     except ImportError as exc:
         unavailable(f"{name} is not installed ({exc}); pip install -e '.[test]'")
+
+
+def require_tool(name: str, package: str) -> str:
+    """The path of command-line tool `name`; like require_module, a failure in CI."""
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        unavailable(f"{name} is not installed (apt-get install {package})")
+    return found

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.requirements import require_module
 from PIL import Image
 
 from tests.browser import PageWatch, launch_browser
@@ -228,7 +230,7 @@ def test_thumbnail_is_dropped_when_the_photo_changed_or_vanished(tmp_path, cente
 
 
 def test_bucket_photos_get_thumbnails_read_through_the_endpoint(endpoint, request, tmp_path, centerface):
-    pytest.importorskip("s3fs")
+    require_module("s3fs")
     from tests.conftest import bucket_client, fill_prefix
 
     prefix = fill_prefix(bucket_client(endpoint, "thumbs"), "thumbs", request,

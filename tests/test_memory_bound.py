@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from PIL import Image
 from bipacheck import imaging
 from bipacheck.imaging import load_image
 from tests.images import encode, rgb
+from tests.requirements import require_tool
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,8 +53,8 @@ except ImageError as exc:
 """
 
 
-@pytest.mark.skipif(shutil.which("prlimit") is None, reason="prlimit (util-linux) not installed")
 def test_an_image_too_large_for_the_workers_memory_is_skipped_with_a_reason(tmp_path):
+    require_tool("prlimit", "util-linux")
     path = tmp_path / "blank-100mp.png"
     Image.new("RGB", (10000, 10000), (255, 255, 255)).save(path)  # a few hundred KB on disk, 700 MB decoded
     limit = 700_000_000  # address space: the interpreter and Pillow fit, the decoded frame does not
