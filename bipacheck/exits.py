@@ -9,11 +9,12 @@ class Exit(IntEnum):
     OK = 0
     FINDINGS = 1  # findings at or above --fail-on (audit, check); a broken hash chain (ledger verify)
     ERROR = 2  # usage, configuration or ledger error: nothing was audited
-    UNSCANNED = 3  # nothing failing, but some files (or frames) could not be scanned: never a pass
+    UNSCANNED = 3  # nothing failing, but something could not be checked: never a pass
 
 
 def exit_code(*, failing: bool, unscanned: bool) -> Exit:
-    """Failing findings outrank unscanned files; either outranks success."""
+    """Failing findings outrank what could not be checked (unscanned files or frames, faces whose
+    processing region nobody stated); either outranks success."""
     if failing:
         return Exit.FINDINGS
     return Exit.UNSCANNED if unscanned else Exit.OK
@@ -24,4 +25,5 @@ Exit codes (the same for audit, scan, check and ledger):
   0  nothing at or above --fail-on, and every file scanned
   1  findings at or above --fail-on (ledger verify: a broken hash chain)
   2  usage, configuration or ledger error: nothing was audited
-  3  nothing failing, but some files (or frames) could not be scanned"""
+  3  nothing failing, but something could not be checked: files (or frames)
+     not scanned, or faces without a release whose processing region is unknown"""

@@ -142,6 +142,13 @@ def human_summary(report: Report) -> str:
     if unscanned:
         lines.append("bipacheck: files that could not be scanned block the commit too: an image nobody could "
                      "check is never passed. Fix or remove them, or accept them in the baseline.")
+    unknown = [f for f in report.reach_unknown if f not in failing]
+    for finding in unknown:
+        lines.append(f"{finding.path}: REACH UNKNOWN {finding.rule_id}: {finding.message}")
+    if unknown:
+        lines.append("bipacheck: faces without a release where nobody stated the processing region block the "
+                     "commit too: whether the law reaches them could not be checked. State processing_regions "
+                     "in [tool.bipacheck.org] or record processing events in the ledger.")
     stale = (report.run.get("baseline") or {}).get("stale", [])
     if stale:
         lines.append(f"bipacheck: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} no longer "

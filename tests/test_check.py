@@ -227,3 +227,21 @@ def test_check_spreads_files_over_worker_processes(project, monkeypatch):
     assert len(pools) == 1  # a few photos: this process, where ONNX Runtime's threads use every core
     assert [f["fingerprint"] for f in pooled["findings"]] == [f["fingerprint"] for f in inline["findings"]]
     assert len(pooled["findings"]) >= len(files)
+
+
+def test_without_an_attestation_an_unconsented_face_still_blocks_the_commit(tmp_path, monkeypatch, centerface):
+    """No processing region stated: whether BIPA reaches the face is unknown, so the finding is a
+    review, and the hook blocks (exit 3) rather than passing a face nobody could clear."""
+    root = tmp_path / "site"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    Ledger.create(root / "consent.db").close()
+    (root / ".bipacheck.toml").write_text('ledger = "consent.db"\n')  # no [org] table
+    (root / "team.jpg").write_bytes(encode(side_by_side("astronaut", "camera"), "JPEG", quality=90))
+    monkeypatch.chdir(root)
+    code, out = run("check", "team.jpg")
+    assert code == 3 and "REACH UNKNOWN" in out and "processing_regions" in out
+    import bipacheck
+
+    assert bipacheck.check("team.jpg").exit_code == 3
+    assert run("audit", "team.jpg", "--quiet")[0] == 3

@@ -154,10 +154,21 @@ class Report:
         return [f for f in self.findings if f.rule_id == "BIPACHECK-UNSCANNED" and not f.suppressed]
 
     @property
+    def reach_unknown(self) -> list[Finding]:
+        """Faces judged without a valid release where nobody said where they were processed, so
+        whether the law reaches them could not be checked (review, not violation: never a pass)."""
+        def unknown(f: Finding) -> bool:
+            times = ((f.details or {}).get("exposure") or {}).get("processing") or []
+            return bool(times) and all(t.get("territory") == "unknown" for t in times)
+
+        return [f for f in self.findings if not f.suppressed and f.severity == "review" and unknown(f)]
+
+    @property
     def exit_code(self) -> int:
         from ..exits import exit_code
 
-        return int(exit_code(failing=bool(self.failing()), unscanned=bool(self.unscanned)))
+        unchecked = bool(self.unscanned) or bool(self.reach_unknown)
+        return int(exit_code(failing=bool(self.failing()), unscanned=unchecked))
 
     def render(self, format: str = "json", opts=None) -> str:
         """opts: the Options whose format settings apply (e.g. html_thumbnails); defaults without."""
