@@ -16,7 +16,7 @@ from . import __version__, options as opts_mod
 from .cache import ScanCache, open_cache
 from .detect.base import Detector
 from .engine import DetectorConfig, run_scans
-from .errors import ConfigError
+from .errors import ConfigError, NothingListed
 from .options import Options
 from .scanner import PhotoScan, SkippedFile
 
@@ -139,8 +139,7 @@ def run_scan(paths: Sequence[str], opts: Options) -> ScanReport:
         if scan_cache is not None:
             scan_cache.close()
     if not files and not skipped:
-        raise ConfigError(f"nothing to scan: {', '.join(paths)} listed no files (an empty folder or prefix, or "
-                          "--include/--exclude/--manifest matched nothing)")
+        raise NothingListed("scan", paths)
     doc = {
         "tool": {"name": "bipacheck", "version": __version__},
         "detector": {**built.settings(), **opts.scan_settings().as_dict()},

@@ -6,7 +6,7 @@ ledger -> summarise -> Report. Every resource (ledger, cache, workers) is closed
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,7 +16,7 @@ from .api import iter_scan, open_scan_cache
 from .detect.base import Detector
 from .detect.factory import DEFAULT_THRESHOLDS
 from .engine import DetectorConfig
-from .errors import ConfigError
+from .errors import ConfigError, NothingListed
 from .options import Options
 from .policy import exposure
 from .policy.attestation import Attestation, run_facts as attestation_facts
@@ -75,7 +75,7 @@ class Tally:
 
 
 def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = None, command: str = "audit",
-        ignore: callable = None) -> Report:
+        ignore: Callable[[SkippedFile], bool] | None = None) -> Report:
     """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) with `opts`.
 
     ignore(skipped) -> True drops a skip without a finding (check: files whose name and content
@@ -113,16 +113,16 @@ def prepare(opts: Options, stack: ExitStack) -> AuditContext:
     if review > threshold:
         raise ConfigError(f"review threshold {review} is above the threshold {threshold}")
     tag_map = load_tag_map(opts.tag_map) if opts.tag_map else None
-    built = DetectorConfig(opts.detector, review).create()  # the detector keeps review-band faces too
-    ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger)
-    if ledger is not None:
-        stack.callback(ledger.close)
     from .policy.pack import available, select
     from .policy.pack_eval import check_settings
 
     packs = available(opts.packs_path)
-    select(packs, opts.jurisdiction)  # unknown ids fail before any work
+    select(packs, opts.jurisdiction)  # unknown ids and misspelt pack facts fail before any work
     check_settings(packs, opts.packs)
+    built = DetectorConfig(opts.detector, review).create()  # the detector keeps review-band faces too
+    ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger)
+    if ledger is not None:
+        stack.callback(ledger.close)
     return AuditContext(opts, started, as_of, prof, threshold, review, built, ledger, facts, tag_map, opts.org,
                         packs, tuple(opts.jurisdiction))
 

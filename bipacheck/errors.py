@@ -11,6 +11,14 @@ class ConfigError(BipacheckError):
     """Bad settings, unknown detector, missing weights: nothing can be audited (exit 2)."""
 
 
+class NothingListed(ConfigError):
+    """The sources listed no file at all: an empty run is an error, never a pass."""
+
+    def __init__(self, verb: str, sources):
+        super().__init__(f"nothing to {verb}: {', '.join(map(str, sources))} listed no files (an empty folder "
+                         "or prefix, or --include/--exclude/--manifest matched nothing)")
+
+
 class ImageError(BipacheckError):
     """An input that could not be turned into pixels. `reason` is a stable machine code."""
 
