@@ -38,7 +38,7 @@ def command_options(command: str, only: tuple[str, ...] | None = None):
     """The flags of `command`, generated from bipacheck.options (the API keywords and config keys
     are the same names), plus --config / --no-config. Every flag defaults to "not given", so the
     config file and then the option's default decide. only: just these of them (for `redact`)."""
-    from .options import OPTIONS, formats_for, names_for
+    from .options import OPTIONS, flag_name, formats_for, names_for
 
     def decorate(func):
         for name in reversed([n for n in names_for(command) if only is None or n in only]):
@@ -46,7 +46,7 @@ def command_options(command: str, only: tuple[str, ...] | None = None):
             meta = f.metadata
             if not meta["cli"]:
                 continue  # a table only a config file or a keyword can give (the attestation)
-            decls = [f"--{name.replace('_', '-')}", *([meta["short"]] if meta["short"] else []), name]
+            decls = [flag_name(name), *([meta["short"]] if meta["short"] else []), name]
             kwargs: dict = {"default": None, "help": meta["help"], "metavar": meta["metavar"]}
             if meta["flag"]:
                 kwargs["is_flag"] = True

@@ -26,7 +26,8 @@ ALL = frozenset(COMMANDS)
 POLICY = frozenset({"audit", "check"})
 LISTING = frozenset({"audit", "scan"})
 FAIL_ON = ("violation", "review", "info", "never")
-FORMATS = {"audit": ("table", "json", "sarif"), "scan": ("table", "json"), "check": ("text", "json", "sarif")}
+# scan and check write these; audit writes every report format (bipacheck.report.formats). First = default.
+FORMATS = {"audit": ("table",), "scan": ("table", "json"), "check": ("text", "json", "sarif")}
 
 
 # -- parsers: any value a flag, a TOML file or a keyword may give -> the typed value -----------------
@@ -333,7 +334,7 @@ def build(command: str, given: Mapping[str, Any] | None = None, *, config: str |
     values: dict[str, Any] = {}
     for name in allowed:
         if name in given:
-            values[name] = parse_value(name, given[name], label=_label(name, command))
+            values[name] = parse_value(name, given[name], label=flag_name(name))
         elif name in table:
             values[name] = parse_value(name, table[name], base=path.parent, label=f"{path}: {name}")
     opts = Options(**values)
@@ -341,7 +342,7 @@ def build(command: str, given: Mapping[str, Any] | None = None, *, config: str |
     return opts, path
 
 
-def _label(name: str, command: str) -> str:
+def flag_name(name: str) -> str:
     return f"--{name.replace('_', '-')}"
 
 
