@@ -62,7 +62,16 @@ def load_set(root: Path, labels: str, limit: int | None) -> list[Sample]:
     return samples
 
 
-def face_free_images() -> list[tuple[str, bytes]]:
+# Animal faces and a rendered monkey head, near-misses a face detector must not call human: the
+# sample photos of Debian's opencv-doc package (`apt-get install opencv-doc`; OpenCV's BSD-licensed
+# samples/data). Used when installed, listed as missing otherwise.
+OPENCV_SAMPLES = Path("/usr/share/doc/opencv-doc/examples/data")
+ANIMALS = ("baboon.jpg", "squirrel_cls.jpg", "chicky_512.png", "HappyFish.jpg", "butterfly.jpg",
+           "Blender_Suzanne1.jpg", "Blender_Suzanne2.jpg")
+PEOPLE_CROPS = 40  # crops of eval photos holding people but no labelled face (hands, backs of heads)
+
+
+def face_free_images(samples: list[Sample] = ()) -> list[tuple[str, bytes]]:
     """(name, encoded bytes) of photos and synthetic images with no face in them."""
     import cv2
     import skimage.data
@@ -70,11 +79,21 @@ def face_free_images() -> list[tuple[str, bytes]]:
 
     scenes = {}
     for name in ("coffee", "chelsea", "rocket", "brick", "grass", "gravel", "coins", "moon", "clock",
-                 "hubble_deep_field", "immunohistochemistry", "page", "text", "retina", "colorwheel", "cell"):
+                 "hubble_deep_field", "immunohistochemistry", "page", "text", "retina", "colorwheel", "cell",
+                 "horse"):
         arr = getattr(skimage.data, name)()
+        if arr.dtype == bool:
+            arr = arr.astype(np.uint8) * 255
         if arr.ndim == 2:
             arr = np.stack([arr] * 3, axis=-1)
         scenes[name] = np.ascontiguousarray(arr[..., :3]).astype(np.uint8)
+    missing = [name for name in ANIMALS if not (OPENCV_SAMPLES / name).is_file()]
+    if missing:
+        print(f"face-free set: {len(missing)} animal photos missing (apt-get install opencv-doc)", file=sys.stderr)
+    for name in ANIMALS:
+        if name not in missing:
+            bgr = cv2.imread(str(OPENCV_SAMPLES / name), cv2.IMREAD_COLOR)
+            scenes[Path(name).stem] = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     images: dict[str, np.ndarray] = dict(scenes)
     for name, arr in scenes.items():  # large photos take the reduced-decode path
@@ -97,6 +116,7 @@ def face_free_images() -> list[tuple[str, bytes]]:
     images["gradient_radial"] = np.stack([radial, 255 - radial, radial // 2], -1)
     images["flat_grey"] = np.full((600, 800, 3), 128, np.uint8)
 
+    images.update(people_without_faces(samples, PEOPLE_CROPS))
     out = []
     for name, arr in images.items():
         buf = io.BytesIO()
@@ -106,6 +126,54 @@ def face_free_images() -> list[tuple[str, bytes]]:
             Image.fromarray(np.ascontiguousarray(arr)).save(buf, "JPEG", quality=90)
         out.append((name, buf.getvalue()))
     return out
+
+
+def people_without_faces(samples: list[Sample], count: int) -> dict[str, np.ndarray]:
+    """Crops of eval photos that hold no labelled face or ignore box (bodies, hands, backs of heads,
+    crowds seen from behind): the largest such window of at least 200x200 px per photo, every
+    labelled box grown by half its size first so no part of a face is left at a crop's edge."""
+    from PIL import Image
+
+    out = {}
+    for s in samples:
+        if len(out) >= count:
+            break
+        boxes = np.vstack([s.faces, s.ignore])
+        if len(boxes) == 0:
+            continue  # a photo with no label at all may be unlabelled, not face-free
+        with Image.open(s.path) as im:
+            w, h = im.size
+            best = _free_window(boxes, w, h)
+            if best is not None:
+                x0, y0, x1, y1 = best
+                out[f"people:{s.path.stem}"] = np.asarray(im.convert("RGB").crop((x0, y0, x1, y1)))
+    return out
+
+
+def _free_window(boxes: np.ndarray, w: int, h: int, min_side: int = 200):
+    """The largest axis-aligned window on a 25 px grid that overlaps no grown box, or None."""
+    grown = np.c_[boxes[:, 0] - boxes[:, 2] / 2, boxes[:, 1] - boxes[:, 3] / 2,
+                  boxes[:, 0] + boxes[:, 2] * 1.5, boxes[:, 1] + boxes[:, 3] * 1.5]
+    step = 25
+    free = np.ones((-(-h // step), -(-w // step)), bool)
+    for x0, y0, x1, y1 in grown:
+        free[max(0, int(y0 // step)):max(0, int(-(-y1 // step))), max(0, int(x0 // step)):max(0, int(-(-x1 // step)))] = False
+    best, area = None, 0
+    rows, cols = free.shape
+    heights = np.zeros(cols, int)
+    for r in range(rows):  # largest rectangle of free cells: histogram method per row
+        heights = np.where(free[r], heights + 1, 0)
+        stack = []
+        for c in range(cols + 1):
+            hc = heights[c] if c < cols else 0
+            start = c
+            while stack and stack[-1][1] >= hc:
+                start, hs = stack.pop()
+                a = hs * (c - start)
+                if a > area and hs * step >= min_side and (c - start) * step >= min_side:
+                    area, best = a, (start * step, (r - hs + 1) * step, min(w, c * step), min(h, (r + 1) * step))
+            stack.append((start, hc))
+    return best
 
 
 # ----------------------------------------------------------------------------- running
@@ -637,7 +705,7 @@ def main(argv=None) -> int:
               "nothing to measure, skipping")
         return 0
     samples = load_set(root, args.labels, args.limit)
-    face_free = face_free_images()
+    face_free = face_free_images(samples)
     print(f"set {args.set}/{args.labels}: {len(samples)} images; {len(face_free)} face-free images; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (timings are noisy on a shared machine)")
     reports = []

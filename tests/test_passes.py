@@ -90,12 +90,26 @@ def test_a_face_only_a_rotated_pass_finds_says_so(centerface):
                           *cameraman[2:]]) >= 0.5
 
 
+def test_a_photo_stored_upside_down_is_searched_turned_even_when_one_face_looks_upright(centerface):
+    # three people stored upside down, and one small face that is upright in the stored pixels (a
+    # print on a T-shirt, a poster): a confident upright face must not stop the turned search
+    canvas = np.full((1024, 1536, 3), 127, np.uint8)
+    for x0, name in [(0, "astronaut"), (512, "camera"), (1024, "astronaut")]:
+        canvas[256:768, x0:x0 + 512] = np.rot90(resized(rgb(name), 512, 512), 2)
+    canvas[0:256, 640:896] = resized(rgb("astronaut"), 256, 256)
+    upright = [f for f in centerface.pyramid(canvas) if f.score >= centerface.network.confident_score]
+    assert upright and not any(512 <= f.x < 1024 and f.y >= 256 for f in upright)  # the old rule stopped here
+    faces = faces_in(encode(canvas, "JPEG", quality=92), centerface)
+    turned = sorted((f for f in faces if f.found_by == "rotated-180"), key=lambda f: f.x)
+    assert [f.x // 512 for f in turned] == [0, 1, 2] and all(f.y >= 256 for f in turned), faces
+    assert any(f.found_by == "upright" and f.y < 256 for f in faces)
+
+
 def test_face_free_scenes_stay_face_free_after_the_rotated_passes(centerface):
     # native size: test_detect.py; here upscaled, where the rotated passes see a reduced copy
     for name in SCENES:
         photo = rgb(name)
         large = resized(photo, 1200, round(1200 * photo.shape[0] / photo.shape[1]))
-        # no confident upright face in any of them, so all three rotated passes ran
         assert faces_in(encode(large, "JPEG", quality=90), centerface) == [], name
 
 

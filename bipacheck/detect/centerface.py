@@ -21,9 +21,10 @@ _STRIDE = 4
 class CenterFace(NetworkDetector):
     name = "centerface"
     min_reliable_face = 32
-    # rotated passes (detect/passes.py) run below this upright score and keep faces above it: the
-    # highest score of a rotated pass on a face-free scene was .38 (tests/images.py SCENES, also at
-    # 2000 px), a rotated pass at 0.4 made the cameraman's hand a face; upright faces score .6-.95
+    # rotated passes (detect/passes.py) keep faces from this score up and weigh them against the
+    # upright faces from this score up: the highest score of a rotated pass on a face-free scene
+    # was .38 (tests/images.py SCENES, also at 2000 px), a rotated pass at 0.4 made the
+    # cameraman's hand a face; upright faces score .6-.95
     confident_score = 0.5
     outputs = ["537", "538", "539"]  # heatmap, scale, offset
 
