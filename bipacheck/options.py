@@ -202,7 +202,8 @@ class Options:
         _flag, commands=POLICY, flag=True)
     # how faces are found (all commands)
     detector: str = option(
-        "centerface", "Face detector. centerface and yunet need weights (`bipacheck models pull NAME`); mtcnn is "
+        "centerface", "Face detector. centerface and yunet need weights (`bipacheck models pull NAME`); cascade "
+                      "(YuNet proposes, CenterFace decides: faster, a little less recall) needs both; mtcnn is "
                       "a weaker fallback that ships with the package.",
         lambda v, n: _choice(*_detectors())(v, n), choices=_detectors)
     threshold: float | None = option(

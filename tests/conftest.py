@@ -58,6 +58,13 @@ def yunet(model_dir):
 
 
 @pytest.fixture(scope="session")
+def cascade(yunet, centerface):
+    from bipacheck.detect.factory import create_detector
+
+    return create_detector("cascade")
+
+
+@pytest.fixture(scope="session")
 def endpoint():
     """A real S3 API on 127.0.0.1 (moto's server, the pattern s3fs's own tests use); its URL."""
     moto_server = require_module("moto.server")

@@ -95,6 +95,22 @@ def test_check_fetches_missing_weights_on_first_use(project, tmp_path, monkeypat
     assert registry.verify("centerface")[0]
 
 
+def test_the_cascade_needs_both_weights_and_names_the_missing_one(project, tmp_path, monkeypatch, model_dir):
+    import shutil
+
+    from bipacheck.detect import registry
+
+    fresh = tmp_path / "only-centerface"
+    fresh.mkdir()
+    shutil.copy(registry.resolve("centerface")[0], fresh)
+    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(fresh))
+    # YuNet comes from GitHub, which the hook cannot reach here: a proxy on the discard port refuses at once
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    code, out = run("check", "--detector", "cascade", "assets/team.jpg")
+    assert code == 2 and "bipacheck models pull yunet" in out, out
+
+
 def test_baseline_accepts_renamed_photos_but_not_edited_ones(project):
     assert run("baseline", "create", "assets/team.jpg", "--justification", "staff photo, releases on paper")[0] == 0
     data = json.loads((project / ".bipacheck-baseline.json").read_text())

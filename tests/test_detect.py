@@ -27,7 +27,7 @@ def faces_in(data: bytes, detector, **settings) -> list[Face]:
     return result.faces
 
 
-@pytest.fixture(params=["centerface", "yunet", "mtcnn"])
+@pytest.fixture(params=["centerface", "yunet", "cascade", "mtcnn"])
 def detector(request):
     if request.param == "mtcnn":
         return create_detector("mtcnn")

@@ -63,3 +63,12 @@ def iou(a: list[float], b: list[float]) -> float:
     inter = iw * ih
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
+
+
+def nms(faces: list[Face], nms_iou: float) -> list[Face]:
+    """Best score first; a face overlapping a kept one by more than `nms_iou` is dropped."""
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda f: -f.score):
+        if all(iou(face.box, k.box) <= nms_iou for k in kept):
+            kept.append(face)
+    return kept

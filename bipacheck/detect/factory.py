@@ -11,8 +11,11 @@ DEFAULT_DETECTOR = "centerface"
 # >= 32 px of WIDER hard (best at P>=.85 was .882 at .258, too close to the edge to carry over).
 # YuNet 0.7 (not its sweet spot for recall, .789 / .935): at 0.6 it raised 0.26 false alarms per
 # face-free photo (star fields, gravel, text), at 0.7 0.08.
-DEFAULT_THRESHOLDS = {"centerface": 0.3, "yunet": 0.7, "mtcnn": 0.6}
+# cascade: CenterFace's threshold, since CenterFace scores what YuNet proposes (detect/cascade.py).
+DEFAULT_THRESHOLDS = {"centerface": 0.3, "yunet": 0.7, "cascade": 0.3, "mtcnn": 0.6}
 DETECTORS = tuple(DEFAULT_THRESHOLDS)
+# the weights each detector needs (detect/registry.py); mtcnn's ship with the package
+WEIGHTS = {"centerface": ("centerface",), "yunet": ("yunet",), "cascade": ("yunet", "centerface"), "mtcnn": ()}
 
 
 def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None,
@@ -33,13 +36,22 @@ def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None
     from .registry import resolve
     from .runtime import default_runtime
 
+    from .centerface import CenterFace
+    from .yunet import YuNet
+
     runtime = runtime or default_runtime()
-    path, sha = resolve(name)
-    if name == "centerface":
-        from .centerface import CenterFace as network_class
+    networks = {"centerface": CenterFace, "yunet": YuNet}
+
+    def load(model: str, model_threshold: float):
+        path, sha = resolve(model)
+        return networks[model](str(path), sha, threshold=model_threshold, runtime=runtime)
+
+    if name == "cascade":
+        from .cascade import PROPOSAL_THRESHOLD, Cascade
+
+        network = Cascade(load("yunet", PROPOSAL_THRESHOLD), load("centerface", threshold))
     else:
-        from .yunet import YuNet as network_class
-    network = network_class(str(path), sha, threshold=threshold, runtime=runtime)
+        network = load(name, threshold)
     if not multipass:
         return network
     from .passes import MultiPass

@@ -17,7 +17,9 @@ Content stored sideways or upside down without an EXIF tag (scans, screenshots, 
 looked for on every photo by three turned views of a copy shrunk to at most ROTATED_PIXELS and to
 half size or less (faces in them are found from about twice the network's smallest face upward),
 so the look costs at most 3/4 of the photo's pixels, or 3 MP, whatever its size. Only faces scoring
-the network's `confident_score` or more count as evidence, summed per view; when a turned view holds
+the network's `confident_score` or more count as evidence, summed per view, and a view counts only
+when one of its faces scores `turned_view_best` or more (three shoes at .5 once made a view); when
+a turned view holds
 more than the upright search, the photo is stored turned, and that view is searched again at full
 size like an upright photo. Its faces, plus the upright faces scoring `confident_score` or more,
 are the result. A photo stored upside down often shows a face or two upright too (a print, a tilted
@@ -36,7 +38,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from .base import Face, iou
+from .base import Face, iou, nms
 from .runtime import NetworkDetector
 
 STEP = 2  # each coarse pass is half the size of the previous one
@@ -66,6 +68,7 @@ class MultiPass:
                   "tile_side": TILE_SIDE, "overlap": OVERLAP, "contained": CONTAINED}
         if self.rotate:
             passes.update(rotated_min=self.network.confident_score, rotated_pixels=ROTATED_PIXELS,
+                          rotated_best=self.network.turned_view_best,
                           rotated_taken="full-view-when-more-confident-evidence")
         return {**self.network.settings(), "passes": passes}
 
@@ -76,8 +79,8 @@ class MultiPass:
         confident = self.network.confident_score
         h, w = rgb.shape[:2]
         small = _shrink(rgb, max(2.0, math.sqrt(h * w / ROTATED_PIXELS)))
-        evidence = {k: sum(f.score for f in self.pyramid(np.ascontiguousarray(np.rot90(small, k)))
-                           if f.score >= confident) for k in ROTATIONS}
+        evidence = {k: _evidence(self.pyramid(np.ascontiguousarray(np.rot90(small, k))), confident,
+                                 self.network.turned_view_best) for k in ROTATIONS}
         k = max(evidence, key=evidence.get)
         if evidence[k] <= sum(f.score for f in faces if f.score >= confident):
             return faces  # upright is the photo's orientation
@@ -85,7 +88,7 @@ class MultiPass:
         turned = [replace(f, x=x, y=y, w=bw, h=bh, found_by=f"rotated-{90 * k}")
                   for f in self.pyramid(np.ascontiguousarray(np.rot90(rgb, k)))
                   for x, y, bw, bh in [_unrotate(f.box, k, w, h)]]
-        return _nms(turned + [f for f in faces if f.score >= confident], self.network.nms_iou)
+        return nms(turned + [f for f in faces if f.score >= confident], self.network.nms_iou)
 
     def pyramid(self, rgb: np.ndarray) -> list[Face]:
         """Upright faces of every size in `rgb`, in its pixels."""
@@ -118,7 +121,15 @@ class MultiPass:
                     if _cut_by_seam(f, x0, y0, tile.shape[1], tile.shape[0], w, h):
                         continue
                     faces.append(replace(f, x=f.x + x0, y=f.y + y0))
-        return _nms(faces, self.network.nms_iou)
+        return nms(faces, self.network.nms_iou)
+
+
+def _evidence(faces: list[Face], confident: float, best: float) -> float:
+    """How strongly a turned view says "faces are upright here": the confident faces' scores summed,
+    nothing unless one face scores `best` (a few middling boxes on shoes or textures are no view)."""
+    if not any(f.score >= best for f in faces):
+        return 0.0
+    return sum(f.score for f in faces if f.score >= confident)
 
 
 def _tile_starts(length: int) -> list[int]:
@@ -162,14 +173,6 @@ def _unrotate(box: list[int], k: int, w: int, h: int) -> tuple[int, int, int, in
     return y, h - (x + bw), bh, bw
 
 
-def _nms(faces: list[Face], nms_iou: float) -> list[Face]:
-    kept: list[Face] = []
-    for face in sorted(faces, key=lambda f: -f.score):
-        if all(iou(face.box, k.box) <= nms_iou for k in kept):
-            kept.append(face)
-    return kept
-
-
 def _fuse_passes(passes: list[list[Face]], nms_iou: float) -> list[Face]:
     """One box per face across passes: NMS, after dropping fine-pass boxes that lie inside a larger,
     better-scoring box of a coarser pass (a part of a face too big for the fine pass, e.g. an eye).
@@ -178,7 +181,7 @@ def _fuse_passes(passes: list[list[Face]], nms_iou: float) -> list[Face]:
     for level, faces in enumerate(passes):
         coarser = [f for later in passes[level + 1:] for f in later]
         kept += [f for f in faces if not any(_part_of(f, big) for big in coarser)]
-    return _nms(kept, nms_iou)
+    return nms(kept, nms_iou)
 
 
 def _part_of(small: Face, big: Face) -> bool:

@@ -138,12 +138,13 @@ def load_network(model_path: str, outputs: list[str], runtime: str):
 class NetworkDetector:
     """What an ONNX detector shares: its network on a runtime, and the settings that key results.
     Subclasses give `name`, `outputs` (the heads they read), `min_reliable_face`, `confident_score`
-    (detect/passes.py) and `detect`."""
+    and `turned_view_best` (detect/passes.py) and `detect`."""
 
     name: str
     outputs: list[str]
     min_reliable_face: int
     confident_score: float
+    turned_view_best: float
 
     def __init__(self, model_path: str, model_sha256: str, threshold: float, runtime: str,
                  nms_iou: float = 0.3):
