@@ -115,9 +115,14 @@ def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None
                 **_) -> dict:
     import bipacheck
 
+    options = dict(workers=workers, cache=cache, no_cache=cache is None, detector=detector, min_face=min_face,
+                   config=False, quiet=True)
+    if "min_face" not in (bipacheck.audit.__doc__ or ""):  # a --baseline from before the options contract
+        from bipacheck.scanner import ScanSettings
+
+        options = dict(workers=workers, cache=cache, detector=detector, settings=ScanSettings(min_face=min_face))
     start = time.perf_counter()
-    report = bipacheck.audit([str(corpus)], workers=workers, cache=cache, no_cache=cache is None,
-                             detector=detector, min_face=min_face, config=False, quiet=True)
+    report = bipacheck.audit([str(corpus)], **options)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "images": report.summary["files_listed"], "faces": report.summary["faces"],
             "cache": report.run.get("cache"), "runtime": report.run["detector"].get("runtime")}
