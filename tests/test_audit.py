@@ -61,6 +61,15 @@ def findings_by_photo(report: dict) -> set[tuple[str, str]]:
     return {(Path(f["photo"]["path"]).name, f["rule_id"]) for f in report["findings"]}
 
 
+def test_the_cascade_finds_the_demo_problems_too_in_a_valid_report(demo_ledger, centerface, cascade):
+    _, default = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF)
+    code, report = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF, "--detector", "cascade")
+    assert code == 1 and findings_by_photo(report) == findings_by_photo(default)
+    detector = report["run"]["detector"]
+    assert detector["detector"] == "cascade"
+    assert detector["model_sha256"] == detector["verifier"]["model_sha256"] != detector["proposer"]["model_sha256"]
+
+
 def test_demo_audit_finds_exactly_the_demo_problems(demo_ledger, centerface):
     code, report = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF)
     assert code == 1

@@ -42,8 +42,10 @@ class Cascade:
         self.runtime = verifier.runtime
 
     def settings(self) -> dict:
-        return {"detector": self.name, "threshold": self.threshold, "nms_iou": self.nms_iou,
-                "runtime": self.runtime, "proposer": self.proposer.settings(),
+        # model_sha256 is the scoring model's, as for every detector (reports and baselines pin it);
+        # the proposer's is under "proposer"
+        return {"detector": self.name, "model_sha256": self.verifier.model_sha256, "threshold": self.threshold,
+                "nms_iou": self.nms_iou, "runtime": self.runtime, "proposer": self.proposer.settings(),
                 "verifier": self.verifier.settings(),
                 "crop": {"pad": PAD, "side": CROP_SIDE, "match": MATCH}}
 
