@@ -1,6 +1,6 @@
 """Detection benchmark: accuracy, speed and false alarms of bipacheck's detectors.
 
-Measures what decides the defaults (bipacheck.detect.factory.DEFAULT_THRESHOLDS, the min-face
+Measures what decides the defaults (bipacheck.detect.detectors.DETECTORS, the min-face
 size, reduced decoding) on the labelled sets in ../shared/eval (see ../shared/README.md):
 
 * the standard protocol, comparable with ../shared/DETECTORS.md: greedy matching by score at
@@ -202,7 +202,7 @@ def scan_all(detector, items, min_face: int, forced: float | None, report_min_fa
     Decoding is the product's for `min_face` (or reduced by `forced` when given); faces are
     filtered at `report_min_face`, which defaults to `min_face`.
     """
-    from bipacheck.scanner import PhotoScan, ScanSettings, scan_bytes
+    from bipacheck.scanning.scan import PhotoScan, ScanSettings, scan_bytes
 
     settings = ScanSettings(min_face=min_face if report_min_face is None else report_min_face)
     dets, ms, skipped = [], [], []
@@ -380,11 +380,11 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
     import cv2
 
     from bipacheck.detect import runtime
-    from bipacheck.detect.factory import DEFAULT_THRESHOLDS, create_detector
+    from bipacheck.detect.detectors import create_detector, default_threshold
     from bipacheck.errors import ConfigError
-    from bipacheck.scanner import reduction_for
+    from bipacheck.scanning.scan import reduction_for
 
-    op = args.operating_threshold if args.operating_threshold is not None else DEFAULT_THRESHOLDS[name]
+    op = args.operating_threshold if args.operating_threshold is not None else default_threshold(name)
     try:
         detector = create_detector(name, args.threshold, multipass=not args.single_pass)
     except ConfigError as exc:
@@ -659,7 +659,7 @@ def parse_args(argv=None):
     p.add_argument("--threshold", type=float, default=0.05,
                    help="detector score threshold for the run; keep it LOW so the whole curve is measured")
     p.add_argument("--operating-threshold", type=float, default=None,
-                   help="threshold for the at-threshold figures (default: the detector's DEFAULT_THRESHOLDS)")
+                   help="threshold for the at-threshold figures (default: the detector's threshold in bipacheck.detect.detectors)")
     p.add_argument("--sweep", default="", help="comma-separated operating thresholds to tabulate, e.g. 0.3,0.35,0.4")
     p.add_argument("--min-face", type=int, default=24, help="product min-face size (px, max of w and h)")
     p.add_argument("--no-reduce", action="store_true", help="decode at full resolution (reduce_by forced to 1)")

@@ -27,7 +27,10 @@ def build_report(folder: Path, photos: int):
     from PIL import Image
     from skimage import data as skdata
 
-    from bipacheck.report.model import FaceRecord, Finding, Report
+    from bipacheck.findings import FaceRecord, Finding
+    from bipacheck.policy.bipa import RULES
+    from bipacheck.policy.pack import available, rule_book
+    from bipacheck.report.model import Report
 
     sources = []
     for name in ("astronaut", "coffee", "chelsea", "rocket"):
@@ -49,10 +52,10 @@ def build_report(folder: Path, photos: int):
                             "none" if k < 3 else "valid") for k in range(4)]
         faces[3].consent_id, faces[3].consent = f"c-{i}", consent
         for face in faces[:3]:
-            findings.append(Finding("BIPA-15B-NO-RELEASE", "violation", f"Face at {face.box} has no release",
+            findings.append(Finding(RULES["BIPA-15B-NO-RELEASE"], "violation", f"Face at {face.box} has no release",
                                     str(path), sha, 1, [face]))
         if i % 4 == 0:
-            findings.append(Finding("BIPA-15A-RETENTION", "violation", "Retention deadline passed",
+            findings.append(Finding(RULES["BIPA-15A-RETENTION"], "violation", "Retention deadline passed",
                                     str(path), sha, 1, [faces[3]]))
         rows.append({"path": str(path), "sha256": sha, "size": 1, "format": "JPEG", "width": 1600, "height": 1200,
                      "faces": 4, "face_records": [f.as_dict() for f in faces]})
@@ -68,7 +71,8 @@ def build_report(folder: Path, photos: int):
                "exposure": {"label": "estimate", "unconsented_persons": 3 * photos, "unconsented_scans": 3 * photos,
                             "per_person": {"negligent": 0, "reckless": 0}, "per_scan": {"negligent": 0, "reckless": 0},
                             "currency": "USD", "note": "synthetic"}}
-    return Report(run, summary, findings, [], rows, {"name": "bipacheck", "version": "bench"})
+    return Report(run, summary, findings, [], rows, {"name": "bipacheck", "version": "bench"},
+                  rules=rule_book(available()))
 
 
 def timed(func):

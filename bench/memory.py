@@ -54,8 +54,8 @@ def build_inputs(folder: Path) -> list[Path]:
 
 def phase_scan(path: str, detector: str, single_pass: bool) -> dict:
     from bipacheck.detect import runtime
-    from bipacheck.detect.factory import create_detector
-    from bipacheck.scanner import PhotoScan, scan_bytes
+    from bipacheck.detect.detectors import create_detector
+    from bipacheck.scanning.scan import PhotoScan, scan_bytes
 
     runtime.set_threads(1)  # as in a worker process
     det = create_detector(detector, multipass=not single_pass)
@@ -103,11 +103,11 @@ def main() -> None:
         print(json.dumps(result))
         return
     sys.path.insert(0, str(REPO))
-    from bipacheck.detect import registry
+    from bipacheck.detect import weights
     from bipacheck.errors import ConfigError
 
     try:
-        registry.resolve(opts.detector)
+        weights.resolve(opts.detector)
     except ConfigError as exc:
         print(f"skipped: {exc}")
         return

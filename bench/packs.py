@@ -10,11 +10,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from bipacheck.detect.base import Face
 from bipacheck.ledger import Ledger
-from bipacheck.policy.evaluate import evaluate_photo
-from bipacheck.policy.pack import available
-from bipacheck.policy.profiles import profile
 from bipacheck.policy.attestation import parse
-from bipacheck.scanner import PhotoScan
+from bipacheck.policy.evaluate import PolicyContext, evaluate_photo
+from bipacheck.policy.profiles import profile
+from bipacheck.policy.scope import PackScope
+from bipacheck.scanning.scan import PhotoScan
 
 d = Path(tempfile.mkdtemp())
 led = Ledger.create(d / "l.db")
@@ -28,14 +28,14 @@ led.close()
 led = Ledger.open(d / "l.db", read_only=True)
 scan = PhotoScan("a.jpg", "a.jpg", sha, 1, "JPEG", 800, 600,
                  [Face(10 + 100 * i, 10, 80, 80, 0.9) for i in range(3)])
-others = [p for p in available().values() if p.evaluator is None]
+every = PackScope.load()
+others = every.face_packs()
 att = parse({"processing_regions": ["US-IL"]}, "x")
 as_of = datetime(2026, 1, 1, tzinfo=timezone.utc)
-events = led.processing_events(sha, "a.jpg")
-links = led.photo_links(sha256=sha, relpath="a.jpg")
-def once(packs):
-    evaluate_photo(scan, links=links, lookup=led, profile=profile("face-templates"), as_of=as_of, threshold=0.5,
-                   attestation=att, events=events, packs=packs)
+
+
+def once(scope):
+    evaluate_photo(scan, PolicyContext(profile("face-templates"), as_of, 0.5, led, att, scope=scope))
 
 
 def main() -> None:
@@ -43,11 +43,11 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=200)
     n = parser.parse_args().photos
     times = {}
-    for label, packs in (("bipa only", []), (f"bipa + {len(others)} packs", others)):
-        once(packs)
+    for label, scope in (("bipa only", None), (f"bipa + {len(others)} packs", every)):
+        once(scope)
         start = time.perf_counter()
         for _ in range(n):
-            once(packs)
+            once(scope)
         times[label] = (time.perf_counter() - start) / n
         print(f"{label}: {times[label] * 1000:.2f} ms per photo (3 linked faces, 3 processing events)")
     base, full = times.values()

@@ -85,9 +85,9 @@ def _peak_rss_mb() -> tuple[float, float]:
 def phase_floor(files: list[Path], min_face: int, detector: str, **_) -> dict:
     import cv2
 
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
     from bipacheck.imaging import load_image
-    from bipacheck.scanner import reduction_for
+    from bipacheck.scanning.scan import reduction_for
 
     cv2.setNumThreads(1)
     reduce_by = reduction_for(create_detector(detector), min_face)
@@ -99,7 +99,7 @@ def phase_floor(files: list[Path], min_face: int, detector: str, **_) -> dict:
 
 def phase_naive(files: list[Path], detector: str, **_) -> dict:
     from bipacheck.detect import runtime
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
     from bipacheck.imaging import load_image
 
     runtime.set_threads(1)
@@ -118,7 +118,7 @@ def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None
     options = dict(workers=workers, cache=cache, no_cache=cache is None, detector=detector, min_face=min_face,
                    config=False, quiet=True)
     if "min_face" not in (bipacheck.audit.__doc__ or ""):  # a --baseline from before the options contract
-        from bipacheck.scanner import ScanSettings
+        from bipacheck.scanning.scan import ScanSettings
 
         options = dict(workers=workers, cache=cache, detector=detector, settings=ScanSettings(min_face=min_face))
     start = time.perf_counter()
@@ -131,9 +131,9 @@ def phase_audit(files: list[Path], corpus: Path, workers: int, cache: str | None
 def phase_breakdown(files: list[Path], min_face: int, detector: str, **_) -> dict:
     """ms per photo for decoding and for the detector, at the product's scale and coarser ones."""
     from bipacheck.detect import runtime
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
     from bipacheck.imaging import load_image
-    from bipacheck.scanner import reduction_for
+    from bipacheck.scanning.scan import reduction_for
 
     runtime.set_threads(1)
     detector = create_detector(detector)
@@ -211,8 +211,8 @@ def main() -> None:
         return
     sys.path.insert(0, str(REPO))
     from bipacheck.detect.runtime import default_runtime
-    from bipacheck.engine import default_workers
-    from bipacheck.scanner import DEFAULT_MIN_FACE
+    from bipacheck.scanning.engine import default_workers
+    from bipacheck.scanning.scan import DEFAULT_MIN_FACE
 
     min_face = opts.min_face or DEFAULT_MIN_FACE
     workdir = Path(tempfile.mkdtemp(prefix="bipacheck-throughput-"))

@@ -6,28 +6,13 @@ Python API (the CLI mirrors it: same names, same options, same config file, same
   (`report.write(path, format)`, `report.exit_code`);
 - `bipacheck.scan(paths, ...)` the ScanReport that `bipacheck scan` prints;
 - `bipacheck.check(files, ...)` the Report the pre-commit hook judges;
-- `bipacheck.cache.cache_info(path)` / `cache_prune(path, keep=1)` are `bipacheck cache info|prune`.
+- `bipacheck.scanning.cache.cache_info(path)` / `cache_prune(path, keep=1)` are `bipacheck cache info|prune`.
 
 Keyword arguments are the commands' flags (`min_face=64`, `as_of="2026-11-01"`); bipacheck.options
 lists them.
 """
 
-__version__ = "0.1.0"
+from .api import audit, check, scan
+from .version import __version__
 
-
-def _public(command: str):
-    # importing bipacheck stays cheap: the detector stack loads on the first call
-    from .options import document
-
-    def call(*args, **kwargs):
-        from . import api
-
-        return getattr(api, command)(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = command
-    return document(call, command)
-
-
-audit = _public("audit")
-scan = _public("scan")
-check = _public("check")
+__all__ = ["__version__", "audit", "check", "scan"]

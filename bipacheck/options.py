@@ -6,6 +6,11 @@ a flag, a TOML file or a keyword) becomes a value, and its help text. The CLI ge
 from these fields, the config file accepts exactly these keys, and `bipacheck.audit()` /
 `bipacheck.scan()` / `bipacheck.check()` accept exactly these keywords, so the three cannot drift.
 Precedence, identical everywhere: given flag or keyword > config file > default.
+
+The config file is `[tool.bipacheck]` in pyproject.toml or the top level of `.bipacheck.toml`. Its
+keys are exactly these option names (with `_` or `-`). Paths in a config file (ledger, baseline,
+...) are relative to the file's own folder, so the hook behaves the same whichever folder
+pre-commit runs it from.
 """
 
 from __future__ import annotations
@@ -13,13 +18,22 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .detect import detectors
 from .errors import BipacheckError, ConfigError
+from .ledger.dates import parse_datetime
+from .policy import attestation, profiles
+from .report.formats import FORMATS as REPORT_FORMATS
+from .scanning.cache import default_cache_path
+from .scanning.engine import DetectorConfig, Execution, default_workers
+from .scanning.scan import ScanSettings
+from .sources import Listing
 
 COMMANDS = ("audit", "scan", "check")
 ALL = frozenset(COMMANDS)
@@ -87,8 +101,6 @@ def _patterns(value: Any, name: str) -> tuple[str, ...]:
 
 
 def _date(value: Any, name: str) -> datetime:
-    from .ledger.dates import parse_datetime
-
     try:
         parsed = parse_datetime(value, name)
     except BipacheckError as exc:
@@ -107,11 +119,9 @@ def _choice(*choices: str) -> Callable[[Any, str], str]:
 
 
 def _attestation(value: Any, name: str):
-    from .policy.attestation import parse
-
     # a config entry's label is "<file>: org": the file is where the statement came from
     source = name[: -len(": org")] if name.endswith(": org") else "the org keyword"
-    return parse(value, source)
+    return attestation.parse(value, source)
 
 
 def _pack_settings(value: Any, name: str) -> dict:
@@ -121,15 +131,11 @@ def _pack_settings(value: Any, name: str) -> dict:
 
 
 def _detectors() -> tuple[str, ...]:
-    from .detect.factory import DETECTORS
-
-    return DETECTORS
+    return detectors.NAMES
 
 
 def _profiles() -> tuple[str, ...]:
-    from .policy.profiles import PROFILES
-
-    return tuple(PROFILES)
+    return tuple(profiles.PROFILES)
 
 
 # -- the options ------------------------------------------------------------------------------------
@@ -274,25 +280,33 @@ class Options:
         return self.format or FORMATS[command][0]
 
     def worker_count(self) -> int:
-        from .engine import default_workers
-
         return self.workers or default_workers()
 
     def cache_path(self, command: str) -> str | None:
         """--cache, else (audit only) next to the ledger, never with --no-cache."""
-        from .cache import default_cache_path
-
         if self.no_cache:
             return None
         if self.cache:
             return self.cache
         return default_cache_path(self.ledger) if command == "audit" and self.ledger else None
 
-    def scan_settings(self):
-        from .scanner import ScanSettings
-
+    def scan_settings(self) -> ScanSettings:
         return ScanSettings(min_face=self.min_face, max_pixels=self.max_pixels, max_frames=self.max_frames,
                             read_tags=not self.no_tags)
+
+    def detector_threshold(self) -> float:
+        return self.threshold if self.threshold is not None else detectors.default_threshold(self.detector)
+
+    def detector_config(self, threshold: float | None = None) -> DetectorConfig:
+        """The detector to build (threshold: the score it keeps faces from; default --threshold or the
+        detector's own)."""
+        return DetectorConfig(self.detector, self.detector_threshold() if threshold is None else threshold)
+
+    def listing(self) -> Listing:
+        return Listing(self.include, self.exclude, self.manifest, self.endpoint_url, self.follow_symlinks)
+
+    def execution(self) -> Execution:
+        return Execution(self.worker_count(), self.dask, self.full, progress=not self.quiet)
 
 
 OPTIONS: dict[str, dataclasses.Field] = {f.name: f for f in dataclasses.fields(Options)}
@@ -316,8 +330,6 @@ def build(command: str, given: Mapping[str, Any] | None = None, *, config: str |
     """The options for `command`: `given` (flags or keywords; None means not given) over the config
     file over the defaults. config: True finds the nearest config file from `start` (default the
     current folder) up; a path reads that file; False reads none. Returns (options, config file used)."""
-    from .config import find_config, read_config
-
     if command not in COMMANDS:
         raise ConfigError(f"unknown command {command!r}")
     given = {k: v for k, v in (given or {}).items() if v is not None}
@@ -353,11 +365,7 @@ def _check_format(opts: Options, command: str) -> None:
 
 
 def formats_for(command: str) -> tuple[str, ...]:
-    if command == "audit":
-        from .report.formats import FORMATS as REPORT_FORMATS
-
-        return tuple(REPORT_FORMATS)
-    return FORMATS[command]
+    return tuple(REPORT_FORMATS) if command == "audit" else FORMATS[command]
 
 
 FIRST_ARGUMENT = {"audit": "sources", "scan": "paths", "check": "files"}
@@ -369,6 +377,11 @@ SUMMARY = {
     "check": "Check `files` as the pre-commit hook does and return the Report it judges (`.exit_code` is the "
              "hook's exit code).",
 }
+
+
+def documented(command: str) -> Callable[[Callable], Callable]:
+    """Decorator: document(func, command)."""
+    return lambda func: document(func, command)
 
 
 def document(func: Callable, command: str) -> Callable:
@@ -392,3 +405,48 @@ def document(func: Callable, command: str) -> Callable:
         "default; config=True reads the nearest .bipacheck.toml or [tool.bipacheck], a path reads that file, "
         "False none. With output=..., the result is also written there.\n\n" + "\n".join(lines))
     return func
+
+
+# -- the config file ---------------------------------------------------------------------------------
+
+def find_config(start: Path | None = None) -> tuple[Path | None, dict]:
+    """The nearest `.bipacheck.toml`, or pyproject.toml with a [tool.bipacheck] table, from `start` up."""
+    start = (start or Path.cwd()).resolve()
+    for folder in [start, *start.parents]:
+        dotfile = folder / ".bipacheck.toml"
+        if dotfile.is_file():
+            return dotfile, read_config(dotfile)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            section = _table(pyproject)
+            if section is not None:
+                return pyproject, _checked(pyproject, section)
+    return None, {}
+
+
+def read_config(path: Path) -> dict:
+    """The settings in `path` (a .bipacheck.toml, or a pyproject.toml with a [tool.bipacheck] table)."""
+    section = _table(path)
+    if section is None:
+        raise ConfigError(f"{path}: no [tool.bipacheck] table")
+    return _checked(path, section)
+
+
+def _table(path: Path) -> dict | None:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    nested = data.get("tool", {}).get("bipacheck") if isinstance(data.get("tool"), dict) else None
+    if path.name == "pyproject.toml":
+        return nested
+    return nested if nested is not None else data  # .bipacheck.toml may also use the pyproject layout
+
+
+def _checked(path: Path, table: dict) -> dict:
+    settings = {key.replace("-", "_"): value for key, value in table.items()}
+    unknown = set(settings) - set(OPTIONS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
+                          f"{', '.join(sorted(OPTIONS))}")
+    return settings

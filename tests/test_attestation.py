@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from bipacheck.config import find_config
+from bipacheck.options import find_config
 from bipacheck.errors import ConfigError
 from bipacheck.policy import attestation
 from tests.conftest import ATTESTATION, write_attestation

@@ -24,7 +24,7 @@ require_module("s3fs")
 boto3 = require_module("boto3")
 require_module("moto.server")
 
-import bipacheck.engine  # noqa: E402
+import bipacheck.scanning.engine  # noqa: E402
 from bipacheck.cli import cli  # noqa: E402
 from bipacheck.ledger import Ledger  # noqa: E402
 from bipacheck.report.formats import report_schema  # noqa: E402
@@ -88,13 +88,13 @@ def scanned_urls(monkeypatch):
     """URLs that really went through scan_object in this process (--workers 1): a counter around
     the real function, the detector still runs."""
     seen: list[str] = []
-    real = bipacheck.engine.scan_object
+    real = bipacheck.scanning.engine.scan_object
 
     def counting(obj, detector, settings):
         seen.append(obj.url)
         return real(obj, detector, settings)
 
-    monkeypatch.setattr(bipacheck.engine, "scan_object", counting)
+    monkeypatch.setattr(bipacheck.scanning.engine, "scan_object", counting)
     return seen
 
 

@@ -12,13 +12,13 @@ from click.testing import CliRunner
 from PIL import Image
 
 import bipacheck
-import bipacheck.api
-from bipacheck.cache import SCHEMA_VERSION, decode_result, encode_result, open_cache
+from bipacheck.scanning.cache import SCHEMA_VERSION, decode_result, encode_result, open_cache
 from bipacheck.cli import cli
-from bipacheck.engine import DetectorConfig, run_scans
+from bipacheck.scanning.engine import DetectorConfig, run_scans
+from bipacheck.scanning.step import iter_scan
 from bipacheck.options import Options
-from bipacheck.scanner import PhotoScan, ScanSettings, SkippedFile, scan_bytes
-from bipacheck.sidecar_stamps import SidecarStamper
+from bipacheck.scanning.scan import PhotoScan, ScanSettings, SkippedFile, scan_bytes
+from bipacheck.scanning.sidecar_stamps import SidecarStamper
 from bipacheck.sources import SourceObject, iter_sources
 from tests.images import encode, rgb
 from tests.test_metadata_support import mwg_face, mwg_regions, packet
@@ -229,11 +229,14 @@ def test_cached_photos_come_back_as_they_were_scanned(tmp_path, centerface):
     folder = make(tmp_path / "p", {"up.jpg": ASTRONAUT,
                                    "side.jpg": _rotated_jpeg(im, 6)})
     opts = Options(workers=1, quiet=True)
-    fresh = list(bipacheck.api.iter_scan([str(folder)], opts, built=centerface))
+    def scan(cache=None):
+        return iter_scan([str(folder)], DetectorConfig(), opts.scan_settings(), built=centerface, cache=cache)
+
+    fresh = list(scan())
     cached, again = [], []
     for results in (cached, again):
         cache = open_cache(tmp_path / "c.db", centerface.settings(), opts.scan_settings(), sources=[str(folder)])
-        results.extend(bipacheck.api.iter_scan([str(folder)], opts, built=centerface, cache=cache))
+        results.extend(scan(cache))
         cache.close()
     assert fresh == cached == again
     assert all(isinstance(r, PhotoScan) and r.faces for r in again)

@@ -87,22 +87,22 @@ def test_configuration_errors_exit_2_and_name_the_fix(project, tmp_path, monkeyp
 
 
 def test_check_fetches_missing_weights_on_first_use(project, tmp_path, monkeypatch):
-    from bipacheck.detect import registry
+    from bipacheck.detect import weights
 
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "fresh-models"))
     code, out = run("check", "assets/team.jpg")
     assert code == 1, out  # a real audit ran: the team photo has faces without releases
-    assert registry.verify("centerface")[0]
+    assert weights.verify("centerface")[0]
 
 
 def test_the_cascade_needs_both_weights_and_names_the_missing_one(project, tmp_path, monkeypatch, model_dir):
     import shutil
 
-    from bipacheck.detect import registry
+    from bipacheck.detect import weights
 
     fresh = tmp_path / "only-centerface"
     fresh.mkdir()
-    shutil.copy(registry.resolve("centerface")[0], fresh)
+    shutil.copy(weights.resolve("centerface")[0], fresh)
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(fresh))
     # YuNet comes from GitHub, which the hook cannot reach here: a proxy on the discard port refuses at once
     monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
@@ -220,7 +220,7 @@ def test_check_spreads_files_over_worker_processes(project, monkeypatch):
 
     from PIL import Image
 
-    from bipacheck import engine
+    from bipacheck.scanning import engine
 
     pools = []
 

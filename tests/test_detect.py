@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bipacheck.detect import registry
+from bipacheck.detect import weights
 from bipacheck.detect.base import Face, iou
-from bipacheck.detect.factory import create_detector
+from bipacheck.detect.detectors import create_detector
 from bipacheck.errors import ConfigError
-from bipacheck.scanner import PhotoScan, ScanSettings, scan_bytes
+from bipacheck.scanning.scan import PhotoScan, ScanSettings, scan_bytes
 from tests.images import SCENES, encode, rgb, side_by_side, stored_with_orientation
 
 # Hand-labelled face boxes [x, y, w, h] (forehead to chin) in scikit-image's photos.
@@ -118,20 +118,20 @@ def test_import_checks_the_sha256(tmp_path, monkeypatch, model_dir):
     wrong = tmp_path / "wrong.onnx"
     wrong.write_bytes(source.read_bytes()[:-1] + b"\x00")
     with pytest.raises(ConfigError, match="not a known centerface model"):
-        registry.import_file("centerface", wrong)
-    installed = registry.import_file("centerface", source)
+        weights.import_file("centerface", wrong)
+    installed = weights.import_file("centerface", source)
     assert installed.read_bytes() == source.read_bytes()
-    assert registry.verify("centerface")[0]
+    assert weights.verify("centerface")[0]
 
 
 def test_verify_catches_a_replaced_model_file(tmp_path, monkeypatch, model_dir):
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path))
     shutil.copy(model_dir / "centerface.onnx", tmp_path / "centerface.onnx")
-    assert registry.verify("centerface")[0]
+    assert weights.verify("centerface")[0]
     with open(tmp_path / "centerface.onnx", "r+b") as fh:
         fh.seek(1000)
         fh.write(b"tampered")
-    ok, message = registry.verify("centerface")
+    ok, message = weights.verify("centerface")
     assert not ok and "expected 09189dea" in message
     with pytest.raises(ConfigError, match="corrupt or was replaced"):
         create_detector("centerface")

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bipacheck import engine
-from bipacheck.cache import open_cache
+from bipacheck.scanning import engine
+from bipacheck.scanning.cache import open_cache
 from bipacheck.cli import cli
-from bipacheck.engine import DetectorConfig, default_workers, run_scans
-from bipacheck.scanner import ScanSettings
+from bipacheck.scanning.engine import DetectorConfig, default_workers, run_scans
+from bipacheck.scanning.scan import ScanSettings
 from bipacheck.sources import iter_sources
 from tests.images import SCENES, encode, rgb
 from tests.requirements import require_module

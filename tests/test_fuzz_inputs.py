@@ -22,7 +22,7 @@ from bipacheck.metadata import read_face_tags
 from bipacheck.metadata.packets import find_packets
 from bipacheck.metadata.rdf import XmpError, parse_packet
 from bipacheck.metadata.schemas import find_face_tags
-from bipacheck.scanner import PhotoScan, SkippedFile, scan_bytes
+from bipacheck.scanning.scan import PhotoScan, SkippedFile, scan_bytes
 from tests.images import encode, rgb, stored_with_orientation
 from tests.test_audit_tags import ASTRONAUT_TAG
 from tests.test_metadata_support import (
@@ -126,7 +126,7 @@ def test_the_loader_gives_pixels_or_a_typed_error(data):
 
 @pytest.fixture(scope="module")
 def detector():
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
 
     return create_detector("mtcnn")  # ships with the package: the property is about the pipeline, not recall
 
@@ -134,7 +134,7 @@ def detector():
 @FUZZ
 @given(data=mutated(PHOTOS))
 def test_a_scan_gives_a_result_or_a_typed_skip(detector, data):
-    from bipacheck.scanner import ScanSettings
+    from bipacheck.scanning.scan import ScanSettings
 
     result = scan_bytes(data, "f", "photo.jpg", detector, ScanSettings(max_pixels=MAX_PIXELS))
     assert isinstance(result, (PhotoScan, SkippedFile))

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bipacheck.ledger import Ledger
-from bipacheck.ledger.cli import ledger
+from bipacheck.cli.ledger import ledger
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "ledger-example"
 WRITERS = {"init", "import", "add-subject", "edit-subject", "grant", "revoke", "link", "unlink", "migrate"}

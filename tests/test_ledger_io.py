@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bipacheck.policy.bipa import BIPA
 from bipacheck.ledger import ImportRejected, Ledger
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "ledger-example"
@@ -51,8 +52,8 @@ def test_worked_example_answers_the_audit_question(example):
     in_photo = example.photo_links(sha256=BOOTH, relpath="events/2024/booth-003.jpg")
     assert [(l.subject_id, l.role) for l in in_photo] == [
         ("guest-7", "other"), ("u-1001", "tagged"), ("u-1002", "tagged"), ("u-1004", "tagged")]
-    assert example.retention_deadline("guest-7") == datetime(2023, 1, 31, tzinfo=timezone.utc)
-    assert example.retention_deadline("u-1002") == datetime(2026, 11, 2, 23, 30,
+    assert BIPA.retention_deadline(example.subject("guest-7")) == datetime(2023, 1, 31, tzinfo=timezone.utc)
+    assert BIPA.retention_deadline(example.subject("u-1002")) == datetime(2026, 11, 2, 23, 30,
                                                             tzinfo=timezone.utc)
     assert example.subject("u-1002").jurisdictions == ["US-IL", "US-TX"]
     assert example.verify().ok

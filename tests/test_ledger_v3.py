@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bipacheck.policy.bipa import BIPA
 from bipacheck.ledger import CURRENT_VERSION, ImportRejected, InvalidValue, Ledger
 
 V2_FILE = Path(__file__).parent / "data" / "ledger-v2.db"
@@ -161,8 +162,8 @@ def test_subject_facts_as_they_stood_on_a_date(ledger, monkeypatch):
     old = ledger.subject_as_of("u", "2022-06-01")
     assert old.residence == ["US-IL"] and old.last_interaction_at.year == 2020
     assert ledger.subject_as_of("u", "2999-01-01").residence == ["US-CA"]
-    assert ledger.retention_deadline("u", as_of="2022-06-01").year == 2023
-    assert ledger.retention_deadline("u").year == 2029
+    assert BIPA.retention_deadline(ledger.subject_as_of("u", "2022-06-01")).year == 2023
+    assert BIPA.retention_deadline(ledger.subject("u")).year == 2029
 
 
 def test_the_command_line_records_the_new_facts_and_imports_processing_events(tmp_path):

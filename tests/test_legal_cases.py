@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import bipacheck
 from bipacheck.cli import cli
 from bipacheck.ledger import Ledger
-from bipacheck.policy.rules import RULES
+from bipacheck.policy.bipa import RULES
 from bipacheck.report.formats import report_schema
 from tests.conftest import ATTESTATION, write_attestation
 from tests.images import encode, rgb

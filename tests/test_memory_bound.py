@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bipacheck import imaging
+from bipacheck.imaging import load as imaging
 from bipacheck.imaging import load_image
 from tests.images import encode, rgb
 from tests.requirements import require_tool

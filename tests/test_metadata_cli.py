@@ -7,7 +7,7 @@ import os
 from click.testing import CliRunner
 
 from bipacheck.metadata import read_face_tags
-from bipacheck.metadata.cli import strip_face_tags_command
+from bipacheck.cli.strip_face_tags import strip_face_tags_command
 from test_metadata_support import TITLE, encode, mwg_face, mwg_regions, packet, stored_image
 
 FACES = packet(TITLE, mwg_regions([mwg_face(0.5, 0.5, 0.2, 0.2, "Alice"), mwg_face(0.2, 0.2, 0.1, 0.1, "Bea")]))

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from bipacheck.cli import cli
-from bipacheck.detect import registry
-from bipacheck.detect.registry import ModelFile
+from bipacheck.detect import weights
+from bipacheck.detect.weights import ModelFile
 from bipacheck.errors import ConfigError
 
 
@@ -56,14 +56,14 @@ def test_url_download_is_verified_before_install(tmp_path, monkeypatch, http_ser
     good = (model_dir / "centerface.onnx").read_bytes()
     (root / "model.onnx").write_bytes(good)
     (root / "tampered.onnx").write_bytes(good[:-10] + b"0123456789")
-    variant = registry.spec("centerface").files[0]
+    variant = weights.spec("centerface").files[0]
     ok = ModelFile(variant.filename, variant.sha256, variant.size, "MIT", "test", url=f"{base}/model.onnx")
-    assert registry._pull_from_url(ok).read_bytes() == good
+    assert weights._pull_from_url(ok).read_bytes() == good
     (tmp_path / "dl" / variant.filename).unlink()
     bad = ModelFile(variant.filename, variant.sha256, variant.size, "MIT", "test", url=f"{base}/tampered.onnx")
     with pytest.raises(ConfigError, match="SHA-256"):
-        registry._pull_from_url(bad)
+        weights._pull_from_url(bad)
     assert not (tmp_path / "dl" / variant.filename).exists()  # nothing installed under the real name
     missing = ModelFile(variant.filename, variant.sha256, variant.size, "MIT", "test", url=f"{base}/nope.onnx")
     with pytest.raises(ConfigError, match="download of .* failed"):
-        registry._pull_from_url(missing)
+        weights._pull_from_url(missing)

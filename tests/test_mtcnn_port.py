@@ -27,7 +27,7 @@ sys.modules.pop("imghdr", None)
 def test_mtcnn_never_imports_imghdr_or_the_packages_code(tmp_path):
     code = BLOCKER + """
 import json
-from bipacheck.detect.factory import create_detector
+from bipacheck.detect.detectors import create_detector
 from tests.images import rgb
 detector = create_detector("mtcnn")
 faces = detector.detect(rgb("astronaut"))

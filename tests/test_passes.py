@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bipacheck.cache import decode_result, encode_result
+from bipacheck.scanning.cache import decode_result, encode_result
 from bipacheck.detect import passes
 from bipacheck.detect.base import Face, iou
-from bipacheck.scanner import PhotoScan, ScanSettings, scan_bytes
+from bipacheck.scanning.scan import PhotoScan, ScanSettings, scan_bytes
 from tests.images import SCENES, encode, rgb
 
 

@@ -21,7 +21,7 @@ ASTRONAUT_PNG = encode(rgb("astronaut"))
 
 def test_importing_bipacheck_leaves_pillows_guard_alone():
     code = ("from PIL import Image; before = Image.MAX_IMAGE_PIXELS; "
-            "import bipacheck, bipacheck.cli, bipacheck.imaging, bipacheck.scanner, bipacheck.metadata; "
+            "import bipacheck, bipacheck.cli, bipacheck.imaging, bipacheck.scanning.scan, bipacheck.metadata; "
             "assert before is not None and Image.MAX_IMAGE_PIXELS == before, Image.MAX_IMAGE_PIXELS")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -34,7 +34,7 @@ def host_limit(monkeypatch):
 
 
 def test_a_scan_uses_its_own_limit_and_gives_the_hosts_back(host_limit, centerface):
-    from bipacheck.scanner import PhotoScan, scan_bytes
+    from bipacheck.scanning.scan import PhotoScan, scan_bytes
 
     result = scan_bytes(ASTRONAUT_JPEG, "a.jpg", "a.jpg", centerface)
     assert isinstance(result, PhotoScan) and result.faces  # 262,144 pixels: over the host's limit, under ours

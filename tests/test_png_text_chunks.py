@@ -7,7 +7,7 @@ from PIL import Image, PngImagePlugin
 from bipacheck.detect.base import iou
 from bipacheck.imaging import load_image
 from bipacheck.metadata import read_face_tags
-from bipacheck.scanner import PhotoScan, scan_bytes
+from bipacheck.scanning.scan import PhotoScan, scan_bytes
 
 from tests.test_audit_tags import ASTRONAUT_TAG
 from tests.test_detect import ASTRONAUT_FACE

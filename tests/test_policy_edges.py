@@ -9,14 +9,17 @@ from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
 
-from bipacheck import baseline
 from bipacheck.cli import cli
 from bipacheck.detect.base import Face
+from bipacheck.findings import FaceRecord, Finding
 from bipacheck.ledger import Ledger
-from bipacheck.policy.evaluate import evaluate_photo
+from bipacheck.pipelines import baseline
+from bipacheck.policy.bipa import BIPA, RULES
+from bipacheck.policy.evaluate import PolicyContext, evaluate_photo
+from bipacheck.policy.pack import available, rule_book
 from bipacheck.policy.profiles import profile
-from bipacheck.report.model import FaceRecord, Finding, Report
-from bipacheck.scanner import PhotoScan
+from bipacheck.report.model import Report
+from bipacheck.scanning.scan import PhotoScan
 from tests.images import encode, rgb
 
 SHA = hashlib.sha256(b"a photo").hexdigest()
@@ -24,16 +27,17 @@ BOX = [100, 80, 120, 150]
 
 
 def report_of(*rules: str) -> Report:
-    findings = [Finding(rule, "violation", rule, "a.jpg", SHA, 10, [FaceRecord(BOX, 0.9, "detector")])
+    findings = [Finding(RULES[rule], "violation", rule, "a.jpg", SHA, 10, [FaceRecord(BOX, 0.9, "detector")])
                 for rule in rules]
     run = {"detector": {"detector": "centerface"}, "processing": {"profile": "face-templates"}}
-    return Report(run, {}, findings, [], [{"path": "a.jpg", "sha256": SHA, "faces": 1}])
+    return Report(run, {}, findings, [], [{"path": "a.jpg", "sha256": SHA, "faces": 1}],
+                  rules=rule_book(available()))
 
 
 def test_a_baseline_accepts_a_rule_on_a_face_not_every_rule_on_it():
     accepted = baseline.create(report_of("BIPA-15B-NO-RELEASE"), "known uploader")
     later = report_of("BIPA-15B-NO-RELEASE", "BIPA-15A-RETENTION")  # same face, a second problem
-    section = baseline.apply(later, accepted, partial=False)
+    section = baseline.apply_baseline(later.findings, later.photos, later.run, accepted, partial=False)
     states = {f.rule_id: (f.baseline_state, f.suppressed) for f in later.findings}
     assert states == {"BIPA-15B-NO-RELEASE": ("unchanged", True), "BIPA-15A-RETENTION": ("new", False)}
     assert section["matched"] == 1 and section["stale"] == []
@@ -70,12 +74,12 @@ def consented_subject(path) -> Ledger:
 
 def test_retention_fires_after_the_deadline_not_at_its_instant(tmp_path):
     with consented_subject(tmp_path / "l.db") as ledger:
-        deadline = ledger.retention_deadline("u-1")
+        deadline = BIPA.retention_deadline(ledger.subject("u-1"))
         assert deadline == datetime(2025, 5, 1, tzinfo=timezone.utc)
 
         def retention_findings(as_of):
-            outcome = evaluate_photo(scan_with(Face(100, 80, 120, 150, 0.9)), links=ledger.photo_links(sha256=SHA),
-                                     lookup=ledger, profile=profile("face-templates"), as_of=as_of, threshold=0.5)
+            outcome = evaluate_photo(scan_with(Face(100, 80, 120, 150, 0.9)),
+                                     PolicyContext(profile("face-templates"), as_of, 0.5, ledger))
             return [f for f in outcome.findings if f.rule_id == "BIPA-15A-RETENTION"]
 
         assert retention_findings(deadline - timedelta(seconds=1)) == []
@@ -86,9 +90,8 @@ def test_retention_fires_after_the_deadline_not_at_its_instant(tmp_path):
 def test_a_boxless_link_names_the_largest_face(tmp_path):
     with consented_subject(tmp_path / "l.db") as ledger:
         big, small = Face(100, 80, 300, 360, 0.9), Face(700, 500, 40, 50, 0.9)
-        outcome = evaluate_photo(scan_with(small, big), links=ledger.photo_links(sha256=SHA), lookup=ledger,
-                                 profile=profile("face-templates"), as_of=datetime(2024, 1, 1, tzinfo=timezone.utc),
-                                 threshold=0.5)
+        outcome = evaluate_photo(scan_with(small, big), PolicyContext(
+            profile("face-templates"), datetime(2024, 1, 1, tzinfo=timezone.utc), 0.5, ledger))
         named = {tuple(r.box): r.subject_id for r in outcome.faces}
         assert named == {tuple(big.box): "u-1", tuple(small.box): None}
         (no_release,) = [f for f in outcome.findings if f.rule_id == "BIPA-15B-NO-RELEASE"]

@@ -17,9 +17,9 @@ import pytest
 from PIL import Image, ImageOps, PngImagePlugin
 
 from bipacheck.metadata import read_face_tags
-from bipacheck.redaction.encode import redact_bytes
-from bipacheck.redaction.jpeg import RedactError
-from bipacheck.redaction.styles import STYLES
+from bipacheck.pipelines.redact.encode import redact_bytes
+from bipacheck.pipelines.redact.jpeg import RedactError
+from bipacheck.imaging.obscure import STYLES
 from test_metadata_support import TITLE, mwg_face, mwg_regions, packet
 from tests.images import encode, side_by_side, stored_with_orientation
 from tests.test_audit import AS_OF, DEMO, audit_json, demo_ledger, run_cli  # noqa: F401 (fixture)
@@ -119,7 +119,7 @@ def test_metadata_is_kept_but_face_tags_and_previews_go(fmt):
 
 
 def test_an_obscured_face_overlapping_a_kept_one_is_reported(tmp_path):
-    from bipacheck.redaction.run import PhotoPlan, write_copy
+    from bipacheck.pipelines.redact.run import PhotoPlan, write_copy
 
     source = tmp_path / "two.png"
     source.write_bytes(encode(side_by_side("astronaut", "camera")))

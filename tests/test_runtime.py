@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 import bipacheck
 from bipacheck.cli import cli
-from bipacheck.detect import registry, runtime
-from bipacheck.detect.factory import create_detector
+from bipacheck.detect import weights, runtime
+from bipacheck.detect.detectors import create_detector
 from bipacheck.errors import ConfigError
 from tests.images import encode, rgb, side_by_side
 
@@ -49,7 +49,7 @@ def test_both_runtimes_find_the_same_faces(request, name):
 
 @pytest.mark.parametrize("which", ["opencv", "onnxruntime"])
 def test_yunet_boxes_are_decoded_as_opencv_facedetectoryn_decodes_them(yunet, which):
-    path, _ = registry.resolve("yunet")
+    path, _ = weights.resolve("yunet")
     ours = create_detector("yunet", 0.3, which, multipass=False)
     reference = cv2.FaceDetectorYN.create(str(path), "", (320, 320), 0.3, 0.3, 5000)
     found = 0

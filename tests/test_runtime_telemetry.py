@@ -31,7 +31,7 @@ def test_a_scan_on_onnxruntime_writes_nothing_in_the_home_folder(tmp_path, model
 
 def test_the_switch_leaves_the_host_environment_as_it_was(model_dir, monkeypatch):
     require_module("onnxruntime")
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
 
     monkeypatch.delenv("ORT_DISABLE_TELEMETRY", raising=False)
     detector = create_detector("centerface", runtime="onnxruntime")

@@ -132,7 +132,7 @@ def test_ledger_path_links_match_only_the_exact_path(tmp_path):
 
 def test_a_sidecar_link_out_or_a_file_swapped_for_one_is_not_read(tmp_path, centerface):
     from bipacheck.errors import OutsideRoot
-    from bipacheck.scanner import PhotoScan, SkippedFile, scan_object
+    from bipacheck.scanning.scan import PhotoScan, SkippedFile, scan_object
 
     root = outside_links(tmp_path)
     (tmp_path / "outside" / "secret.xmp").write_text("<x:xmpmeta>not for this audit</x:xmpmeta>")

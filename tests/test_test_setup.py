@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bipacheck.detect import registry
+from bipacheck.detect import weights
 from bipacheck.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,16 +35,16 @@ def test_a_missing_tool_is_a_skip_locally_and_a_failure_in_ci(tmp_path, ci, outc
 
 def test_weights_that_fail_their_checksum_are_an_error_not_a_download_failure(tmp_path, monkeypatch):
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "models"))
-    variant = registry.spec("centerface").files[0]
+    variant = weights.spec("centerface").files[0]
     forged = tmp_path / variant.filename
     forged.write_bytes(b"not the CenterFace weights")
     with pytest.raises(ConfigError) as caught:
-        registry._install(forged, variant)
-    assert not isinstance(caught.value, registry.DownloadFailed) and "SHA-256" in str(caught.value)
+        weights._install(forged, variant)
+    assert not isinstance(caught.value, weights.DownloadFailed) and "SHA-256" in str(caught.value)
 
 
 def test_an_unreachable_source_is_a_download_failure(tmp_path, monkeypatch):
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "models"))
-    variant = dataclasses.replace(registry.spec("centerface").files[0], url="http://127.0.0.1:9/centerface.onnx")
-    with pytest.raises(registry.DownloadFailed):
-        registry._pull_from_url(variant)
+    variant = dataclasses.replace(weights.spec("centerface").files[0], url="http://127.0.0.1:9/centerface.onnx")
+    with pytest.raises(weights.DownloadFailed):
+        weights._pull_from_url(variant)

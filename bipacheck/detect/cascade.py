@@ -17,6 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from . import centerface, yunet
 from .base import Face, iou, nms
 from .centerface import CenterFace
 from .yunet import YuNet
@@ -85,3 +86,7 @@ def _placed(f: Face, origin: tuple[float, float], scale: float, w: int, h: int) 
     x2, y2 = min(float(w), origin[0] + (f.x + f.w) * scale), min(float(h), origin[1] + (f.y + f.h) * scale)
     return Face(int(round(x1)), int(round(y1)), max(1, int(round(x2 - x1))), max(1, int(round(y2 - y1))), f.score)
 
+
+def build(threshold: float, runtime: str) -> Cascade:
+    """YuNet proposing at PROPOSAL_THRESHOLD, CenterFace deciding at `threshold`."""
+    return Cascade(yunet.build(PROPOSAL_THRESHOLD, runtime), centerface.build(threshold, runtime))

@@ -14,6 +14,7 @@ import numpy as np
 
 from .base import Face
 from .runtime import NetworkDetector
+from .weights import resolve
 
 _STRIDE = 4
 
@@ -48,6 +49,12 @@ class CenterFace(NetworkDetector):
         heatmap, scale, offset = self.net.run(blob)
         return [_decode(heatmap[i, 0], scale[i], offset[i], self.threshold, self.nms_iou, w, h)
                 for i in range(len(images))]
+
+
+def build(threshold: float, runtime: str) -> CenterFace:
+    """The network on `runtime`, from verified weights (detect/weights.py)."""
+    path, sha = resolve("centerface")
+    return CenterFace(str(path), sha, threshold=threshold, runtime=runtime)
 
 
 def _decode(heat, scale, offset, threshold, nms_iou, w, h) -> list[Face]:

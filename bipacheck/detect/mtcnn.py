@@ -225,3 +225,8 @@ def _pad(boxes: np.ndarray, w: int, h: int):
     dy[under] = 2 - y[under]
     y[under] = 1
     return dy, edy, dx, edx, y, ey, x, ex, tmpw, tmph
+
+
+def build(threshold: float, runtime: str) -> MTCNN:
+    """MTCNN's own small networks always run on OpenCV (`runtime` does not apply)."""
+    return MTCNN(threshold=threshold)

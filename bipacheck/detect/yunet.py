@@ -13,6 +13,7 @@ import numpy as np
 
 from .base import Face
 from .runtime import NetworkDetector
+from .weights import resolve
 
 _STRIDES = (8, 16, 32)
 _TOP_K = 5000
@@ -58,3 +59,9 @@ class YuNet(NetworkDetector):
                 faces.append(Face(int(round(x1)), int(round(y1)), int(round(x2 - x1)),
                                   int(round(y2 - y1)), float(scores[i])))
         return faces
+
+
+def build(threshold: float, runtime: str) -> YuNet:
+    """The network on `runtime`, from verified weights (detect/weights.py)."""
+    path, sha = resolve("yunet")
+    return YuNet(str(path), sha, threshold=threshold, runtime=runtime)

@@ -20,9 +20,8 @@ from sqlite_utils import Database
 
 from ..hashing import sha256_file
 from . import events, fields, io
-from .dates import add_years, format_datetime, normalize_datetime, now_utc, parse_datetime
+from .dates import format_datetime, normalize_datetime, now_utc, parse_datetime
 from .errors import ImportRejected, InvalidValue, LedgerError, NotALedger
-from ..policy.bipa import BIPA
 from .models import (Consent, ConsentStatus, Event, ImportResult, PhotoLink, ProcessingEvent,
                      Subject, VerifyResult)
 from .schema import APP_ID, CURRENT_VERSION, MIGRATIONS, create_tables, read_meta
@@ -323,21 +322,6 @@ class Ledger:
         if wanted is None:
             raise InvalidValue("scope: a scope such as face_geometry is required")
         return best_status(self.consents(str(subject_id)), wanted, when)
-
-    def retention_deadline(self, subject_id: str,
-                           as_of: datetime | str | None = None) -> datetime | None:
-        """BIPA 15(a): purpose satisfied, or 3 years after the last interaction, if earlier.
-
-        With `as_of`, from the subject's facts as the ledger recorded them at that date.
-        """
-        subject = (self.subject(subject_id) if as_of is None
-                   else self.subject_as_of(subject_id, as_of))
-        if subject is None:
-            return None
-        candidates = [subject.purpose_satisfied_at] if subject.purpose_satisfied_at else []
-        if subject.last_interaction_at:
-            candidates.append(add_years(subject.last_interaction_at, BIPA.retention_years))
-        return min(candidates) if candidates else None
 
     def history(self, subject_id: str | None = None, limit: int | None = None) -> list[Event]:
         """Events oldest first; for a subject: its own row, its consents and its links."""

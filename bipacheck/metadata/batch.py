@@ -10,15 +10,10 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..errors import ConfigError
+from ..imaging.formats import image_suffixes
 from .read import read_face_tags
 from .sidecars import sidecar_paths
 from .strip import StripError, strip_face_tags_report
-
-IMAGE_EXTENSIONS = {
-    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".gif", ".heic", ".heif",
-    ".avif", ".dng", ".nef", ".cr2", ".cr3", ".arw", ".orf", ".rw2", ".raf", ".psd",
-}
-
 
 @dataclass
 class StripOutcome:
@@ -62,7 +57,7 @@ def _walk_images(folder: str, skip_real: str) -> Iterator[str]:
         # Do not descend into the output folder when it lies inside a source folder.
         dirs[:] = sorted(d for d in dirs if os.path.realpath(os.path.join(root, d)) != skip_real)
         for name in sorted(files):
-            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+            if os.path.splitext(name)[1].lower() in image_suffixes():
                 yield os.path.join(root, name)
 
 

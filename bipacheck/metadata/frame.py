@@ -7,8 +7,8 @@ import warnings
 
 from PIL import Image
 
-from ..pillow_guard import pixels_allowed
-from ..pngtext import without_oversized_text
+from ..imaging.guard import pixels_allowed
+from ..imaging.pngtext import without_oversized_text
 from .geometry import Frame
 
 _heif_tried = False

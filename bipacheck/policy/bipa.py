@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ..ledger.dates import add_years
 from .pack import builtin
 
 
@@ -30,6 +31,16 @@ class Law:
     minor_age: int  # a person younger than this cannot sign their own release
     disclosure_prefix: str  # release scope naming a recipient: disclose:<recipient>
     marks: dict[str, str]  # fact -> V/S/M
+
+    def retention_deadline(self, subject) -> datetime | None:
+        """15(a): destroy when the purpose is satisfied or `retention_years` after the last
+        interaction, whichever comes first. subject: a ledger Subject (None: no deadline known)."""
+        if subject is None:
+            return None
+        candidates = [subject.purpose_satisfied_at] if subject.purpose_satisfied_at else []
+        if subject.last_interaction_at:
+            candidates.append(add_years(subject.last_interaction_at, self.retention_years))
+        return min(candidates) if candidates else None
 
 
 PACK = builtin("bipa")
@@ -57,7 +68,7 @@ BIPA = Law(
 # Statutory exemptions an operator may attest (740 ILCS 14/25 and 14/10). [M: wording of 25(c)-(e)]
 EXEMPTIONS: dict[str, str] = dict(PACK.raw["exemptions"])
 
-RULES = PACK.rules
+RULES = {rule.id: rule for rule in PACK.rules}
 
 # A release status at a processing time -> the rule a face processed then breaks.
 CONSENT_RULES: dict[str, str] = dict(PACK.raw["consent_rules"])

@@ -10,22 +10,52 @@ count towards the exposure estimate and why the others do not.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ..detect.base import iou
+from ..findings import TOOL_RULES, FaceRecord, Finding
 from ..ledger.dates import format_datetime
-from ..report.model import Finding, FaceRecord, consent_facts
-from ..scanner import PhotoScan
+from ..scanning.scan import PhotoScan
 from .attestation import Attestation
-from .bipa import BIPA, EXEMPTIONS, Law
-from .profiles import Profile
+from .bipa import BIPA, CONSENT_RULES, EXEMPTIONS, RULES as BIPA_RULES, Law
 from .pack_eval import evaluate_packs
+from .profiles import Profile
 from .release import Judgement, judge
-from .rules import CONSENT_RULES, RULES
+from .scope import PackScope
 from .timeline import IN, OUT, UNKNOWN, Processing, processing_times, territory
 
+RULES = {**BIPA_RULES, **TOOL_RULES}
+
 LINK_MATCH_IOU = 0.3  # ledger boxes come from other tools: same face, looser box
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    """What every photo of one audit is judged with, decided once before the first photo is read."""
+
+    profile: Profile
+    as_of: datetime
+    threshold: float  # faces scoring below it are low-confidence (review), not faces
+    ledger: Any = None  # a read-only bipacheck.ledger.Ledger, or None: no releases, links or events
+    attestation: Attestation | None = None  # the operator's statement ([tool.bipacheck.org])
+    tag_map: Mapping[str, str] | None = None  # names in face tags -> ledger subject ids (explicit only)
+    show_names: bool = False
+    scope: PackScope | None = None  # the other jurisdiction packs to apply to the same faces
+    law: Law = BIPA
+
+
+def consent_facts(consent) -> dict | None:
+    """What proves (or disproves) a face's release: the cited consent's dates, method and evidence.
+    `consent` is a ledger Consent (ends_at: when it lapses, explicit expiry or term); None if none."""
+    if consent is None:
+        return None
+    return {"granted_at": format_datetime(consent.granted_at), "expires_at": format_datetime(consent.ends_at),
+            "revoked_at": format_datetime(consent.revoked_at),
+            **{k: getattr(consent, k, None) for k in ("method", "scope", "notice_version", "evidence_uri",
+                                                       "evidence_sha256")}}
 
 
 @dataclass
@@ -174,37 +204,35 @@ def _cba_at(lookup, subject_id: str | None, at: datetime) -> str | None:
     return subject.employment_cba if subject is not None and subject.under_cba else None
 
 
-def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: datetime,
-                   threshold: float, tag_map: dict[str, str] | None = None, show_names: bool = False,
-                   attestation: Attestation | None = None, events: list | None = None,
-                   uploaded: datetime | None = None, law: Law = BIPA, packs=(),
-                   pack_settings=None) -> PhotoOutcome:
-    """lookup: a Ledger (or anything with its consent_status, consent, subject_as_of and
-    retention_deadline), or None. events: the ledger's processing events for this photo;
-    uploaded: the object's upload time, the fallback when there are no events. packs: the other
-    jurisdiction packs to apply to the same faces (policy.pack_eval), with the operator's
-    [tool.bipacheck.packs] facts."""
+def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
+    """One scanned photo's faces against the ledger: BIPA's release evaluator, then the other packs
+    in ctx.scope. The ledger supplies the photo's links and processing events; without events the
+    object's upload time (scan.modified) stands in."""
+    lookup, profile, as_of, threshold, attestation, law = (ctx.ledger, ctx.profile, ctx.as_of, ctx.threshold,
+                                                           ctx.attestation, ctx.law)
+    links = lookup.photo_links(sha256=scan.sha256, relpath=scan.relpath) if lookup is not None else []
+    events = lookup.processing_events(scan.sha256, scan.relpath) if lookup is not None else []
     outcome = PhotoOutcome()
     confirmed = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score >= threshold]
     low = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score < threshold]
     records = _assign_links(confirmed, low, links)
     low = [r for r in low if r not in records]
-    tag_rows = _add_tag_faces(records, scan.tags, tag_map or {})
-    times = processing_times(events or [], uploaded, as_of, attestation)
+    tag_rows = _add_tag_faces(records, scan.tags, ctx.tag_map or {})
+    times = processing_times(events, scan.modified, as_of, attestation)
     photo = _Photo(profile, law, attestation, times, [territory(p, law, attestation) for p in times])
     outcome.times = times
     everywhere = photo.reach(range(len(times)))
 
     def finding(rule_id: str, faces: list[FaceRecord], message: str, sev: str, **details) -> Finding:
-        return Finding(rule_id, sev, message, scan.url, scan.sha256, scan.size, faces, details)
+        return Finding(RULES[rule_id], sev, message, scan.url, scan.sha256, scan.size, faces, details)
 
     unlinked: list[FaceRecord] = []
     for rec in records:
         outcome.faces.append(rec)
         person = rec.subject_id or f"face:{scan.sha256}:{rec.box}"
         if rec.subject_id is not None and lookup is not None:
-            judged = [judge(lookup, rec.subject_id, profile.scope, p.at, law) for p in times]
-            now = judged[-1] if judged else judge(lookup, rec.subject_id, profile.scope, as_of, law)
+            judged = [judge(lookup, rec.subject_id, profile.scope, p.at, law.minor_age) for p in times]
+            now = judged[-1] if judged else judge(lookup, rec.subject_id, profile.scope, as_of, law.minor_age)
         else:
             judged = [Judgement("none") for _ in times]
             now = Judgement("none")
@@ -219,7 +247,7 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
         if rec.subject_id is None:
             unlinked.append(rec)
         elif lookup is not None:
-            deadline = lookup.retention_deadline(rec.subject_id, as_of=as_of)
+            deadline = law.retention_deadline(lookup.subject_as_of(rec.subject_id, as_of))
             if deadline is not None and deadline < as_of:  # at the deadline itself still compliant
                 outcome.findings.append(finding(
                     "BIPA-15A-RETENTION", [rec],
@@ -234,7 +262,7 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
             f"{len(unlinked)} face(s) not linked to a ledger subject: {RULES['BIPA-15A-NO-DEADLINE'].summary}",
             "info" if photo.severity(everywhere) == "info" else "review"))
     if tag_rows:
-        unconsented_named, details = _tag_finding_details(tag_rows, show_names, lookup, profile, as_of)
+        unconsented_named, details = _tag_finding_details(tag_rows, ctx.show_names, lookup, profile, as_of)
         named = sum(1 for region, _, _ in tag_rows if region.named)
         tools = sorted({tool for region, _, _ in tag_rows for tool in region.tool.split("+")})
         own = bool(attestation) and set(tools) <= set(attestation.tag_software)
@@ -257,10 +285,10 @@ def evaluate_photo(scan: PhotoScan, *, links, lookup, profile: Profile, as_of: d
             "BIPACHECK-LOW-CONFIDENCE", [rec],
             f"Possible face at {rec.box} scored {rec.score:.2f}, below the threshold {threshold:.2f}: "
             "a person should review it.", "review" if profile.derives_identifiers else "info"))
-    if packs:
-        others = evaluate_packs(list(packs), scan, records, times, lookup=lookup, profile=profile, as_of=as_of, attestation=attestation,
-                                settings=pack_settings)
-        outcome.findings.extend(others.findings)
+    if ctx.scope is not None:
+        others = evaluate_packs(ctx.scope.face_packs(), scan, records, times, lookup=lookup, profile=profile,
+                                as_of=as_of, attestation=attestation, settings=ctx.scope.settings)
+        outcome.findings = [f for f in outcome.findings + others.findings if ctx.scope.keeps(f)]
         outcome.pack_reach = others.reach
     return outcome
 

@@ -114,36 +114,3 @@ DISCLAIMER = (
     "15(b) and once per recipient for 15(d). Processing more than 5 years before the audit date is listed "
     "but not counted (Tims v. Black Horse Carriers, 2023 IL 127801)."
 )
-
-
-def exposure_lines(exp: dict) -> list[str]:
-    """The estimate as text: the total range, then each section that has persons in it."""
-    def span(money: dict, kind: str) -> str:
-        low, high = money[kind]["low"], money[kind]["high"]
-        return f"${low:,}" if low == high else f"${low:,}-${high:,}"
-
-    total = exp["total"]
-    lines = [f"exposure (estimate, not legal advice; statutory maxima, total): {span(total, 'negligent')} "
-             f"negligent ... {span(total, 'reckless')} reckless"]
-    for name, section in exp["sections"].items():
-        persons = section["persons"]
-        if persons["high"]:
-            count = persons["low"] if persons["low"] == persons["high"] else f"{persons['low']}-{persons['high']}"
-            lines.append(f"  {name}, {section['counted']}: {count}; total {span(section, 'negligent')} ... "
-                         f"{span(section, 'reckless')}")
-    scan = exp["sections"]["15(b)"]["per_scan"]
-    if scan["scans"]:
-        lines.append(f"  15(b) per scan (Cothron), scans from {scan['basis']}: {scan['scans']}; total "
-                     f"{span(scan, 'negligent')} ... {span(scan, 'reckless')}")
-    pre = exp["pre_amendment"]
-    if pre["scans"]:
-        lines.append(f"  scans before {pre['before'][:10]}: {pre['scans']}, per scan a contested ceiling "
-                     f"(total {span(pre['per_scan'], 'negligent')} ... {span(pre['per_scan'], 'reckless')})")
-    for reason, count in exp["not_counted"].items():
-        lines.append(f"  not counted ({reason}): {count} processing time(s)")
-    if exp["time_barred"]["processing"]:
-        lines.append(f"  time-barred (before {exp['time_barred']['before'][:10]}): "
-                     f"{len(exp['time_barred']['processing'])} processing time(s) listed, not counted")
-    if exp["accepted"]:
-        lines.append(f"  accepted in the baseline, not counted: {len(exp['accepted'])} finding(s)")
-    return lines

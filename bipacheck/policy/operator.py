@@ -6,12 +6,14 @@ fact that breaks the statute, or that the audit's own dates contradict, is a `vi
 
 from __future__ import annotations
 
+from ..findings import TOOL_RULES, Finding
 from ..ledger.dates import format_datetime
-from ..report.model import Finding
 from .attestation import Attestation
+from .bipa import RULES as BIPA_RULES
 from .profiles import Profile
 from .timeline import Seen
-from .rules import RULES
+
+RULES = {**BIPA_RULES, **TOOL_RULES}
 
 WHERE = "[tool.bipacheck.org]"
 
@@ -25,7 +27,7 @@ def operator_findings(attestation: Attestation | None, profile: Profile, seen: S
     out: list[Finding] = []
 
     def add(rule_id: str, severity: str, message: str, **details) -> None:
-        out.append(Finding(rule_id, severity, f"{message} {RULES[rule_id].summary}", where, None, None,
+        out.append(Finding(RULES[rule_id], severity, f"{message} {RULES[rule_id].summary}", where, None, None,
                            details={"attestation": WHERE, **details}))
 
     if attestation is None:

@@ -1,6 +1,6 @@
 """Jurisdiction packs: one TOML file per law (bipacheck/policy/packs/*.toml, plus any folder on
 --packs-path or BIPACHECK_PACKS_PATH) declaring who it reaches, what it needs, its enforcement and
-its rules. policy/pack_eval.py applies them; a rule's `check` names a function registered there.
+its rules. policy/pack_eval.py applies them; a rule's `check` names a function of policy/checks.py.
 
 Marks follow ../shared/LEGAL.md: V = checked against statute or opinion text, S = secondary
 sources only, M = unverified. [M] facts are `[values.NAME]` entries an operator can override in
@@ -16,34 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..findings import MARKS, SEVERITIES, Rule, RuleBook
+from .checks import CHECKS
 
 BUILTIN = Path(__file__).with_name("packs")
 PATH_VARIABLE = "BIPACHECK_PACKS_PATH"
-SEVERITIES = ("info", "review", "violation")
 ENFORCEMENT = ("private-action", "regulator", "unquantified")
 TRIGGER_FACTS = ("residence", "capture", "processing", "establishment")
-MARKS = ("V", "S", "M")
 # A pack whose per-face work is a whole evaluator of its own names it (`evaluator = "..."`).
 EVALUATORS = {"bipa-release": "policy/evaluate.py: releases judged at each processing time, 15(a)-(e)"}
 REQUIRED = ("id", "name", "citation", "effective", "mark", "trigger", "requires", "retention", "disclosure",
             "enforcement", "rules")
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    citation: str
-    summary: str
-    fix: str
-    derived: bool  # True when the rule is a violation only if the profile derives identifiers
-    mark: str = "V"  # how well the legal fact behind it is established: V, S or M (LEGAL.md)
-    section: str | None = None  # the statute section its exposure is counted under, if any
-    pack: str | None = None  # the jurisdiction pack that declares it (None: a tool rule)
-    severity: str = "violation"  # when the pack's trigger is met; unknown regions make it review
-    check: str | None = None  # the evaluator function (pack_eval.CHECKS) that applies it
-    params: dict = field(default_factory=dict, hash=False, compare=False)
-    pack_citation: str | None = None  # the law's citation, for SARIF tags
 
 
 @dataclass(frozen=True)
@@ -96,18 +79,12 @@ def _rule(data: dict, pack_id: str, pack_citation: str, where: str) -> Rule:
     if severity not in SEVERITIES or mark not in MARKS:
         raise ConfigError(f"{here}: severity must be one of {SEVERITIES} and mark one of {MARKS}")
     check = data.get("check")
-    if check is not None and check not in _checks():
-        raise ConfigError(f"{here}: check {check!r} is not one of {', '.join(sorted(_checks()))}")
+    if check is not None and check not in CHECKS:
+        raise ConfigError(f"{here}: check {check!r} is not one of {', '.join(sorted(CHECKS))}")
     known = {"id", "name", "citation", "summary", "fix", "derived", "mark", "section", "severity", "check"}
     return Rule(data["id"], data["name"], data["citation"], data["summary"], data["fix"],
                 bool(data.get("derived", True)), mark, data.get("section"), pack_id, severity, check,
                 {k: v for k, v in data.items() if k not in known}, pack_citation)
-
-
-def _checks() -> dict:
-    from .pack_eval import CHECKS  # imported late: pack_eval needs the report model, which needs rules
-
-    return CHECKS
 
 
 def load(path: Path) -> Pack:
@@ -153,9 +130,7 @@ def _folders(extra: str | os.PathLike | None) -> list[Path]:
 
 def available(extra: str | os.PathLike | None = None) -> dict[str, Pack]:
     """Every pack: the shipped ones, then BIPACHECK_PACKS_PATH's folders, then `extra` (--packs-path).
-    Their rules join the rule registry, so findings, SARIF and `bipacheck rules` know them."""
-    from .rules import register
-
+    A rule id two packs declare is a configuration error (see rule_book)."""
     found: dict[str, Pack] = {}
     for folder in _folders(extra):
         if folder != BUILTIN and not folder.is_dir():
@@ -165,9 +140,13 @@ def available(extra: str | os.PathLike | None = None) -> dict[str, Pack]:
             if pack.id in found and found[pack.id].source != pack.source:
                 raise ConfigError(f"pack {pack.id!r} is declared twice: {found[pack.id].source} and {path}")
             found[pack.id] = pack
-    for pack in found.values():
-        register(pack.rules)
+    rule_book(found)
     return found
+
+
+def rule_book(packs: dict[str, Pack]) -> RuleBook:
+    """The rules an audit with these packs knows: the tool's own plus every pack's."""
+    return RuleBook(rule for pack in packs.values() for rule in pack.rules)
 
 
 def select(packs: dict[str, Pack], ids) -> dict[str, Pack]:

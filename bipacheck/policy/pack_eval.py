@@ -2,41 +2,25 @@
 
 A face is evaluated once per pack: where it was captured and processed and where the person lives
 decide whether the pack reaches each processing time (in / out / unknown, unknown being `review`);
-each of the pack's rules names a check below that says which processing times break it. What a
-pack file cannot say declaratively is one small named function here, registered in CHECKS.
+each of the pack's rules names a check (policy/checks.py) that says which processing times break it.
 Facts only the operator knows (signage, notice at collection, a public-accommodation venue...)
 come from `[tool.bipacheck.packs.<id>]`; a missing one is `review`, never silence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..errors import ConfigError
-from ..ledger.dates import add_months, format_datetime, parse_datetime
-from ..ledger.status import consent_state
-from ..report.model import FaceRecord, Finding
+from ..findings import FaceRecord, Finding, Rule
 from .attestation import Attestation
-from .pack import Pack, Rule
+from .checks import CHECKS, OPERATOR, SETTINGS, Hit
+from .pack import Pack
 from .profiles import Profile
-from .release import REPRESENTATIVES
 from .timeline import IN, OUT, UNKNOWN, Processing
-
-NOT_VALID = ("none", "expired", "revoked", "not-yet-valid", "out-of-scope")
-SETTINGS = "[tool.bipacheck.packs]"
-
-
-@dataclass(frozen=True)
-class Hit:
-    """Processing times (indices) that break a rule, and how."""
-
-    indices: list[int]
-    severity: str | None = None  # None: the rule's own severity
-    note: str = ""
-    details: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -122,128 +106,6 @@ def place(pack: Pack, p: Processing, residence: list[str] | None, facts: dict,
     return UNKNOWN, why
 
 
-# -- the checks a rule can name ---------------------------------------------------------------------
-
-FaceCheck = Callable[[PackContext, Rule, FaceRecord], list[Hit]]
-CHECKS: dict[str, FaceCheck | Callable] = {}
-OPERATOR: set[str] = set()  # checks that judge the operator's facts once per audit, not a face
-
-
-def check(name: str, operator: bool = False):
-    def register(fn):
-        CHECKS[name] = fn
-        if operator:
-            OPERATOR.add(name)
-        return fn
-    return register
-
-
-@check("consent")
-def _consent(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
-    """Processing times without a release in force for any of the rule's scopes (rule.statuses:
-    which release statuses break it, e.g. only `revoked` for a withdrawal rule)."""
-    wanted = rule.params.get("statuses") or NOT_VALID
-    found = [(i, *ctx.status(face.subject_id, ctx.scopes(rule), p.at)) for i, p in enumerate(ctx.times)]
-    hits = [(i, s, c) for i, s, c in found if s in wanted]
-    if not hits:
-        return []
-    return [Hit([i for i, _, _ in hits], details={"consent_status": sorted({s for _, s, _ in hits})})]
-
-
-@check("child")
-def _child(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
-    """A release in force for a person under rule.age_value's age that no parent or guardian gave."""
-    if face.subject_id is None or ctx.lookup is None:
-        return []
-    limit, scopes, hits = ctx.value(rule.params["age_value"]), ctx.scopes(rule), []
-    for i, p in enumerate(ctx.times):
-        subject = ctx.lookup.subject_as_of(face.subject_id, p.at)
-        age = subject.age_on(p.at) if subject is not None else None
-        if age is None or age >= limit:
-            continue
-        in_force = [c for c in ctx.lookup.consents(face.subject_id)
-                    if any(consent_state(c, s, p.at) == "valid" for s in scopes)]
-        if in_force and not any(c.signer_role in REPRESENTATIVES for c in in_force):
-            hits.append(i)
-    return [Hit(hits, note=f" (under {limit})")] if hits else []
-
-
-@check("public-image")
-def _public_image(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
-    """The operator treats an image being public as consent (rule.fact); from rule.since_value on,
-    that holds only where the person made it public themselves (a release with rule.scopes)."""
-    if ctx.facts.get(rule.params["fact"]) is not True:
-        return []
-    since = parse_datetime(ctx.value(rule.params["since_value"]))
-    hits = [i for i, p in enumerate(ctx.times)
-            if p.at >= since and ctx.status(face.subject_id, ctx.scopes(rule), p.at)[0] != "valid"]
-    return [Hit(hits)] if hits else []
-
-
-@check("retention")
-def _retention(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
-    """Destroy by the earliest of rule.after's deadlines: [{from = subject date, months_value = name}]."""
-    if face.subject_id is None or ctx.lookup is None or not ctx.times:
-        return []
-    subject = ctx.lookup.subject_as_of(face.subject_id, ctx.as_of)
-    deadlines = [add_months(getattr(subject, a["from"]), int(ctx.value(a["months_value"])))
-                 for a in rule.params["after"] if subject is not None and getattr(subject, a["from"])]
-    if not deadlines or min(deadlines) >= ctx.as_of:
-        return []
-    deadline = min(deadlines)
-    # what every processing in the pack's territory derived is due for destruction
-    return [Hit(list(range(len(ctx.times))), note=f" (deadline {deadline.date().isoformat()})",
-                details={"retention_deadline": format_datetime(deadline)})]
-
-
-@check("sharing")
-def _sharing(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
-    """Each recipient of a processing needs its own consent: scope rule.prefix + recipient name."""
-    hits, names = [], set()
-    for i, p in enumerate(ctx.times):
-        missing = [n for n in p.recipients
-                   if ctx.status(face.subject_id, [rule.params["prefix"] + n], p.at)[0] != "valid"]
-        if missing:
-            hits.append(i)
-            names.update(missing)
-    return [Hit(hits, note=f" (to {', '.join(sorted(names))})", details={"recipients": sorted(names)})] if hits else []
-
-
-@check("present")
-def _present(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
-    """Every processing time the pack reaches (an informational duty, or a photo exclusion)."""
-    return [Hit(list(range(len(ctx.times))))]
-
-
-@check("ban")
-def _ban(ctx: PackContext, rule: Rule, face: FaceRecord) -> list[Hit]:
-    """A ban no release cures, where the operator's fact (rule.fact) says the banned setting holds;
-    not attested is review; rule.unless names an attested exception; rule.since_value the date
-    the ban starts."""
-    if rule.params.get("unless") and ctx.facts.get(rule.params["unless"]) is True:
-        return []
-    stated = ctx.facts.get(rule.params["fact"])
-    since = parse_datetime(ctx.value(rule.params["since_value"])) if rule.params.get("since_value") else None
-    every = [i for i, p in enumerate(ctx.times) if since is None or p.at >= since]
-    if stated is False or not every:
-        return []
-    if stated is None:
-        return [Hit(every, "review", f" (not attested: {SETTINGS[:-1]}.{ctx.pack.id}] {rule.params['fact']})")]
-    return [Hit(every, note=f" ({rule.params['fact']} attested; consent does not cure it)")]
-
-
-@check("attested", operator=True)
-def _attested(pack: Pack, rule: Rule, facts: dict) -> tuple[str, str] | None:
-    """An operator duty: rule.fact must be attested as rule.want (default true)."""
-    name, want = rule.params["fact"], rule.params.get("want", True)
-    stated = facts.get(name)
-    if stated is None:
-        return "review", f"Not attested: {SETTINGS[:-1]}.{pack.id}] {name} ({pack.facts.get(name, '')})."
-    if stated != want:
-        return rule.severity, f"Attested {name} = {str(stated).lower()}."
-    return None
-
-
 # -- applying packs ---------------------------------------------------------------------------------
 
 @dataclass
@@ -305,7 +167,7 @@ def _finding(ctx: PackContext, rule: Rule, rec: FaceRecord, hit: Hit, places, sc
                                     else f"severity {severity}")
         entries.append(entry)
     who = f"subject {rec.subject_id}" if rec.subject_id else "an unidentified person (no ledger link)"
-    return Finding(rule.id, severity, f"Face at {rec.box} is {who} ({ctx.pack.name}): {rule.summary}{hit.note}",
+    return Finding(rule, severity, f"Face at {rec.box} is {who} ({ctx.pack.name}): {rule.summary}{hit.note}",
                    scan.url, scan.sha256, scan.size, [rec],
                    {"pack": ctx.pack.id, "reach": reach, **hit.details,
                     "exposure": {"pack": ctx.pack.id, "person": person, "linked": rec.subject_id is not None,
@@ -324,7 +186,7 @@ def operator_pack_findings(pack: Pack, settings: Mapping | None, profile: Profil
         judged = CHECKS[rule.check](pack, rule, facts)
         if judged:
             severity, message = judged
-            out.append(Finding(rule.id, severity, f"{message} {rule.summary}", where, None, None,
+            out.append(Finding(rule, severity, f"{message} {rule.summary}", where, None, None,
                                details={"pack": pack.id, "attestation": where,
                                         "exposure": {"pack": pack.id, "person": f"operator:{rule.id}",
                                                      "linked": True, "operator": True,

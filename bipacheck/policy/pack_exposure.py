@@ -66,18 +66,3 @@ def by_pack(packs: Mapping[str, Pack], in_scope, findings, settings: Mapping | N
         else:
             out[pack_id] = estimate(packs[pack_id], findings, settings)
     return {"note": NOTE, "packs": out}
-
-
-def exposure_lines(exp: dict) -> list[str]:
-    lines = [f"exposure per jurisdiction pack (never added across packs):"]
-    for pack_id, e in exp["packs"].items():
-        count = e["violations"]
-        span = f"{count['low']}" if count["low"] == count["high"] else f"{count['low']}-{count['high']}"
-        if e["amount"] is None:
-            money = e["basis"]
-        else:
-            a = e["amount"]
-            money = (f"{e['currency']} {a['low']:,}" if a["low"] == a["high"] else
-                     f"{e['currency']} {a['low']:,}-{a['high']:,}") + f" ({e['basis']})"
-        lines.append(f"  {pack_id} ({e['citation']}): {span} violation(s); {money}")
-    return lines

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..ledger.status import consent_state
-from .bipa import Law
 
 REQUIRED_NOTICE = ("collection", "purpose", "term")
 REPRESENTATIVES = ("parent", "guardian", "legal_rep")
@@ -27,7 +26,7 @@ class Judgement:
     certain: bool = True  # False when a defect rests on a fact the ledger does not record
 
 
-def defects(consent, subject, law: Law) -> tuple[list[str], bool]:
+def defects(consent, subject, minor_age: int) -> tuple[list[str], bool]:
     """(what the release lacks, whether at least one defect is established by recorded facts
     rather than resting on a fact the ledger does not record)."""
     found, unsure = [], []
@@ -44,7 +43,7 @@ def defects(consent, subject, law: Law) -> tuple[list[str], bool]:
     else:
         unsure.append(f"what notice {consent.notice_version} stated is not recorded (notice_elements)")
     age = subject.age_on(consent.granted_at) if subject is not None else None
-    if age is not None and age < law.minor_age and consent.signer_role not in REPRESENTATIVES:
+    if age is not None and age < minor_age and consent.signer_role not in REPRESENTATIVES:
         if consent.signer_role is None:
             unsure.append(f"the subject was {age} when it was signed and the signer is not recorded")
         else:
@@ -52,7 +51,7 @@ def defects(consent, subject, law: Law) -> tuple[list[str], bool]:
     return found + unsure, bool(found)
 
 
-def judge(lookup, subject_id: str, scope: str, at: datetime, law: Law) -> Judgement:
+def judge(lookup, subject_id: str, scope: str, at: datetime, minor_age: int) -> Judgement:
     """The subject's release for `scope` at `at`: valid if any release in force then is complete;
     defective (citing the first one's defects) if every release in force lacks something."""
     status = lookup.consent_status(subject_id, scope, at)
@@ -63,9 +62,8 @@ def judge(lookup, subject_id: str, scope: str, at: datetime, law: Law) -> Judgem
     in_force.sort(key=lambda c: c.consent_id != status.consent_id)  # the one the ledger cites first
     first: Judgement | None = None
     for consent in in_force:
-        lacks, certain = defects(consent, subject, law)
+        lacks, certain = defects(consent, subject, minor_age)
         if not lacks:
             return Judgement("valid", consent.consent_id)
         first = first or Judgement("defective", consent.consent_id, lacks, certain)
-    assert first is not None
-    return first
+    return first  # in_force holds at least the release the ledger cited

@@ -14,7 +14,7 @@ import json
 from html import escape
 from importlib import resources
 
-from .model import Finding, Report
+from .base import ReportFormat
 from .persons import persons_roll_up
 from ..imaging import DEFAULT_MAX_PIXELS
 from .thumbnails import make_thumbnails
@@ -30,7 +30,7 @@ def _asset(name: str) -> str:
     return resources.files("bipacheck.report").joinpath(name).read_text("utf-8")
 
 
-def face_status(face, findings: list[Finding]) -> str:
+def face_status(face, findings: list) -> str:
     """Colour of a box: the worst live finding on it, else consented (valid release) or info."""
     severities = {f.severity for f in findings if not f.suppressed}
     if "violation" in severities:
@@ -40,9 +40,9 @@ def face_status(face, findings: list[Finding]) -> str:
     return "consented" if face["consent_status"] == "valid" else "info"
 
 
-def _photo_groups(report: Report) -> list[dict]:
+def _photo_groups(report) -> list[dict]:
     rows = {p["path"]: p for p in report.photos}
-    by_path: dict[str, list[Finding]] = {}
+    by_path: dict[str, list] = {}
     for f in report.findings:
         if not about_operator(f):  # those have a section of their own
             by_path.setdefault(f.path, []).append(f)
@@ -50,7 +50,7 @@ def _photo_groups(report: Report) -> list[dict]:
     for path in dict.fromkeys([*rows, *by_path]):
         row, findings = rows.get(path), by_path.get(path, [])
         faces = [dict(face) for face in (row or {}).get("face_records", [])]
-        on_face: list[list[Finding]] = [[] for _ in faces]
+        on_face: list[list] = [[] for _ in faces]
         items = []
         for f in findings:
             indices = []
@@ -79,11 +79,12 @@ def _photo_groups(report: Report) -> list[dict]:
     return groups
 
 
-class HtmlFormat:
+class HtmlFormat(ReportFormat):
     name = "html"
 
     def __init__(self, thumbnails: str = "embed", endpoint_url: str | None = None):
-        assert thumbnails in THUMBNAIL_MODES
+        if thumbnails not in THUMBNAIL_MODES:
+            raise ValueError(f"thumbnails must be one of {THUMBNAIL_MODES}, got {thumbnails!r}")
         self.thumbnails, self.endpoint_url = thumbnails, endpoint_url
 
     @classmethod
@@ -94,7 +95,7 @@ class HtmlFormat:
     def recognises(head: str) -> bool:
         return head.startswith("<!DOCTYPE html>") and "<title>bipacheck report: " in head
 
-    def _photos(self, report: Report) -> list[dict]:
+    def _photos(self, report) -> list[dict]:
         groups = _photo_groups(report)
         scanned = [g for g in groups if g["row"] is not None]
         if self.thumbnails != "none":
@@ -114,7 +115,7 @@ class HtmlFormat:
                 group["thumb"], group["note"] = thumb.uri, thumb.note
         return groups
 
-    def render(self, report: Report) -> str:
+    def render(self, report) -> str:
         findings = [f.as_dict() for f in report.findings]
         data = {"photos": self._photos(report), "persons": persons_roll_up(findings, report.photos),
                 "thumbnails": self.thumbnails}
@@ -148,7 +149,7 @@ def _table(rows: list[tuple[str, object]], cls: str = "kv") -> str:
     return f"<table class=\"{cls}\">{body}</table>"
 
 
-def _summary(report: Report) -> str:
+def _summary(report) -> str:
     s = report.summary
     exp = s["exposure"]
     cards = [("Files", s["files_listed"]), ("Scanned", s["scanned"]), ("Skipped", s["skipped"]),
@@ -170,7 +171,7 @@ def _summary(report: Report) -> str:
             f"<p class=\"note\">{escape(exp['note'])}</p>{by_pack}</section>")
 
 
-def _operator(report: Report) -> str:
+def _operator(report) -> str:
     """Findings about the operator (the attestation: policy, profit, disclosure, care), not a photo."""
     found = [f for f in report.findings if about_operator(f)]
     if not found:
@@ -184,7 +185,7 @@ def _operator(report: Report) -> str:
             "</section>")
 
 
-def _skipped(report: Report) -> str:
+def _skipped(report) -> str:
     if not report.skipped:
         return ""
     rows = "".join(f"<tr><td>{escape(s['path'])}</td><td>{escape(s['reason'])}</td><td>{escape(s['message'])}</td></tr>"
@@ -193,7 +194,7 @@ def _skipped(report: Report) -> str:
             f"<tr><th>File</th><th>Reason</th><th>Message</th></tr>{rows}</table></section>")
 
 
-def _settings(report: Report) -> str:
+def _settings(report) -> str:
     run = report.run
     det, ledger, proc = run["detector"], run["ledger"], run["processing"]
     rows = [("Sources", ", ".join(run["sources"]) or "-"), ("Started", run["started_at"]),

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from ..policy.rules import RULES
-from .model import Finding, Report
+from .base import ReportFormat
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"violation": "error", "review": "warning", "info": "note"}
@@ -29,8 +28,7 @@ def _pack_tags(rule) -> list[str]:
     return [rule.pack, rule.pack_citation]
 
 
-def _rule(rule_id: str) -> dict:
-    rule = RULES[rule_id]
+def _rule(rule) -> dict:
     return {
         "id": rule.id,
         "name": rule.name,
@@ -43,7 +41,7 @@ def _rule(rule_id: str) -> dict:
     }
 
 
-def _result(finding: Finding, rule_index: dict[str, int]) -> dict:
+def _result(finding, rule_index: dict[str, int]) -> dict:
     uri = artifact_uri(finding.path)
     result = {
         "ruleId": finding.rule_id,
@@ -72,11 +70,11 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict:
     return result
 
 
-class SarifFormat:
+class SarifFormat(ReportFormat):
     name = "sarif"
 
-    def render(self, report: Report) -> str:
-        rule_ids = list(RULES)
+    def render(self, report) -> str:
+        rule_ids = report.rules.ids()
         index = {rid: i for i, rid in enumerate(rule_ids)}
         results = [_result(f, index) for f in report.findings]
         for stale in (report.run.get("baseline") or {}).get("stale", []):
@@ -90,7 +88,7 @@ class SarifFormat:
             "tool": {"driver": {
                 "name": "bipacheck", "version": report.tool.get("version", ""),
                 "informationUri": "https://pypi.org/project/bipacheck/",
-                "rules": [_rule(rid) for rid in rule_ids],
+                "rules": [_rule(rule) for rule in report.rules],
             }},
             "invocations": [{
                 "executionSuccessful": True,

@@ -7,7 +7,7 @@ import csv
 import io
 
 from ..csv_cells import neutralize
-from .model import Finding, Report
+from .base import ReportFormat
 from .verdict import exposure_rows, pack_rows, unconsented_persons, verdict
 
 CSV_COLUMNS = ["photo", "sha256", "rule_id", "pack", "severity", "citation", "message", "fingerprint", "boxes",
@@ -15,7 +15,7 @@ CSV_COLUMNS = ["photo", "sha256", "rule_id", "pack", "severity", "citation", "me
                "evidence_uri", "baseline_state", "suppressed"]
 
 
-def _faces(finding: Finding, get) -> str:
+def _faces(finding, get) -> str:
     return "; ".join("" if get(f) is None else str(get(f)) for f in finding.faces)
 
 
@@ -23,10 +23,10 @@ def _consent(key: str):
     return lambda face: (face.consent or {}).get(key)
 
 
-class CsvFormat:
+class CsvFormat(ReportFormat):
     name = "csv"
 
-    def render(self, report: Report) -> str:
+    def render(self, report) -> str:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
@@ -53,7 +53,7 @@ def md_escape(text: str) -> str:
     return out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
 
 
-class MarkdownFormat:
+class MarkdownFormat(ReportFormat):
     """Short enough for a PR comment: verdict, totals, rules, then the photos with findings."""
 
     name = "markdown"
@@ -62,7 +62,7 @@ class MarkdownFormat:
     def __init__(self, limit: int = 50):
         self.limit = limit
 
-    def render(self, report: Report) -> str:
+    def render(self, report) -> str:
         level, sentence = verdict(report)
         s, run = report.summary, report.run
         exp = s["exposure"]

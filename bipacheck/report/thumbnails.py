@@ -18,6 +18,8 @@ from PIL import Image
 
 from ..errors import BipacheckError
 from ..imaging import load_image
+from ..imaging.obscure import obscure, padded_region
+from ..sources import read_url
 
 THUMB_SIDE = 320  # px, longest side
 THUMB_QUALITY = 70
@@ -31,22 +33,12 @@ class Thumbnail:
     note: str = ""  # why there is no thumbnail
 
 
-def read_photo(path: str, endpoint_url: str | None = None) -> bytes:
-    if "://" in path:
-        from ..sources.remote import open_filesystem, storage_options
-
-        protocol, rest = path.split("://", 1)
-        return open_filesystem(protocol, storage_options(endpoint_url)).cat_file(rest)
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
 def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None, blur=()) -> Thumbnail:
     """photo: a report photos[] row (path, sha256, width, height). blur: face boxes (upright, full
     resolution) to blur in the thumbnail's own pixels, so they never leave the machine."""
     path, sha256 = photo["path"], photo["sha256"]
     try:
-        data = read_photo(path, endpoint_url)
+        data = read_url(path, endpoint_url)
     except Exception as exc:  # noqa: BLE001 - any failure to read is reported on the photo, not raised
         return Thumbnail(None, note=f"photo could not be read again ({type(exc).__name__}: {exc})")
     if sha256 and hashlib.sha256(data).hexdigest() != sha256:
@@ -68,8 +60,6 @@ def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None
 
 
 def _blurred(im: Image.Image, boxes, scale: float) -> Image.Image:
-    from ..redaction.styles import obscure, padded_region
-
     pixels = np.array(im)
     for x, y, w, h in boxes:
         region = padded_region([int(x * scale), int(y * scale), max(1, round(w * scale)), max(1, round(h * scale))],

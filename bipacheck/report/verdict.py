@@ -1,9 +1,7 @@
-"""The one-line answer a reader wants first, and the exposure figures, shared by the markdown and
-HTML reports."""
+"""The one-line answer a reader wants first, and the exposure figures as text and table rows,
+shared by the table, markdown and HTML reports."""
 
 from __future__ import annotations
-
-from .model import Report
 
 
 def about_operator(finding) -> bool:
@@ -11,7 +9,7 @@ def about_operator(finding) -> bool:
     return finding.sha256 is None and finding.rule_id != "BIPACHECK-UNSCANNED"
 
 
-def verdict(report: Report) -> tuple[str, str]:
+def verdict(report) -> tuple[str, str]:
     """(level, sentence): level is 'fail', 'review', 'incomplete' or 'pass'. Baselined findings are
     accepted, so they do not count; files that could not be scanned are never a pass."""
     live = [f for f in report.findings if not f.suppressed]
@@ -81,3 +79,52 @@ def pack_rows(summary: dict) -> list[tuple[str, str, str, str]]:
         money = e["basis"] if amount is None else f"{_span(amount['low'], amount['high'], True)} ({e['basis']})"
         rows.append((f"{pack_id} ({e['citation']})", e["enforcement"], _span(count["low"], count["high"]), money))
     return rows
+
+
+def exposure_lines(exp: dict) -> list[str]:
+    """The estimate as text: the total range, then each section that has persons in it."""
+    def span(money: dict, kind: str) -> str:
+        low, high = money[kind]["low"], money[kind]["high"]
+        return f"${low:,}" if low == high else f"${low:,}-${high:,}"
+
+    total = exp["total"]
+    lines = [f"exposure (estimate, not legal advice; statutory maxima, total): {span(total, 'negligent')} "
+             f"negligent ... {span(total, 'reckless')} reckless"]
+    for name, section in exp["sections"].items():
+        persons = section["persons"]
+        if persons["high"]:
+            count = persons["low"] if persons["low"] == persons["high"] else f"{persons['low']}-{persons['high']}"
+            lines.append(f"  {name}, {section['counted']}: {count}; total {span(section, 'negligent')} ... "
+                         f"{span(section, 'reckless')}")
+    scan = exp["sections"]["15(b)"]["per_scan"]
+    if scan["scans"]:
+        lines.append(f"  15(b) per scan (Cothron), scans from {scan['basis']}: {scan['scans']}; total "
+                     f"{span(scan, 'negligent')} ... {span(scan, 'reckless')}")
+    pre = exp["pre_amendment"]
+    if pre["scans"]:
+        lines.append(f"  scans before {pre['before'][:10]}: {pre['scans']}, per scan a contested ceiling "
+                     f"(total {span(pre['per_scan'], 'negligent')} ... {span(pre['per_scan'], 'reckless')})")
+    for reason, count in exp["not_counted"].items():
+        lines.append(f"  not counted ({reason}): {count} processing time(s)")
+    if exp["time_barred"]["processing"]:
+        lines.append(f"  time-barred (before {exp['time_barred']['before'][:10]}): "
+                     f"{len(exp['time_barred']['processing'])} processing time(s) listed, not counted")
+    if exp["accepted"]:
+        lines.append(f"  accepted in the baseline, not counted: {len(exp['accepted'])} finding(s)")
+    return lines
+
+
+def pack_exposure_lines(exp: dict) -> list[str]:
+    """Each jurisdiction pack's own figure, one line each (never added across packs)."""
+    lines = ["exposure per jurisdiction pack (never added across packs):"]
+    for pack_id, e in exp["packs"].items():
+        count = e["violations"]
+        span = f"{count['low']}" if count["low"] == count["high"] else f"{count['low']}-{count['high']}"
+        if e["amount"] is None:
+            money = e["basis"]
+        else:
+            a = e["amount"]
+            money = (f"{e['currency']} {a['low']:,}" if a["low"] == a["high"] else
+                     f"{e['currency']} {a['low']:,}-{a['high']:,}") + f" ({e['basis']})"
+        lines.append(f"  {pack_id} ({e['citation']}): {span} violation(s); {money}")
+    return lines

@@ -5,6 +5,7 @@ Sources only list objects and hand out their bytes; deciding what is an image is
 
 from .git_staged import staged_objects
 from .objects import Skipped, SourceObject
-from .specs import iter_sources
+from .specs import SCHEMES, Listing, iter_sources, list_sources, read_url
 
-__all__ = ["SourceObject", "Skipped", "iter_sources", "staged_objects"]
+__all__ = ["SCHEMES", "Listing", "SourceObject", "Skipped", "iter_sources", "list_sources", "read_url",
+           "staged_objects"]

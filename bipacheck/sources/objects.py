@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+from ..metadata import sidecar_paths
+
 
 class Location(Protocol):
     """Where an object's bytes live. Implementations must pickle (workers receive them)."""
@@ -54,8 +56,6 @@ class SourceObject:
 
 def with_sidecars(obj: SourceObject, change_key_of: Callable[[str], str | None]) -> SourceObject:
     """`obj` with the change keys of its sidecar candidates that exist (change_key_of(name) -> key or None)."""
-    from ..metadata import sidecar_paths
-
     names = sorted({posixpath.basename(p) for p in sidecar_paths(obj.relpath)})
     return replace(obj, sidecars=tuple((n, key) for n in names if (key := change_key_of(n)) is not None))
 

@@ -1,9 +1,12 @@
-"""iter_sources: turn what the user typed (paths, file://, s3://, gs://) into listed objects."""
+"""The source schemes, by name: what the user typed (a path, file://, s3://, gs://) -> a lister of
+objects, and a reader for one URL (the HTML report reads photos again for thumbnails). Adding a
+scheme is its module (a lister and a reader) plus one entry in SCHEMES."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -16,27 +19,86 @@ from .remote import BUCKET_PROTOCOLS, iter_bucket, open_filesystem, storage_opti
 Lister = Callable[[], Iterator[SourceObject | Skipped]]
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Which objects of each source to audit, the same for every scheme."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    manifest: str | None = None
+    endpoint_url: str | None = None  # S3-compatible endpoint for s3://
+    follow_symlinks: bool = False  # local links that lead outside the source's folder
+
+
+def _local_path(spec: str) -> bytes:
+    return os.fsencode(spec)
+
+
+def _file_url_path(spec: str) -> bytes:
+    parts = urlsplit(spec)
+    if parts.netloc not in ("", "localhost"):
+        raise ConfigError(f"{printable(spec)}: file:// URLs must name a local path (no host)")
+    return unquote_to_bytes(parts.path)  # percent-escapes decode to raw bytes: non-UTF-8 names stay reachable
+
+
+def _plan_local(path_of: Callable[[str], bytes]):
+    def plan(spec: str, scheme: str, filt: PathFilter, manifest, endpoint_url, follow_symlinks) -> Lister:
+        return partial(iter_local, path_of(spec), printable(spec), filt=filt, manifest=manifest,
+                       follow_symlinks=follow_symlinks)
+    return plan
+
+
+def _plan_bucket(spec: str, scheme: str, filt: PathFilter, manifest, endpoint_url, follow_symlinks) -> Lister:
+    options = storage_options(endpoint_url)
+    open_filesystem(scheme, options)  # fail now, before any output, if the extra is missing
+    return partial(iter_bucket, spec, scheme, options, filt=filt, manifest=manifest)
+
+
+def _read_local(path_of: Callable[[str], bytes]):
+    def read(spec: str, scheme: str, endpoint_url: str | None) -> bytes:
+        with open(path_of(spec), "rb") as fh:
+            return fh.read()
+    return read
+
+
+def _read_bucket(spec: str, scheme: str, endpoint_url: str | None) -> bytes:
+    return open_filesystem(scheme, storage_options(endpoint_url)).cat_file(spec.split("://", 1)[1])
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name: str  # "" for a plain local path
+    plan: Callable[..., Lister]  # (spec, scheme, filt, manifest, endpoint_url, follow_symlinks) -> lister
+    read: Callable[[str, str, str | None], bytes]  # (url, scheme, endpoint_url) -> bytes of one object
+
+
+SCHEMES: dict[str, Scheme] = {s.name: s for s in [
+    Scheme("", _plan_local(_local_path), _read_local(_local_path)),
+    Scheme("file", _plan_local(_file_url_path), _read_local(_file_url_path)),
+    *(Scheme(name, _plan_bucket, _read_bucket) for name in BUCKET_PROTOCOLS),
+]}
+
+
+def _scheme(spec: str) -> tuple[str, Scheme]:
+    name, sep, _ = spec.partition("://")
+    name = name.lower() if sep else ""
+    if name not in SCHEMES:
+        known = ", ".join(f"{n}://" for n in SCHEMES if n)
+        raise ConfigError(f"unsupported source {printable(spec)!r}: use a local path or {known}")
+    return name, SCHEMES[name]
+
+
 def _plan(spec: str, *, filt: PathFilter, manifest: list[ManifestKey] | None,
           endpoint_url: str | None, follow_symlinks: bool) -> Lister:
     """Check one spec up front (bad scheme, missing extra) and return its lister."""
-    scheme, sep, _ = spec.partition("://")
-    local = partial(iter_local, filt=filt, manifest=manifest, follow_symlinks=follow_symlinks)
-    if not sep:
-        return partial(local, os.fsencode(spec), printable(spec))
-    scheme = scheme.lower()
-    if scheme == "file":
-        parts = urlsplit(spec)
-        if parts.netloc not in ("", "localhost"):
-            raise ConfigError(f"{printable(spec)}: file:// URLs must name a local path (no host)")
-        # Percent-escapes decode to raw bytes, so non-UTF-8 local names stay reachable.
-        return partial(local, unquote_to_bytes(parts.path), printable(spec))
-    if scheme in BUCKET_PROTOCOLS:
-        options = storage_options(endpoint_url)
-        open_filesystem(scheme, options)  # fail now, before any output, if the extra is missing
-        return partial(iter_bucket, spec, scheme, options, filt=filt, manifest=manifest)
-    raise ConfigError(
-        f"unsupported source {printable(spec)!r}: use a local path, file://, s3:// or gs://"
-    )
+    name, scheme = _scheme(spec)
+    return scheme.plan(spec, name, filt, manifest, endpoint_url, follow_symlinks)
+
+
+def read_url(url: str, endpoint_url: str | None = None) -> bytes:
+    """The bytes of one object named as a report names it (a local path or a bucket URL)."""
+    name, scheme = _scheme(url)
+    return scheme.read(url, name, endpoint_url)
 
 
 def iter_sources(
@@ -71,3 +133,11 @@ def iter_sources(
     ]
     items = (item for lister in listers for item in lister())
     return items if hidden_sidecars else (i for i in items if not getattr(i, "hidden", False))
+
+
+def list_sources(specs: Iterable[str | os.PathLike[str]], listing: Listing = Listing(), *,
+                 hidden_sidecars: bool = False) -> Iterator[SourceObject | Skipped]:
+    """iter_sources with a Listing's settings."""
+    return iter_sources(specs, include=listing.include, exclude=listing.exclude, manifest=listing.manifest,
+                        endpoint_url=listing.endpoint_url, follow_symlinks=listing.follow_symlinks,
+                        hidden_sidecars=hidden_sidecars)

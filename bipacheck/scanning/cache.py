@@ -22,11 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import __version__
-from .detect.base import Face
-from .errors import ConfigError
-from .metadata import TagRegion
-from .scanner import PhotoScan, ScanSettings, SkippedFile
+from ..version import __version__
+from ..detect.base import Face
+from ..errors import ConfigError
+from ..metadata import TagRegion
+from ..sources import Listing
+from ..sources.filters import PathFilter
+from .scan import PhotoScan, ScanSettings, SkippedFile
 
 SCHEMA_VERSION = 1
 _SEEN_BATCH = 512  # listed URLs are recorded in batches; results are committed one by one
@@ -275,18 +277,16 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 def open_cache(path: str | os.PathLike, detector_settings: dict, settings: ScanSettings, *,
-               sources: Sequence[str] = (), include: Sequence[str] = (), exclude: Sequence[str] = (),
-               manifest: str | None = None, partial: bool = False, full: bool = False) -> ScanCache:
-    """The cache for one run over `sources` listed with these include/exclude globs.
+               sources: Sequence[str] = (), listing: Listing = Listing(), partial: bool = False,
+               full: bool = False) -> ScanCache:
+    """The cache for one run over `sources` listed with `listing`'s include/exclude globs.
 
     Only a listing of whole sources can tell which cached objects were deleted: a manifest run, or
     one over entries listed elsewhere (`partial`), never drops rows."""
-    partial = partial or manifest is not None
+    partial = partial or listing.manifest is not None
     accepts = None
-    if include or exclude:
-        from .sources.filters import PathFilter
-
-        accepts = PathFilter(tuple(include), tuple(exclude)).accepts
+    if listing.include or listing.exclude:
+        accepts = PathFilter(tuple(listing.include), tuple(listing.exclude)).accepts
     scope = ListingScope(tuple(str(s) for s in sources), partial, accepts)
     return ScanCache(path, settings_key(detector_settings, settings), scope=scope, full=full)
 

@@ -12,11 +12,12 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError
-from ..metadata.batch import write_copy_of
-from ..metadata.strip import StripError, strip_face_tags_report
-from ..report.formats import write_atomic
-from ..report.model import Report
+from ...errors import ConfigError
+from ...ledger import Ledger
+from ...metadata.batch import write_copy_of
+from ...metadata.strip import StripError, strip_face_tags_report
+from ...report.formats import write_atomic
+from ...report.model import Report
 from .encode import redact_bytes
 from .jpeg import RedactError
 
@@ -122,8 +123,6 @@ def _overlaps(item: PhotoPlan) -> list[str]:
 def link_copies(ledger_path: str, plans: list[PhotoPlan]) -> int:
     """Link each kept (consented) face's subject to its copy by the copy's SHA-256, in the ledger's
     event log; the copy has new bytes, so the source's content-hash links do not reach it."""
-    from ..ledger import Ledger
-
     added = 0
     with Ledger.open(ledger_path, actor="bipacheck redact") as ledger:
         for item in plans:

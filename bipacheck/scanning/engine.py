@@ -17,11 +17,13 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .detect import runtime
-from .detect.base import Detector
-from .detect.factory import DEFAULT_DETECTOR, create_detector
-from .errors import BipacheckError, ConfigError
-from .scanner import PhotoScan, ScanSettings, SkippedFile, scan_object
+from ..detect import runtime
+from ..detect.base import Detector
+from ..detect.detectors import DEFAULT_DETECTOR, create_detector
+from ..errors import BipacheckError, ConfigError
+from .progress import ScanProgress
+from .scan import PhotoScan, ScanSettings, SkippedFile, scan_object
+from .sidecar_stamps import SidecarStamper
 
 IN_FLIGHT_PER_WORKER = 4  # enough to keep every worker busy; more only costs memory
 # Fewer misses than this per worker: scanned in this process, where the model is loaded and ONNX
@@ -44,6 +46,16 @@ class DetectorConfig:
 
     def create(self) -> Detector:
         return create_detector(self.name, self.threshold, self.runtime)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How the scans run: where, how many at once, whether cached results are reused."""
+
+    workers: int = 1  # processes (or dask workers with dask="local")
+    dask: str | None = None  # a dask.distributed scheduler address, or "local"
+    full: bool = False  # rescan even what the cache holds (the cache is refreshed)
+    progress: bool = False  # a progress bar on stderr (only when it is a terminal)
 
 
 def default_workers() -> int:
@@ -114,8 +126,6 @@ def run_scans(
         # Build one here first so a configuration error (missing weights) surfaces once,
         # cleanly, before any worker starts.
         detector = config.create()
-    from .progress import ScanProgress
-
     executor = _LazyExecutor(config, settings, workers, dask, detector)
     tasks = _small_jobs_inline(_plan(entries, settings, cache, full), executor)
     total = len(entries) if hasattr(entries, "__len__") else None  # sources stream: usually unknown
@@ -139,8 +149,6 @@ def _plan(entries: Iterable, settings: ScanSettings, cache, full: bool) -> Itera
         return
     stamped = ((entry, "") for entry in entries)
     if settings.read_tags:
-        from .sidecar_stamps import SidecarStamper
-
         stamped = SidecarStamper().stamped(entries)
     for entry, stamp in stamped:
         if getattr(entry, "hidden", False):

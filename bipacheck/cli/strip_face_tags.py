@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..errors import ConfigError
-from .batch import strip_face_tags_to_dir
+from ..metadata.batch import strip_face_tags_to_dir
 
 
 @click.command("strip-face-tags")

@@ -16,41 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from .errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, UnsupportedFormat
-from .pillow_guard import pixels_allowed
+from ..errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, UnsupportedFormat
+from .formats import DECODED, sniff_format
+from .guard import pixels_allowed
 from .pngtext import without_oversized_text
 
 DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
 DEFAULT_MAX_FRAMES = 16
-
-_SIGNATURES: list[tuple[bytes, int, str]] = [
-    (b"\xff\xd8\xff", 0, "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
-    (b"GIF87a", 0, "GIF"),
-    (b"GIF89a", 0, "GIF"),
-    (b"II*\x00", 0, "TIFF"),
-    (b"MM\x00*", 0, "TIFF"),
-    (b"BM", 0, "BMP"),
-]
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-_AVIF_BRANDS = {b"avif", b"avis"}
-
-
-def sniff_format(data: bytes) -> str | None:
-    """The image format named by the file's leading bytes, or None."""
-    for magic, offset, name in _SIGNATURES:
-        if data[offset:offset + len(magic)] == magic:
-            return name
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    if data[4:8] == b"ftyp":
-        brand = data[8:12]
-        if brand in _AVIF_BRANDS:
-            return "AVIF"
-        if brand in _HEIF_BRANDS:
-            return "HEIF"
-    return None
-
 
 def _describe_non_image(data: bytes) -> str:
     head = data[:512]
@@ -64,7 +36,7 @@ def _describe_non_image(data: bytes) -> str:
         return "not an image: the file is a PDF document"
     if head[:2] == b"PK":
         return "not an image: the file is a ZIP archive"
-    return "not a recognised image format (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF, AVIF)"
+    return f"not a recognised image format ({', '.join(DECODED)})"
 
 
 _heif_registered = False
@@ -151,7 +123,7 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
             f"{full_w}x{full_h} = {full_w * full_h:,} pixels exceeds the limit of {max_pixels:,} "
             "(possible decompression bomb; raise --max-pixels to scan it)"
         )
-    orientation = _orientation(im, notes)
+    orientation = exif_orientation(im, notes)
     frame_count = getattr(im, "n_frames", 1)
     if frame_count > max_frames:
         notes.append(f"only the first {max_frames} of {frame_count} frames were scanned")
@@ -189,13 +161,13 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
         target_h = max(1, round(full_h / reduce_by))
         frames = [cv2.resize(f, (target_w, target_h), interpolation=cv2.INTER_AREA) for f in frames]
     scale = full_w / frames[0].shape[1]
-    frames = [_apply_orientation(f, orientation) for f in frames]
+    frames = [apply_orientation(f, orientation) for f in frames]
     if orientation in (5, 6, 7, 8):
         full_w, full_h = full_h, full_w
     return LoadedImage(frames, scale, full_w, full_h, fmt, frame_count, notes)
 
 
-def _orientation(im: Image.Image, notes: list[str]) -> int:
+def exif_orientation(im: Image.Image, notes: list[str]) -> int:
     try:
         value = im.getexif().get(0x0112, 1)
     except Exception as exc:  # a corrupt EXIF block must not cost us the pixels
@@ -240,7 +212,7 @@ def _to_rgb_array(frame: Image.Image) -> np.ndarray:
     return out
 
 
-def _apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
+def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
     """Rotate/flip stored pixels into the upright view that EXIF orientation describes."""
     if orientation == 2:
         arr = arr[:, ::-1]

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import ExifTags, Image, PngImagePlugin
 
-from ..imaging import _apply_orientation, _orientation, sniff_format
-from ..metadata.strip import StripError, strip_face_tags_report
+from ...imaging import apply_orientation, exif_orientation, sniff_format
+from ...imaging.formats import redactable, redactable_names
+from ...imaging.obscure import obscure, padded_region
+from ...metadata.strip import StripError, strip_face_tags_report
 from . import jpeg
 from .jpeg import RedactError
-from .styles import obscure, padded_region
-
-SUPPORTED = ("JPEG", "PNG", "WEBP", "BMP")
 _INVERSE = {6: 8, 8: 6}  # the other orientations undo themselves
 _MAKER_NOTE = 0x927C
 
@@ -49,15 +48,15 @@ def _map_rect(rect: list[int], orientation: int, width: int, height: int) -> lis
     EXIF `orientation` says (stored -> upright; with the inverse orientation, upright -> stored)."""
     mask = np.zeros((height, width, 1), bool)
     mask[rect[1]:rect[3], rect[0]:rect[2]] = True
-    ys, xs = np.nonzero(_apply_orientation(mask, orientation)[..., 0])
+    ys, xs = np.nonzero(apply_orientation(mask, orientation)[..., 0])
     return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
 
 
 def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
     """A copy of `data` with `boxes` ([x, y, w, h], upright) obscured. Raises RedactError."""
     fmt = sniff_format(data)
-    if fmt not in SUPPORTED:
-        raise RedactError(f"{fmt or 'this format'} cannot be redacted (supported: {', '.join(SUPPORTED)})")
+    if not redactable(fmt):
+        raise RedactError(f"{fmt or 'this format'} cannot be redacted (supported: {', '.join(redactable_names())})")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -68,7 +67,7 @@ def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
     if getattr(im, "n_frames", 1) > 1:
         raise RedactError("animated or multi-page images cannot be redacted")
     notes: list[str] = []
-    orientation = _orientation(im, notes)
+    orientation = exif_orientation(im, notes)
     work = im if im.mode in ("RGB", "RGBA", "L", "LA") else im.convert("RGBA" if "A" in im.mode or
                                                                      "transparency" in im.info else "RGB")
     if work is not im:
@@ -76,7 +75,7 @@ def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
     stored = np.array(work)
     if stored.ndim == 2:
         stored = stored[..., None]
-    upright = _apply_orientation(stored, orientation)
+    upright = apply_orientation(stored, orientation)
     height, width = upright.shape[:2]
     channels = 3 if work.mode in ("RGB", "RGBA") else 1
     mask = np.zeros((height, width, 1), bool)
@@ -89,8 +88,8 @@ def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
         mask[region[1]:region[3], region[0]:region[2]] = True
         regions.append(region)
     back = _INVERSE.get(orientation, orientation)
-    new_stored = _apply_orientation(upright, back)
-    changed = _apply_orientation(mask, back)[..., 0]
+    new_stored = apply_orientation(upright, back)
+    changed = apply_orientation(mask, back)[..., 0]
     exif = _clean_exif(im)
     if fmt == "JPEG":
         out = jpeg.merge_blocks(data, im, new_stored, changed)

@@ -12,9 +12,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
-from .report.formats import write_atomic
-from .report.model import Report
+from ..errors import ConfigError
+from ..findings import Finding
+from ..report.formats import write_atomic
+from ..report.model import Report
 
 BASELINE_VERSION = 1
 DEFAULT_BASELINE = ".bipacheck-baseline.json"
@@ -39,17 +40,23 @@ class Baseline:
             raise ConfigError(f"baseline {path} is not a bipacheck baseline (version {BASELINE_VERSION})")
         return cls(dict(data["findings"]), dict(data.get("settings", {})))
 
+    @classmethod
+    def read_or_empty(cls, path: str | Path) -> "Baseline":
+        """A missing file is an empty baseline: nothing accepted yet."""
+        return cls.load(path) if Path(path).exists() else cls()
+
     def save(self, path: str | Path) -> None:
         data = {"version": BASELINE_VERSION, "tool": "bipacheck", "settings": self.settings,
                 "findings": dict(sorted(self.entries.items()))}
         write_atomic(str(path), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def pinned_settings(report: Report) -> dict:
-    det = report.run["detector"]
+def pinned_settings(run: dict) -> dict:
+    """The settings of an audit (a report's `run`) that decide which findings exist."""
+    det = run["detector"]
     return {"detector": det.get("detector"), "model_sha256": det.get("model_sha256"),
-            "threshold": det.get("threshold"), "min_face": report.run.get("min_face"),
-            "processing": report.run["processing"]["profile"]}
+            "threshold": det.get("threshold"), "min_face": run.get("min_face"),
+            "processing": run["processing"]["profile"]}
 
 
 def create(report: Report, justification: str | None = None, previous: Baseline | None = None) -> Baseline:
@@ -61,7 +68,7 @@ def create(report: Report, justification: str | None = None, previous: Baseline 
         kept = old.get(fp, {}).get("justification")
         entries[fp] = {"rule_id": finding.rule_id, "sha256": finding.sha256,
                        "justification": kept or justification}
-    return Baseline(entries, pinned_settings(report))
+    return Baseline(entries, pinned_settings(report.run))
 
 
 def update(report: Report, previous: Baseline, justification: str | None = None, prune: bool = True) -> Baseline:
@@ -75,15 +82,17 @@ def update(report: Report, previous: Baseline, justification: str | None = None,
     return Baseline({**kept, **fresh.entries}, fresh.settings)
 
 
-def apply(report: Report, baseline: Baseline, *, partial: bool) -> dict:
+def apply_baseline(findings: list[Finding], photos: list[dict], run: dict, baseline: Baseline, *,
+                   partial: bool) -> dict:
     """Mark each finding new or unchanged (and suppressed when accepted); return the baseline
-    section of the report, with stale entries.
+    section of the report's `run`, with stale entries. The audit applies it before summarising, so
+    accepted findings leave every exposure figure.
 
     partial: only some files were audited (a pre-commit chunk); then an entry is stale only when
     its own photo was audited and no longer has that finding.
     """
     seen = set()
-    for finding in report.findings:
+    for finding in findings:
         entry = baseline.entries.get(finding.fingerprint)
         if entry is None:
             finding.baseline_state = "new"
@@ -92,12 +101,12 @@ def apply(report: Report, baseline: Baseline, *, partial: bool) -> dict:
             finding.suppressed = True
             finding.justification = entry.get("justification")
             seen.add(finding.fingerprint)
-    audited = {p["sha256"] for p in report.photos} | {f.sha256 for f in report.findings if f.sha256}
+    audited = {p["sha256"] for p in photos} | {f.sha256 for f in findings if f.sha256}
     stale = sorted(
         fp for fp, entry in baseline.entries.items()
         if fp not in seen and (not partial or entry.get("sha256") in audited)
     )
-    now = pinned_settings(report)
+    now = pinned_settings(run)
     changed = {k: {"baseline": baseline.settings.get(k), "now": v} for k, v in now.items()
                if k in baseline.settings and baseline.settings.get(k) != v}
     return {

@@ -25,9 +25,9 @@ import posixpath
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 
-from .errors import ImageError
-from .metadata import sidecar_paths
-from .metadata.sidecars import PICASA_NAMES, sidecar_kind
+from ..errors import ImageError
+from ..metadata import sidecar_paths
+from ..metadata.sidecars import PICASA_NAMES, sidecar_kind
 
 _ABSENT = ""
 _PENDING = object()  # a queued entry whose stamp waits for the listing to move past its sidecars

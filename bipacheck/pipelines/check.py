@@ -11,14 +11,16 @@ import dataclasses
 import os
 import subprocess
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from . import baseline as baseline_mod
-from .auditing import run
-from .errors import BipacheckError, ConfigError
-from .options import Options
-from .policy.rules import RULES
-from .report.model import Report
+from ..detect import detectors, weights
+from ..errors import BipacheckError, ConfigError
+from ..imaging import named_like_image
+from ..options import Options
+from ..report.model import Report
+from ..sources import Skipped, iter_sources, staged_objects
+from ..sources.local import OUTSIDE_ROOT, within_root
+from .audit import run
 
 
 def repo_root(start: Path | None = None) -> Path | None:
@@ -31,9 +33,6 @@ def _relative_objects(files: Sequence[str], root: Path, follow_symlinks: bool = 
     """The files as source objects whose relpath is relative to the repository root, so ledger
     links by path (`assets/team.jpg`) match whatever folder the hook runs from. A file whose real
     path lies outside the repository (a committed link to /etc/passwd) is skipped as outside-root."""
-    from .sources import Skipped, iter_sources
-    from .sources.local import OUTSIDE_ROOT, within_root
-
     for entry in iter_sources(list(files), follow_symlinks=follow_symlinks):
         real = getattr(getattr(entry, "location", None), "path", None)
         repository = os.fsencode(os.path.realpath(root))
@@ -63,8 +62,6 @@ def run_check(files: Sequence[str], opts: Options) -> Report:
     ensure_weights(opts.detector)
     root = repo_root() or Path.cwd()
     if opts.staged:
-        from .sources import staged_objects
-
         entries = staged_objects(str(root), list(files) or None)
     else:
         entries = _relative_objects(files, root, opts.follow_symlinks)
@@ -76,45 +73,17 @@ def not_an_image(skipped) -> bool:
     return skipped.reason == "unsupported-format" and not named_like_image(skipped.relpath)
 
 
-def named_like_image(name: str) -> bool:
-    from PIL import Image
-
-    suffix = PurePosixPath(name.lower()).suffix
-    return bool(suffix) and (suffix in Image.registered_extensions() or suffix in EXTRA_IMAGE_SUFFIXES)
-
-
-EXTRA_IMAGE_SUFFIXES = {".heic", ".heif", ".avif", ".jxl", ".dng", ".cr2", ".nef", ".arw", ".raw", ".svg"}
-
-
 def ensure_weights(detector: str) -> None:
     """The hook fetches and verifies missing weights on first use (each model from its own source,
     as `bipacheck models pull` does), or stops with one line naming the command that would."""
-    from .detect import registry
-    from .detect.factory import WEIGHTS
-
-    for model in WEIGHTS.get(detector, ()):
-        if registry.installed_file(model) is not None:
+    for model in detectors.spec(detector).weights:
+        if weights.installed_file(model) is not None:
             continue  # present: resolve() checks its SHA-256 when the detector is built
         try:
-            registry.pull(model)
+            weights.pull(model)
         except BipacheckError as exc:
             raise ConfigError(f"no {model} weights and fetching them failed ({exc}); run "
                               f"`bipacheck models pull {model}` (or `models import {model} FILE` offline)") from None
-
-
-def attach_baseline(report: Report, path: str, *, partial: bool) -> None:
-    """Compare with the baseline at `path` (a missing file is an empty baseline: nothing accepted yet)."""
-    base = baseline_mod.Baseline.load(path) if Path(path).exists() else baseline_mod.Baseline()
-    report.run["baseline"] = {"path": path, **baseline_mod.apply(report, base, partial=partial)}
-    refresh_exposure(report)  # accepted findings leave the estimate
-
-
-def refresh_exposure(report: Report) -> None:
-    from .ledger.dates import parse_datetime
-    from .policy.exposure import estimate
-
-    report.summary["exposure"] = estimate(report.findings, parse_datetime(report.run["as_of"]),
-                                          report.run["processing"]["derives_identifiers"])
 
 
 def human_summary(report: Report) -> str:
@@ -125,8 +94,7 @@ def human_summary(report: Report) -> str:
     lines = [f"bipacheck check: {s['scanned']} file(s) checked, {s['faces']} face(s), {len(failing)} blocking "
              f"finding(s), {len(unscanned)} file(s) not scanned"]
     for finding in failing:
-        rule = RULES[finding.rule_id]
-        lines.append(f"{finding.path}: {finding.severity.upper()} {finding.rule_id} ({rule.citation})")
+        lines.append(f"{finding.path}: {finding.severity.upper()} {finding.rule_id} ({finding.citation})")
         lines.append(f"  {finding.message}")
     if failing:
         lines += [

