@@ -17,6 +17,8 @@ from bipacheck.cli import cli
 from bipacheck.detect.runtime import default_runtime
 from bipacheck.ledger import Ledger
 from bipacheck.report.formats import report_schema
+from tests.exits import expected_exit
+from tests.exits import expected_exit
 from tests.images import encode, rgb, side_by_side
 
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
@@ -51,8 +53,8 @@ def run_cli(*args) -> tuple[int, str]:
 
 def audit_json(*args) -> tuple[int, dict]:
     code, out = run_cli("audit", *args, "--format", "json")
-    assert code in (0, 1, 3), out
     report = json.loads(out)
+    assert code == expected_exit(report), out
     jsonschema.validate(report, report_schema())
     return code, report
 

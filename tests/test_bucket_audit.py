@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from tests.exits import expected_exit
 from tests.requirements import require_module
 
 require_module("s3fs")
@@ -62,8 +63,8 @@ def prefix(s3, request):
 def audit(endpoint, source, *args, workers=1) -> dict:
     result = CliRunner().invoke(cli, ["audit", source, "--endpoint-url", endpoint, "--format", "json",
                                       "--workers", str(workers), *map(str, args)])
-    assert result.exit_code in (0, 1, 3), result.output
     report = json.loads(result.output)
+    assert result.exit_code == expected_exit(report), result.output
     jsonschema.validate(report, report_schema())
     return report
 

@@ -150,6 +150,20 @@ def test_stale_baseline_entries_are_reported(project):
     assert "0" * 32 not in (project / ".bipacheck-baseline.json").read_text()
 
 
+def test_accepted_findings_leave_every_exposure_figure(project):
+    _, out = run("audit", "assets", "--format", "json")  # the config names a baseline that does not exist yet
+    before = json.loads(out)["summary"]
+    assert before["exposure"]["total"]["violations"]["high"] == 2
+    assert before["exposure_by_pack"]["packs"]["bipa"]["violations"]["high"] == 2
+    run("baseline", "create", "assets/team.jpg")
+    code, out = run("audit", "assets", "--ledger", "consent.db", "--baseline", ".bipacheck-baseline.json",
+                    "--format", "json")
+    after = json.loads(out)["summary"]
+    assert code == 0
+    assert after["exposure"]["total"]["violations"]["high"] == 0
+    assert after["exposure_by_pack"]["packs"]["bipa"]["violations"]["high"] == 0  # was still 2: one of two recomputed
+
+
 def test_sarif_output_validates_and_carries_boxes_and_baseline_states(project):
     run("baseline", "create", "assets/team.jpg")
     (project / "assets" / "new.png").write_bytes(encode(rgb("astronaut")))

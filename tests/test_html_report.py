@@ -243,12 +243,15 @@ def test_bucket_photos_get_thumbnails_read_through_the_endpoint(endpoint, reques
     assert photo["path"].startswith("s3://thumbs/") and photo["thumb"].startswith("data:image/jpeg;base64,")
 
 
-def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch):
+def test_a_missing_browser_fails_under_any_ci_and_skips_elsewhere(monkeypatch):
     monkeypatch.delenv("BIPACHECK_CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", "")
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception):
         launch_browser()
-    monkeypatch.setenv("CI", "false")
+    monkeypatch.setenv("CI", "1")  # any non-empty value is CI
+    with pytest.raises(pytest.fail.Exception):
+        launch_browser()
+    monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         launch_browser()

@@ -19,6 +19,7 @@ from bipacheck.cli import cli
 from bipacheck.ledger import Ledger
 from bipacheck.policy.bipa import RULES
 from bipacheck.report.formats import report_schema
+from tests.exits import expected_exit
 from tests.conftest import ATTESTATION, write_attestation
 from tests.images import encode, rgb
 
@@ -57,8 +58,8 @@ def run(world: Path, as_of: str, *args, **api_options) -> dict:
     (keywords `api_options`)."""
     result = CliRunner().invoke(cli, ["audit", str(world / "photos"), "--ledger", str(world / "ledger.db"),
                                       "--as-of", as_of, "--format", "json", *args])
-    assert result.exit_code in (0, 1, 3), result.output
     report = json.loads(result.output)
+    assert result.exit_code == expected_exit(report), result.output
     jsonschema.validate(report, report_schema())
     org = tomllib.loads((world / ".bipacheck.toml").read_text())["tool"]["bipacheck"]["org"]
     api = bipacheck.audit([str(world / "photos")], ledger=str(world / "ledger.db"),

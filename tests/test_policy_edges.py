@@ -7,6 +7,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from click.testing import CliRunner
 
 from bipacheck.cli import cli
@@ -16,8 +17,12 @@ from bipacheck.ledger import Ledger
 from bipacheck.pipelines import baseline
 from bipacheck.policy.bipa import BIPA, RULES
 from bipacheck.policy.evaluate import PolicyContext, evaluate_photo
+from bipacheck.policy.exposure import estimate
 from bipacheck.policy.pack import available, rule_book
+from bipacheck.policy.pack_eval import place
 from bipacheck.policy.profiles import profile
+from bipacheck.policy.release import defects
+from bipacheck.policy.timeline import IN, OUT, UNKNOWN, Processing, territory
 from bipacheck.report.model import Report
 from bipacheck.scanning.scan import PhotoScan
 from tests.images import encode, rgb
@@ -96,3 +101,89 @@ def test_a_boxless_link_names_the_largest_face(tmp_path):
         assert named == {tuple(big.box): "u-1", tuple(small.box): None}
         (no_release,) = [f for f in outcome.findings if f.rule_id == "BIPA-15B-NO-RELEASE"]
         assert no_release.faces[0].box == small.box
+
+
+# -- reach: a place nobody stated is never "outside the law" -------------------------------------------
+
+def _attested(*regions: str):
+    from bipacheck.policy.attestation import parse
+
+    return parse({"processing_regions": list(regions)}, "test")
+
+
+@pytest.mark.parametrize("capture, processed, attested, expected", [
+    (None, None, None, UNKNOWN),  # nothing known
+    ("US-CA", None, None, UNKNOWN),  # captured elsewhere, processed nobody knows where
+    (None, "US-NY", None, UNKNOWN),  # processed elsewhere, captured nobody knows where
+    ("US-CA", None, ("US-NY", "US-IL"), UNKNOWN),  # one of the attested places is Illinois
+    ("US-CA", "US-NY", None, OUT),  # both places known, neither in Illinois
+    ("US-CA", None, ("US-NY", "US-TX"), OUT),  # every attested processing place is outside
+    ("US-CA", None, ("US-NY",), OUT),  # the single attested place stands in
+    ("US-IL", None, None, IN),  # captured in Illinois
+    (None, "US-IL", None, IN),
+    (None, None, ("US-IL",), IN),
+])
+def test_bipa_reach_is_unknown_unless_every_place_is_known(capture, processed, attested, expected):
+    when = Processing(datetime(2025, 1, 1, tzinfo=timezone.utc), "processing-event", capture, processed)
+    where, why = territory(when, BIPA, _attested(*attested) if attested is not None else None)
+    assert where == expected, why
+
+
+@pytest.mark.parametrize("residence, capture, expected", [
+    (None, None, UNKNOWN),
+    (None, "US-IL", UNKNOWN),  # GDPR's trigger here is residence: an unknown residence is not "out"
+    (["US-IL"], "US-IL", OUT),
+    (["DE"], None, IN),
+    (["DE-BY"], None, IN),  # a subdivision of a member state
+])
+def test_a_pack_reaches_unknown_when_a_trigger_fact_is_unknown(residence, capture, expected):
+    pack = available()["eu-gdpr"]
+    when = Processing(datetime(2025, 1, 1, tzinfo=timezone.utc), "processing-event", capture, "US-IL")
+    where, why = place(pack, when, residence, {"establishments": []}, None)
+    assert where == expected, why
+
+
+# -- a minor's release: the 18th birthday is the boundary ------------------------------------------------
+
+@pytest.mark.parametrize("signed, minor_defect", [("2024-05-31", True), ("2024-06-01", False)])
+def test_a_release_signed_by_the_subject_is_defective_only_before_their_majority(tmp_path, signed, minor_defect):
+    with Ledger.create(tmp_path / "l.db") as ledger:
+        ledger.add_subject("kid", birth_date="2006-06-01")
+        ledger.grant("kid", "face_geometry", signed, consent_id="C", purpose="tagging", term="P1Y",
+                     notice_version="v1", notice_elements="collection;purpose;term", signer_role="subject")
+        lacks, certain = defects(ledger.consent("C"), ledger.subject("kid"), BIPA.minor_age)
+    assert any("not by a parent or guardian" in d for d in lacks) == minor_defect
+    assert certain == minor_defect
+
+
+# -- exposure: the limitation instant and what one scan is -----------------------------------------------
+
+def _scan_finding(at: str, person: str, *, source: str = "processing-event", sha: str = SHA) -> Finding:
+    exposure = {"section": "15(b)", "person": person, "linked": False,
+                "processing": [{"at": at, "source": source, "counted": True}]}
+    return Finding(RULES["BIPA-15B-NO-RELEASE"], "violation", "m", "a.jpg", sha, 10,
+                   [FaceRecord(BOX, 0.9, "detector")], {"exposure": exposure})
+
+
+def test_processing_exactly_five_years_before_the_audit_still_counts():
+    as_of = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+    on_the_instant = estimate([_scan_finding("2021-06-01T12:00:00Z", "p")], as_of)
+    a_second_earlier = estimate([_scan_finding("2021-06-01T11:59:59Z", "p")], as_of)
+    assert on_the_instant["time_barred"]["processing"] == [] and on_the_instant["total"]["violations"]["high"] == 1
+    assert len(a_second_earlier["time_barred"]["processing"]) == 1
+    assert a_second_earlier["total"]["violations"]["high"] == 0
+
+
+def test_a_scan_is_one_person_in_one_photo_at_one_processing_time():
+    as_of = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    events = [_scan_finding(at, person) for at in ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
+              for person in ("face:1", "face:2")]
+    again = _scan_finding("2025-01-01T00:00:00Z", "face:1")  # the same scan named by a second finding
+    assert estimate(events + [again], as_of)["sections"]["15(b)"]["per_scan"]["scans"] == 4
+    # without processing events, a photo's upload and audit times stand in for one occurrence
+    occurrences = [_scan_finding(at, person, source=src) for at, src in
+                   (("2025-01-01T00:00:00Z", "upload-time"), ("2026-06-01T00:00:00Z", "audit-date"))
+                   for person in ("face:1", "face:2")]
+    assert estimate(occurrences, as_of)["sections"]["15(b)"]["per_scan"]["scans"] == 2
+    other_photo = _scan_finding("2025-01-01T00:00:00Z", "face:1", sha="b" * 64)
+    assert estimate(events + [other_photo], as_of)["sections"]["15(b)"]["per_scan"]["scans"] == 5

@@ -179,6 +179,22 @@ def test_every_style_leaves_no_detectable_face(tmp_path, style, centerface):
     assert report["summary"]["faces"] == 0 and report["findings"] == []
 
 
+def test_a_face_only_possible_at_the_threshold_is_obscured_too(tmp_path, centerface):
+    """A face scoring below --threshold but above the review threshold is a review finding, not a
+    face record: redact must still obscure it (fail closed), as the manifest and a re-scan show."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "one.jpg").write_bytes(encode(side_by_side("astronaut", "coffee"), "JPEG", quality=90))
+    out = tmp_path / "out"
+    code, text = run_cli("redact", folder, "--out", out, "--threshold", "0.99", "--review-threshold", "0.2",
+                         "--no-cache")
+    assert code == 0, text
+    (item,) = json.loads((out / "bipacheck-redaction.json").read_text())["photos"]
+    assert len(item["obscured"]) == 1 and item["obscured"][0]["source"] == "detector"
+    _, report = audit_json(out / "in", "--review-threshold", "0.1", "--no-cache")
+    assert report["summary"]["faces"] == 0 and report["findings"] == []
+
+
 def test_dry_run_all_faces_and_refusing_to_write_into_a_source(tmp_path, demo_ledger, centerface):
     out = tmp_path / "out"
     code, text = run_cli("redact", DEMO / "photos", "--ledger", demo_ledger, "--out", out, "--as-of", AS_OF,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pickle
+import shutil
 import signal
 import tempfile
 from pathlib import Path
@@ -13,38 +14,20 @@ import pytest
 
 from bipacheck.errors import ConfigError, UnreadableFile
 from bipacheck.sources import Skipped, SourceObject, iter_sources
+from tests.requirements import enforced_permissions
 
-
-
-def _mode_bits_are_enforced() -> bool:
-    """False for root (CAP_DAC_OVERRIDE), which reads and lists whatever the mode bits say."""
-    fd, probe = tempfile.mkstemp()
-    os.close(fd)
-    os.chmod(probe, 0)
-    try:
-        with open(probe, "rb"):
-            return False
-    except PermissionError:
-        return True
-    finally:
-        os.unlink(probe)
-
-
-needs_enforced_permissions = pytest.mark.skipif(
-    not _mode_bits_are_enforced(), reason="running as root: chmod 000 does not block reads"
-)
 
 
 @pytest.fixture
 def deadline():
-    """Fail (instead of hanging the suite) if the test body takes more than 10 seconds."""
+    """Fail (instead of hanging the suite) if the test body takes more than 30 seconds."""
 
     def on_alarm(signum, frame):
         # Not TimeoutError: that is an OSError, which the walker handles as a per-entry failure.
-        pytest.fail("listing did not finish within 10 s: the walk is looping or blocked")
+        pytest.fail("listing did not finish within 30 s: the walk is looping or blocked")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(10)
+    signal.alarm(30)
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
@@ -167,26 +150,35 @@ def test_fifo_is_skipped_and_never_opened(tree: Path, deadline):
     assert (skip.url, skip.reason) == (f"{tree}/pipe.jpg", "not-a-regular-file")
 
 
-@needs_enforced_permissions
-def test_unreadable_file_is_listed_but_read_raises(tree: Path):
-    path = tree / "noext"
+@pytest.fixture
+def open_tree(tree: Path):
+    """The tree in a folder every user may traverse (tmp_path is its owner's alone), so that only
+    the mode bits a test sets keep a user out."""
+    base = Path(tempfile.mkdtemp(prefix="bipacheck-perm-"))
+    base.chmod(0o755)
+    os.rename(tree, base / "photos")
+    yield base / "photos"
+    for folder, dirs, _ in os.walk(base):
+        for name in dirs:
+            os.chmod(os.path.join(folder, name), 0o755)
+    shutil.rmtree(base)
+
+
+def test_unreadable_file_is_listed_but_read_raises(open_tree: Path):
+    path = open_tree / "noext"
     path.chmod(0)
-    try:
+    with enforced_permissions():
         obj = next(iter_sources([str(path)]))
         with pytest.raises(UnreadableFile, match="permission denied"):
             obj.read()
-    finally:
-        path.chmod(0o644)
+        assert next(iter_sources([str(open_tree / "2019-raw.jpg")])).read() == b"top level"  # others stay readable
 
 
-@needs_enforced_permissions
-def test_unlistable_folder_is_skipped_and_the_walk_goes_on(tree: Path):
-    locked = tree / "thumbs"
+def test_unlistable_folder_is_skipped_and_the_walk_goes_on(open_tree: Path):
+    locked = open_tree / "thumbs"
     locked.chmod(0)
-    try:
-        items = list(iter_sources([str(tree)]))
-    finally:
-        locked.chmod(0o755)
+    with enforced_permissions():
+        items = list(iter_sources([str(open_tree)]))
     assert Skipped(str(locked), "permission-denied", "permission denied") in items
     assert "2019/party/IMG_1.jpg" in {o.relpath for o in objects(items)}
 

@@ -23,7 +23,8 @@ def test_needs_a_missing_tool():
 """
 
 
-@pytest.mark.parametrize("ci, outcome", [("true", "1 failed"), ("", "1 skipped")])
+@pytest.mark.parametrize("ci, outcome", [("true", "1 failed"), ("1", "1 failed"), ("github-actions", "1 failed"),
+                                         ("", "1 skipped")])
 def test_a_missing_tool_is_a_skip_locally_and_a_failure_in_ci(tmp_path, ci, outcome):
     (tmp_path / "test_needs.py").write_text(NEEDS_MISSING)
     env = {**os.environ, "CI": ci, "PYTHONPATH": str(REPO)}
