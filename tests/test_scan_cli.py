@@ -100,13 +100,14 @@ def test_scan_table_and_exit_codes(tmp_path, centerface):
     assert result.exit_code == 2
 
 
-def test_mtcnn_fallback_works_without_any_download(tmp_path, monkeypatch):
+@pytest.mark.parametrize("detector", ["centerface", "yunet", "cascade"])
+def test_every_detector_works_offline_with_an_empty_model_directory(tmp_path, monkeypatch, detector):
+    """The weights come with the package: no download, no model directory, no network."""
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "no-models"))
     (tmp_path / "a.jpg").write_bytes(encode(rgb("astronaut"), "JPEG"))
-    code, doc, _ = scan(tmp_path / "a.jpg", "--detector", "mtcnn")
-    assert code == 0 and doc["detector"]["detector"] == "mtcnn" and len(doc["files"][0]["faces"]) == 1
-    code, _, out = scan(tmp_path / "a.jpg")
-    assert code == 2 and "bipacheck models pull centerface" in out  # never a silent fallback
+    code, doc, _ = scan(tmp_path / "a.jpg", "--detector", detector)
+    assert code == 0 and doc["detector"]["detector"] == detector and len(doc["files"][0]["faces"]) == 1
+    assert not (tmp_path / "no-models").exists()
 
 
 def test_every_command_has_help():

@@ -14,8 +14,6 @@ from .common import EXIT_HELP, build_options, command_options, emit, fail
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
 @command_options("audit")
-
-
 def audit(sources, **params):
     """Audit SOURCES (folders, files, s3://bucket/prefix, gs://bucket/prefix) against the consent ledger.
 

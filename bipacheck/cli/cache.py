@@ -12,8 +12,6 @@ from .common import fail
 
 
 @click.group("cache")
-
-
 def cache_group() -> None:
     """The incremental scan cache (<ledger>.cache.db or --cache PATH): what it holds, pruning.
 
@@ -28,8 +26,6 @@ def cache_group() -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
               help="table: one line per settings; json: the full settings of each.")
-
-
 def cache_info_cmd(path, fmt):
     """Settings PATH holds results for, most recently used first, with row counts."""
     try:
@@ -51,8 +47,6 @@ def cache_info_cmd(path, fmt):
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--keep", type=click.IntRange(0), default=1, show_default=True,
               help="How many of the most recently used settings to keep.")
-
-
 def cache_prune_cmd(path, keep):
     """Drop the rows of all but the most recently used settings, then compact PATH."""
     try:

@@ -17,8 +17,6 @@ from .common import EXIT_HELP, Exit, build_options, command_options, emit, fail
 @click.command()
 @click.argument("files", nargs=-1)
 @command_options("check")
-
-
 def check(files, **params):
     """Check FILES before they are committed (the pre-commit hook's entry point).
 
@@ -50,8 +48,6 @@ check.help += "\n\n" + EXIT_HELP
 
 
 @click.group()
-
-
 def baseline() -> None:
     """Findings accepted on purpose (.bipacheck-baseline.json), keyed by fingerprint.
 
@@ -71,8 +67,6 @@ def baseline_options(func):
 @baseline.command("create")
 @click.argument("files", nargs=-1, required=True)
 @baseline_options
-
-
 def baseline_create(files, justification, **params):
     """Audit FILES (files or folders) and write a baseline accepting every finding."""
     _write_baseline(files, params, justification, update=False)
@@ -81,8 +75,6 @@ def baseline_create(files, justification, **params):
 @baseline.command("update")
 @click.argument("files", nargs=-1, required=True)
 @baseline_options
-
-
 def baseline_update(files, justification, **params):
     """Audit FILES and add their findings to the baseline; entries for these photos that no longer
     match are pruned, entries for other photos are kept."""

@@ -15,8 +15,6 @@ from .common import fail
 
 
 @click.command()
-
-
 def schema() -> None:
     """Print the JSON Schema that `audit --format json` reports follow (versioned)."""
     click.echo(json.dumps(report_schema(), indent=2))
@@ -30,8 +28,6 @@ PACKS_PATH = click.option("--packs-path", metavar="DIR", help="A folder of extra
 @click.option("--pack", "pack_ids", multiple=True, metavar="ID",
               help="Only this jurisdiction pack's rules (repeatable; `bipacheck packs` lists them).")
 @PACKS_PATH
-
-
 def rules(pack_ids, packs_path) -> None:
     """List the rule ids with their pack, citations, how well the law behind each is established
     ([V] checked against statute or opinion text, [S] secondary sources only, [M] unverified,
@@ -55,8 +51,6 @@ def rules(pack_ids, packs_path) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for people, json for tools.")
 @PACKS_PATH
-
-
 def packs(fmt, packs_path) -> None:
     """List the jurisdiction packs: citation, effective date, when each applies and the data it needs,
     its enforcement, and the facts and [M] values set in [tool.bipacheck.packs.<id>]."""

