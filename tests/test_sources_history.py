@@ -17,7 +17,7 @@ from bipacheck.sources import Skipped
 from bipacheck.sources.git_history import HistoryObject, HistoryStats, list_history, sniff_media
 from bipacheck.sources.objects import SourceObject
 from tests.images import encode, rgb
-from tests.requirements import require_tool
+from tests.requirements import require_module, require_tool
 
 require_tool("git", "git")  # with CI=true a missing git fails the tests, never skips them
 
@@ -201,6 +201,24 @@ def test_a_photo_first_written_by_a_merge_is_found(repo: Repo):
     assert obj.added_commit == repo.head() and obj.in_head
 
 
+def test_stashed_photos_are_found(repo: Repo):
+    repo.write("staged.png", FACE_PNG)
+    repo("add", "staged.png")
+    repo.write("untracked.jpg", FACE_JPEG)
+    repo("stash", "push", "-q", "--include-untracked")
+    got = objects(list_history(repo.root))
+    assert {(o.relpath, o.refs, o.in_head) for o in got.values()} == {
+        ("staged.png", ("refs/stash",), False), ("untracked.jpg", ("refs/stash",), False)}
+
+
+def test_an_inherited_git_dir_does_not_redirect_the_listing(repo: Repo, tmp_path: Path, monkeypatch):
+    other = Repo(tmp_path / "other")
+    other.commit("other photo", files={"other.png": SCENE_PNG})
+    repo.commit("photo", files={"mine.png": FACE_PNG})
+    monkeypatch.setenv("GIT_DIR", str(other.root / ".git"))  # as inside another repository's hook
+    assert {o.relpath for o in objects(list_history(repo.root)).values()} == {"mine.png"}
+
+
 def test_a_detached_head_is_a_ref_of_its_own(repo: Repo):
     repo.commit("base")
     repo("checkout", "-q", "--detach")
@@ -242,7 +260,7 @@ def test_a_file_named_like_an_image_is_listed_whatever_it_holds(repo: Repo):
 
 
 def test_videos_are_found_by_content_and_can_be_left_to_a_later_run(repo: Repo, tmp_path: Path):
-    cv2 = pytest.importorskip("cv2")  # a dependency of the package: always there
+    cv2 = require_module("cv2")
     path = str(tmp_path / "clip.mp4")
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 5, (160, 160))
     assert writer.isOpened()
@@ -438,6 +456,11 @@ def test_sidecars_come_from_the_adding_commit_or_from_head(repo: Repo):
     assert kept.sibling("scene.jpg.json") is None
     assert kept.sibling("README.md") is None  # not in the photo's folder
     assert pickle.loads(pickle.dumps(kept)).sibling("scene.xmp") == b"<x:xmpmeta>v2</x:xmpmeta>"
+    # the scan cache's sidecar stamps see them (a sidecar-only edit makes a cached scan stale)
+    from bipacheck.sidecar_stamps import SidecarStamper
+
+    stamps = dict(SidecarStamper().stamped([gone, kept]))
+    assert stamps[gone] and stamps[kept] and stamps[gone] != stamps[kept]
 
 
 def test_the_scanner_finds_the_face_in_a_deleted_photo(repo: Repo, centerface):

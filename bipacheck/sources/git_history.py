@@ -156,19 +156,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _argv(git_dir: bytes | None, args: Iterable[bytes | str]) -> list[bytes | str]:
+def _argv(git_dir: bytes, args: Iterable[bytes | str]) -> list[bytes | str]:
     # --no-replace-objects: audit the objects that are really there, not what refs/replace shows
-    base: list[bytes | str] = ["git", "--no-replace-objects", "-c", "log.showSignature=false"]
-    if git_dir is not None:
-        base.append(b"--git-dir=" + git_dir)
-    return [*base, *args]
+    return ["git", "--no-replace-objects", "-c", "log.showSignature=false", b"--git-dir=" + git_dir, *args]
 
 
-def _git(git_dir: bytes | None, *args: bytes | str, cwd: bytes | None = None,
-         stdin: bytes | None = None) -> subprocess.CompletedProcess:
+def _git(git_dir: bytes, *args: bytes | str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(_argv(git_dir, args), cwd=cwd or git_dir, input=stdin, capture_output=True,
-                              env=_env())
+        return subprocess.run(_argv(git_dir, args), cwd=git_dir, input=stdin, capture_output=True, env=_env())
     except FileNotFoundError:
         raise ConfigError("git is not installed or not on PATH") from None
 
