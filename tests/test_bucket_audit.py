@@ -183,7 +183,7 @@ def test_revoked_consent_changes_findings_without_rescanning(endpoint, prefix, t
     ledger = Ledger.create(ledger_path)
     ledger.add_subject("u-1", jurisdictions="US-IL", last_interaction_at="2026-01-01")
     ledger.grant("u-1", "face_geometry", "2025-01-01", consent_id="c-1", method="electronic",
-                 purpose="tagging", term="P5Y", notice_elements="collection;purpose;term")
+                 purpose="tagging", term="P5Y", notice_elements="collection;purpose;term", purposes="tagging")
     ledger.link("u-1", photo_sha256=sha)
     ledger.close()
 

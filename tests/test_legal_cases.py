@@ -26,7 +26,7 @@ from tests.images import encode, rgb
 PHOTO = encode(rgb("astronaut"), "JPEG", quality=92)  # one face
 SHA = hashlib.sha256(PHOTO).hexdigest()
 NOTICE = "collection;purpose;term"
-COMPLETE = dict(purpose="photo tagging", term="P3Y", notice_elements=NOTICE, signer_role="subject",
+COMPLETE = dict(purpose="photo tagging", purposes="tagging", term="P3Y", notice_elements=NOTICE, signer_role="subject",
                 method="electronic")
 
 
@@ -251,9 +251,9 @@ def test_one_bystander_in_two_copies_is_a_range_of_persons(world):
     assert report["summary"]["exposure"]["total"]["negligent"] == {"low": 1000, "high": 2000}
 
 
-def test_per_scan_counts_processing_events_when_there_are_some(world):
+def test_per_scan_counts_processing_events_before_the_amendment(world):
     with person(world) as opened:
-        for day in ("2025-02-01", "2025-03-01", "2025-04-01"):
+        for day in ("2023-02-01", "2023-03-01", "2023-04-01"):
             opened.record_processing(day, photo_sha256=SHA, processing_region="US-IL")
     per_scan = run(world, "2026-01-01")["summary"]["exposure"]["sections"]["15(b)"]["per_scan"]
     assert (per_scan["scans"], per_scan["basis"]) == (3, "processing events")

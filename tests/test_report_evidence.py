@@ -4,6 +4,7 @@ the person roll-up (agreeing with the exposure count), and the law pack derived 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import Counter
 from pathlib import Path
@@ -39,7 +40,10 @@ def test_findings_carry_the_cited_consent_dates_and_evidence(demo_ledger, center
     carol = next(f for f in report["findings"] if f["rule_id"] == "BIPA-15B-REVOKED")
     consent = carol["faces"][0]["consent"]
     assert consent["revoked_at"] == "2026-10-15T00:00:00Z" and consent["method"] == "electronic"
-    assert consent["evidence_uri"].endswith("c-carol-1.pdf") and consent["evidence_sha256"] == "c" * 64
+    document = DEMO / "evidence" / "legal.example" / "releases" / "c-carol-1.pdf"
+    assert consent["evidence_uri"].endswith("c-carol-1.pdf")
+    assert consent["evidence_sha256"] == hashlib.sha256(document.read_bytes()).hexdigest()
+    assert consent["purposes"] == ["tagging"] and consent["evidence"] is None  # documents not opened
 
 
 def test_person_roll_up_agrees_with_findings_and_exposure(demo_ledger, centerface):
@@ -99,7 +103,7 @@ def test_markdown_summary_for_a_pull_request(demo_ledger, centerface):
     assert out.startswith(f"## ❌ bipacheck: {len(violations)} violation(s) in 4 photo(s) and 1 about the operator")
     assert "| 9 | 7 | 2 | 6 | 4 | 4 | 4 |" in out  # files, scanned, skipped, faces, unconsented faces and persons
     total = report["summary"]["exposure"]["total"]
-    assert f"${total['negligent']['high']:,} | ${total['reckless']['high']:,} |" in out and "$6,000" in out
+    assert f"${total['negligent']['high']:,} | ${total['reckless']['high']:,} |" in out and "$7,000" in out
     assert out.count("| violation |") == len(violations) and "| u-carol |" in out
 
 
