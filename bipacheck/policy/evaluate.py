@@ -351,8 +351,11 @@ def _consent_findings(photo: _Photo, rec: FaceRecord, person: str, judged: list[
         entries = [photo.entry(i, _cba_at(lookup, rec.subject_id, photo.times[i].at),
                                consent_id=judged[i].consent_id) for i in indices]
         defects = sorted({d for i in indices for d in judged[i].defects})
-        if not any(judged[i].certain for i in indices):  # rests on a fact nobody recorded or could check
-            severity = "info" if severity == "info" else "review"
+        if not any(judged[i].certain for i in indices) and severity != "info":
+            severity = "review"  # it rests on a fact nobody recorded or could check: not counted as a violation
+            for entry in entries:
+                if entry["counted"]:
+                    entry.update(counted=False, not_counted="review: a fact nobody recorded or could check")
         when = ", ".join(f"{e['at']} ({e['source']})" for e in entries[:3]) + (
             f" and {len(entries) - 3} more" if len(entries) > 3 else "")
         extra = {"defects": defects} if defects else {}
