@@ -133,6 +133,18 @@ def test_a_release_with_no_purpose_term_or_notice_is_defective(world):
                                            "no written notice recorded"]
 
 
+def test_a_release_whose_notice_content_nobody_recorded_is_review_and_not_counted(world):
+    """15(b)(1)-(2): whether notice v1 stated collection, purpose and term is not recorded, so the
+    release is not shown defective: review, outside the exposure (a review is never dollars)."""
+    with person(world) as opened:
+        opened.grant("u", "face_geometry", "2025-01-01", notice_version="v1",
+                     **{k: v for k, v in COMPLETE.items() if k != "notice_elements"})
+        opened.record_processing("2025-03-01", photo_sha256=SHA, processing_region="US-IL")
+    report = run(world, "2026-01-01")
+    assert rules(report) == {"BIPA-15B-DEFECTIVE-RELEASE": "review"} and total(report) == (0, 0)
+    assert report["summary"]["unconsented_faces"] == 0
+
+
 def test_a_minor_who_signed_their_own_release_did_not_give_one(world):
     with person(world, birth_date="2010-03-01") as opened:
         opened.grant("u", "face_geometry", "2025-01-01", consent_id="own", **COMPLETE)
