@@ -186,7 +186,8 @@ class Options:
         None, "The operator's attestation: the [tool.bipacheck.org] table of the config file, or a dict with "
               "the same keys (entity, attested_by, attested_at, policy_url, policy_adopted_at, "
               "retention_schedule, sells_or_profits, security_standard, exemptions, processing_regions, "
-              "processing_purposes, recipients, tag_software; see docs/law.md). Hashed into the report's run.attestation; a missing "
+              "processing_purposes, recipients, tag_software; see docs/law.md). Hashed into the report's "
+              "run.attestation; a missing "
               "item is a review finding.", _attestation, commands=POLICY, cli=False, show_default=False)
     jurisdiction: tuple[str, ...] = option(
         (), "Evaluate only this jurisdiction pack (repeatable; `bipacheck packs` lists them). Default: bipa, "

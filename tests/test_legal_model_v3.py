@@ -436,8 +436,8 @@ def test_9_an_evidence_root_in_a_bucket(world, endpoint, monkeypatch):
     client.put_object(Bucket="legal", Key="archive/notices/notice-1.txt", Body=b"the notice")
     with person(world) as opened:
         opened.grant("u", "face_geometry", "2025-01-01", consent_id="c1", notice_version="notice-1",
-                     evidence_uri="s3://legal/archive/releases/c1.pdf", evidence_sha256=hashlib.sha256(content).hexdigest(),
-                     **RELEASE)
+                     evidence_uri="s3://legal/archive/releases/c1.pdf",
+                     evidence_sha256=hashlib.sha256(content).hexdigest(), **RELEASE)
         opened.record_processing("2025-03-01", photo_sha256=SHA, processing_region="US-IL")
     report = run(world, "2026-01-01", evidence="s3://legal/archive", endpoint_url=endpoint)
     assert rules(report) == {}

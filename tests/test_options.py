@@ -107,8 +107,8 @@ def test_audit_reads_the_config_file_like_check(tmp_path, monkeypatch, centerfac
                  notice_elements="collection;purpose;term", purposes="tagging")
     ledger.link("u-1", photo_path="a.png")
     ledger.close()
-    (tmp_path / ".bipacheck.toml").write_text('ledger = "consent.db"\nas_of = "2026-11-01"\n'
-                                              '[org]\nprocessing_regions = ["US-IL"]\nprocessing_purposes = ["tagging"]\n')
+    (tmp_path / ".bipacheck.toml").write_text('ledger = "consent.db"\nas_of = "2026-11-01"\n[org]\n'
+                                              'processing_regions = ["US-IL"]\nprocessing_purposes = ["tagging"]\n')
     monkeypatch.chdir(tmp_path)
     code, out = cli_run("audit", "photos", "--format", "json", "--workers", "1")
     assert code == 0, out

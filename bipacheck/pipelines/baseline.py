@@ -106,7 +106,8 @@ def accept_operator(previous: Baseline, rule_ids, justification: str, known: set
         raise ConfigError("an operator finding is accepted only with its own --justification")
     unknown = sorted(set(rule_ids) - known)
     if unknown:
-        raise ConfigError(f"{', '.join(unknown)}: not a finding about the operator; these are: {', '.join(sorted(known))}")
+        raise ConfigError(f"{', '.join(unknown)}: not a finding about the operator; these are: "
+                          f"{', '.join(sorted(known))}")
     entries = dict(previous.entries)
     for rule_id in rule_ids:
         entries[OPERATOR + rule_id] = {"rule_id": rule_id, "sha256": None, "justification": justification.strip()}

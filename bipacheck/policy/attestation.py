@@ -46,7 +46,7 @@ class Attestation:
     security_standard: str | None = None
     exemptions: tuple[str, ...] = ()
     processing_regions: tuple[str, ...] | None = None  # None: not attested
-    processing_purposes: tuple[str, ...] | None = None  # what the processing serves (ledger PURPOSES); None: not attested
+    processing_purposes: tuple[str, ...] | None = None  # what processing serves (ledger PURPOSES); None: not attested
     recipients: tuple[Recipient, ...] | None = None  # None: not attested; () none
     tag_software: tuple[str, ...] = ()  # face-tag writers that are the operator's own pipeline
     given: frozenset[str] = field(default_factory=frozenset)  # keys the operator stated

@@ -332,8 +332,8 @@ def _record_verdicts(rec: FaceRecord, photo: _Photo, judged: list[Judgement], lo
                                      "consent_id": status.consent_id})
     cited = sorted({v["consent_id"] for v in rec.verdicts if v["consent_id"]} |
                    ({rec.consent_id} if rec.consent_id else set()))
-    rec.documents = [{"consent_id": cid, **consent_facts(lookup.consent(cid), evidence)} for cid in cited
-                     if lookup is not None and lookup.consent(cid) is not None]
+    releases = [lookup.consent(cid) for cid in cited] if lookup is not None else []
+    rec.documents = [{"consent_id": c.consent_id, **consent_facts(c, evidence)} for c in releases if c is not None]
 
 
 def _consent_findings(photo: _Photo, rec: FaceRecord, person: str, judged: list[Judgement], lookup,

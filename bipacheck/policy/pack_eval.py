@@ -175,7 +175,8 @@ def _unless_trigger_stated(pack: Pack, facts: dict, severity: str) -> tuple[str,
     fact = pack.trigger.get("fact")
     if severity != "violation" or not fact or facts.get(fact) is not None:
         return severity, ""
-    return "review", f" (review: {SETTINGS[:-1]}.{pack.id}] {fact} is not attested, so whether the law applies is unknown)"
+    return "review", (f" (review: {SETTINGS[:-1]}.{pack.id}] {fact} is not attested, so whether the law "
+                      "applies is unknown)")
 
 
 def operator_pack_findings(pack: Pack, settings: Mapping | None, profile: Profile) -> list[Finding]:
@@ -204,7 +205,8 @@ def describe(pack: Pack) -> dict:
     req, enf = pack.requires, pack.enforcement
     duties = [f"consent: {req.get('consent', 'none')}"] + [
         f"{k.replace('_', ' ')}: {req[k]}" for k in ("consent_timing", "consent_form") if k in req] + [
-        k.replace("_", " ") for k in ("notice", "signage", "explicit_consent", "ban") if req.get(k) is True]
+        k.replace("_", " ") for k in ("notice", "signage", "explicit_consent", "specified_purposes", "writing", "ban")
+        if req.get(k) is True]
     if enf["kind"] == "unquantified":
         money = enf.get("text", "no fixed amount")
     else:

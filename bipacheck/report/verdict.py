@@ -97,7 +97,8 @@ def exposure_lines(exp: dict) -> list[str]:
                          f"{span(section, 'reckless')}")
     pre = exp["pre_amendment"]
     if pre["scans"]:
-        lines.append(f"  15(b) per scan (Cothron), scans before {pre['before'][:10]}: {pre['scans']}, a contested ceiling "
+        lines.append(f"  15(b) per scan (Cothron), scans before {pre['before'][:10]}: {pre['scans']}, a contested "
+                     "ceiling "
                      f"(total {span(pre['per_scan'], 'negligent')} ... {span(pre['per_scan'], 'reckless')})")
     for reason, count in exp["not_counted"].items():
         lines.append(f"  not counted ({reason}): {count} processing time(s)")
