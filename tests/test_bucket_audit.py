@@ -70,11 +70,14 @@ def audit(endpoint, source, *args, workers=1) -> dict:
 
 
 def outcome(report: dict) -> dict:
-    """Everything a report says about the photos: no timestamps, no cache statistics."""
+    """Everything a report says about the photos: no timestamps (a face's verdicts are judged at the
+    upload and audit times without --as-of), no cache statistics."""
+    photos = [{**p, "face_records": [{k: v for k, v in f.items() if k != "verdicts"} for f in p["face_records"]]}
+              for p in report["photos"]]
     return {
         "findings": sorted((f["fingerprint"], f["rule_id"], f["photo"]["path"]) for f in report["findings"]),
         "summary": report["summary"],
-        "photos": report["photos"],
+        "photos": photos,
         "skipped": report["skipped"],
     }
 

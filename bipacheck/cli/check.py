@@ -55,6 +55,7 @@ def baseline() -> None:
 
     A fingerprint is the photo's content SHA-256 + rule id + rounded face box: no path and no
     timestamp, so a renamed photo stays accepted, an edited one does not, and merges rarely conflict.
+    Findings about the operator (its attestation, no photo) are accepted only by name: `baseline operator`.
     Settings (ledger, detector, ...) come from the config file as for `check`, or from `check`'s flags.
     """
 

@@ -321,15 +321,15 @@ def _judge(ctx: PolicyContext, subject_id: str, at, purposes: tuple[str, ...]) -
 def _record_verdicts(rec: FaceRecord, photo: _Photo, judged: list[Judgement], lookup, evidence) -> None:
     """On the face: its release status at each processing time (15(b), and 15(d) per recipient), and
     every release those verdicts rest on (what the person roll-up shows as each person's documents)."""
-    rec.verdicts = [{"at": format_datetime(p.at), "scope": photo.profile.scope, "status": j.status,
-                     "consent_id": j.consent_id} for p, j in zip(photo.times, judged)]
+    rec.verdicts = [{"at": format_datetime(p.at), "source": p.source, "scope": photo.profile.scope,
+                     "status": j.status, "consent_id": j.consent_id} for p, j in zip(photo.times, judged)]
     if rec.subject_id is not None and lookup is not None:
         for p in photo.times:
             for name in p.recipients:
                 scope = _disclosure_scope(photo, name)
                 status = lookup.consent_status(rec.subject_id, scope, p.at)
-                rec.verdicts.append({"at": format_datetime(p.at), "scope": scope, "status": status.status,
-                                     "consent_id": status.consent_id})
+                rec.verdicts.append({"at": format_datetime(p.at), "source": p.source, "scope": scope,
+                                     "status": status.status, "consent_id": status.consent_id})
     cited = sorted({v["consent_id"] for v in rec.verdicts if v["consent_id"]} |
                    ({rec.consent_id} if rec.consent_id else set()))
     releases = [lookup.consent(cid) for cid in cited] if lookup is not None else []
