@@ -19,7 +19,7 @@ from bipacheck.cli import cli
 from bipacheck.errors import ConfigError
 from bipacheck.hashing import sha256_file
 from bipacheck.ledger import Ledger
-from bipacheck.options import OPTIONS, build, names_for
+from bipacheck.options import OPTIONS, build, help_for, names_for
 from tests.images import encode, rgb
 from tests.test_audit_tags import ASTRONAUT_TAG, photo_with_tags
 from tests.test_metadata_support import mwg_face
@@ -43,9 +43,45 @@ def test_every_flag_of_audit_scan_check_is_an_api_keyword_and_a_config_key():
         for name in flags:
             option = params[name]
             assert option.opts[0] == "--" + name.replace("_", "-"), name  # the flag is the keyword, dashed
-            assert option.help == OPTIONS[name].metadata["help"], name  # one help text, one meaning
+            assert option.help == help_for(name, command), name  # one help text, one meaning
         signature = __import__("inspect").signature(getattr(bipacheck, command))
         assert set(signature.parameters) - {"sources", "paths", "files", "config"} == set(names_for(command))
+
+
+def _help(*command: str) -> str:
+    result = CliRunner().invoke(cli, [*command, "--help"], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_help_shows_typed_values_and_each_command_its_own_formats():
+    for command in ("audit", "scan", "check"):
+        text = _help(command)
+        for flag, kind in (("--min-face", "INTEGER RANGE"), ("--max-pixels", "INTEGER RANGE"),
+                           ("--workers", "INTEGER RANGE"), ("--threshold", "FLOAT RANGE")):
+            assert re.search(rf"{flag} {kind}", text), (command, flag)
+        assert "--as-of DATE" in text or command == "scan"
+        assert not re.search(r"--(min-face|max-pixels|max-frames|workers|threshold|review-threshold) TEXT", text)
+    assert "html" not in _help("scan") and "sarif" not in _help("scan")
+    assert "html" not in _help("check") and "markdown" not in _help("check")
+    assert "html" in _help("audit") and "[default: 24; x>=1]" in _help("audit")
+    code, out = cli_run("audit", ".", "--min-face", "big")
+    assert code == 2 and "'big' is not a valid integer" in out
+
+
+def test_help_paragraphs_have_no_runs_of_spaces():
+    """click rewraps a docstring's paragraphs: an indented one would keep its indentation inside the lines."""
+    def walk(group: click.Group, prefix: list[str]):
+        for name, command in group.commands.items():
+            yield [*prefix, name]
+            if isinstance(command, click.Group):
+                yield from walk(command, [*prefix, name])
+
+    for path in [[], *walk(cli, [])]:
+        text = _help(*path)
+        description = text.split("\nOptions:")[0].split("\nCommands:")[0].split("Exit codes")[0]
+        runs = [line for line in description.splitlines() if re.search(r"\S {2,}\S", line)]
+        assert runs == [], (" ".join(path), runs)
 
 
 def test_config_keys_are_the_option_names(tmp_path):
