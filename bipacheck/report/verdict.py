@@ -53,8 +53,22 @@ def next_step(report) -> str | None:
             return REACH_UNKNOWN
         return OPERATOR_FACTS if about_operator(f) and (f.details or {}).get("missing") else f.rule_id
 
-    top, count = Counter(cause(f) for f in pool).most_common(1)[0]
-    return _advice(top, count, [f for f in pool if cause(f) == top], report.run)
+    causes = Counter(cause(f) for f in pool)
+    sections = Counter(f.rule.section or f.rule_id for f in pool)
+    section = {cause(f): f.rule.section or f.rule_id for f in pool}
+    # ties go to the cause whose statute section has the most findings, then to the worst photo's
+    top = max(dict.fromkeys(cause(f) for f in _table_order(pool)), key=lambda c: (causes[c], sections[section[c]]))
+    return _advice(top, causes[top], [f for f in pool if cause(f) == top], report.run)
+
+
+def _table_order(findings: list) -> list:
+    """Photos as the table lists them: worst severity first, then most findings, then path."""
+    rank = {"info": 0, "review": 1, "violation": 2}
+    by_photo: dict[str, list] = {}
+    for f in findings:
+        by_photo.setdefault(f.path, []).append(f)
+    ordered = sorted(by_photo.values(), key=lambda fs: (-max(rank[f.severity] for f in fs), -len(fs), fs[0].path))
+    return [f for fs in ordered for f in sorted(fs, key=lambda f: -rank[f.severity])]
 
 
 def _advice(cause: str, count: int, findings: list, run: dict) -> str:
