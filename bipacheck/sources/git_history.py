@@ -122,6 +122,9 @@ class HistoryObject(SourceObject):
     head_paths: tuple[str, ...]  # its paths in HEAD's tree (empty if only in history)
     refs: tuple[str, ...]  # refs it is reachable from (full names; "HEAD" when detached)
 
+    def provenance(self) -> dict:
+        return {"history": self.history()}
+
     def history(self) -> dict:
         """The block a finding carries in the reports."""
         return {
