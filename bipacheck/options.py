@@ -247,6 +247,17 @@ class Options:
         commands=LISTING, path=True, metavar="FILE")
     endpoint_url: str | None = option(
         None, "S3-compatible endpoint for s3:// sources.", _text, commands=LISTING, metavar="URL")
+    history: bool = option(
+        False, "Each source is a git repository: audit every image blob reachable from any branch or tag (the "
+               "history, once per blob), not the work tree. Each finding names the commit that added the photo and "
+               "whether HEAD still holds it: a photo only in history is still retained (15(a)).", _flag,
+        commands=LISTING, flag=True)
+    since: datetime | None = option(
+        None, "With --history: only photos committed on or after this ISO 8601 date.", _date, commands=LISTING,
+        metavar="DATE", show_default=False)
+    range: str | None = option(
+        None, "With --history: only photos of the commits this git revision range names (v1.0..main).", _text,
+        commands=LISTING, metavar="A..B", show_default=False)
     follow_symlinks: bool = option(
         False, "Also follow symbolic links that lead outside the audited folder (check: the repository); "
                "without it they are skipped as outside-root. Links that stay inside are always followed.",
@@ -320,7 +331,8 @@ class Options:
         return DetectorConfig(self.detector, self.detector_threshold() if threshold is None else threshold)
 
     def listing(self) -> Listing:
-        return Listing(self.include, self.exclude, self.manifest, self.endpoint_url, self.follow_symlinks)
+        return Listing(self.include, self.exclude, self.manifest, self.endpoint_url, self.follow_symlinks,
+                       self.history, self.since, self.range)
 
     def execution(self) -> Execution:
         return Execution(self.worker_count(), self.dask, self.full, progress=not self.quiet)

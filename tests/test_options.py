@@ -183,7 +183,17 @@ def _corpus(tmp_path: Path) -> dict:
     (tmp_path / "keys.txt").write_text("face.jpg\n")
     (tmp_path / "packs").mkdir()  # for --packs-path: a pack evaluated by default
     (tmp_path / "packs" / "everywhere.toml").write_text(EVERYWHERE_PACK)
+    _commit_all(folder)  # for --history: the photos are also blobs of a repository's history
     return {"folder": folder, "ledger": tmp_path / "consent.db"}
+
+
+def _commit_all(folder: Path) -> None:
+    import subprocess
+
+    git = ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "photos"], check=True)
 
 
 def _value(name: str, tmp_path: Path):
@@ -197,7 +207,7 @@ def _value(name: str, tmp_path: Path):
         "endpoint_url": "http://127.0.0.1:9", "workers": 2, "dask": "local", "cache": str(tmp_path / "scan.db"),
         "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif", "follow_symlinks": True,
         "output": str(tmp_path / "out.any"), "html_thumbnails": "none", "jurisdiction": "texas-cubi",
-        "packs_path": str(tmp_path / "packs"),
+        "packs_path": str(tmp_path / "packs"), "history": True,
     }[name]
 
 
@@ -249,7 +259,8 @@ def _normalised(text: str):
     return strip(json.loads(text))
 
 
-AUDIT_OPTIONS = [n for n in names_for("audit") if OPTIONS[n].metadata["cli"]]  # org: tests/test_legal_cases.py
+# org: tests/test_legal_cases.py; since and range narrow --history: tests/test_audit_history.py
+AUDIT_OPTIONS = [n for n in names_for("audit") if OPTIONS[n].metadata["cli"] and n not in ("since", "range")]
 
 
 @pytest.mark.parametrize("name", AUDIT_OPTIONS)
