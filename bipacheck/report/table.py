@@ -4,6 +4,9 @@ exit code and what it means, and the next step."""
 
 from __future__ import annotations
 
+import os
+import textwrap
+
 from ..exits import MEANINGS
 from ..findings import SEVERITIES
 from .base import ReportFormat
@@ -11,6 +14,7 @@ from .verdict import about_operator, exposure_lines, next_step, pack_exposure_li
 
 RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 BOXES_SHOWN = 5  # faces named per line; a crowd is counted, not listed
+WIDTH = 100
 
 
 class TableFormat(ReportFormat):
@@ -27,7 +31,7 @@ class TableFormat(ReportFormat):
             f"bipacheck audit - processing profile: {run['processing']['profile']}"
             f" ({'derives' if run['processing']['derives_identifiers'] else 'does not derive'} biometric identifiers)",
             f"as of {run['as_of']}; detector {run['detector']['detector']} on {run['detector'].get('runtime', 'opencv')} "
-            f"(threshold {run['detector']['threshold']}, min face {run['min_face']} px); ledger {run['ledger']['path']}",
+            f"(threshold {run['detector']['threshold']}, min face {run['min_face']} px); ledger {_shown(run['ledger']['path'])}",
             f"files: {s['files_listed']} listed, {s['scanned']} scanned, {s['skipped']} skipped",
             f"faces: {s['faces']} in {s['photos_with_faces']} photos; {s['unconsented_faces']} without a valid "
             f"written release; {s['photos_with_violations']} photos with violations",
@@ -63,8 +67,22 @@ class TableFormat(ReportFormat):
         return head.startswith("bipacheck audit - ")
 
 
+def _shown(path: str | None) -> str | None:
+    """A local path as the reader typed it: relative to the current folder when it lies below it."""
+    if path is None or "://" in path:
+        return path
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def _line(severity: str, rule_id: str, text: str) -> str:
-    return f"    {severity.upper():9} {rule_id:24} {text}"
+    return _wrapped(f"{severity.upper()} {rule_id}: {text}", "    ", "        ")
+
+
+def _wrapped(text: str, first: str, rest: str) -> str:
+    """Lines of at most WIDTH characters, so a report reads the same in a terminal, a file or a CI log."""
+    return textwrap.fill(text, width=WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False,
+                         break_long_words=False)
 
 
 def _worst_first(findings: list) -> list:
@@ -106,7 +124,7 @@ def _verdict_block(report) -> list[str]:
              + (f" ({report.fail_on})" if report.exit_code == 1 else "")]
     step = next_step(report)
     if step:
-        lines.append(f"  next step: {step}")
+        lines.append(_wrapped(f"next step: {step}", "  ", "    "))
     return lines
 
 
