@@ -232,7 +232,8 @@ def test_every_command_on_the_page_works(path, tmp_path, venv, uploads, model_di
         output = (results / f"{number}.out").read_text("utf-8")
         printed = output.rstrip("\n").split("\n") if output.strip() else []
         code = int((results / f"{number}.rc").read_text())
-        assert code == command.exit, f"{command.where}: `{command.line}` exited {code}, the page says {command.exit}\n{output}"
+        assert code == command.exit, (f"{command.where}: `{command.line}` exited {code}, the page says "
+                                      f"{command.exit}\n{output}")
         assert "Traceback" not in output, f"{command.where}: `{command.line}`\n{output}"
         if command.output is not None:
             assert printed == command.output, f"{command.where}: `{command.line}` printed\n{output}"

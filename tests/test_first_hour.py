@@ -103,10 +103,12 @@ def test_init_never_overwrites_and_force_keeps_what_was_stated(site):
 
 
 def test_init_asks_in_a_terminal_and_says_why_each_fact_matters(site):
-    answers = "US-IL, US-WI\nhttps://photos.example/policy\n2024-01-01\n\nnone\nno\n\n"
+    answers = "Illinois\nUS-IL, US-WI\nhttps://photos.example/policy\nsoon\n2024-01-01\n\nnone\nno\n\n"
     result = CliRunner().invoke(cli, ["init", "--ask"], input=answers)
     assert result.exit_code == 0, result.output
     assert "740 ILCS 14/15(a)" in result.output and "Mora v. J&M Plating" in result.output
+    # an unusable answer is asked again, not written
+    assert "'Illinois' is not a code like US-IL" in result.output and "'soon' is not an ISO 8601 date" in result.output
     assert "Where are face templates made" in result.output
     org = tomllib.loads((site / ".bipacheck.toml").read_text())["tool"]["bipacheck"]["org"]
     assert org["processing_regions"] == ["US-IL", "US-WI"] and org["recipients"] == []

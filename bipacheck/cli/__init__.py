@@ -24,7 +24,7 @@ def cli() -> None:
 
 with_exit_help(cli)
 
-for command in (init.init_command, scan.scan, audit.audit, check.check, check.baseline, law.rules, law.packs, law.schema,
-                cache.cache_group, models.models, ledger.ledger, redact.redact_command,
+for command in (init.init_command, scan.scan, audit.audit, check.check, check.baseline, law.rules, law.packs,
+                law.schema, cache.cache_group, models.models, ledger.ledger, redact.redact_command,
                 strip_face_tags.strip_face_tags_command):
     cli.add_command(command)

@@ -7,6 +7,8 @@ import sys
 import click
 
 from ..errors import BipacheckError
+from ..ledger.dates import parse_datetime
+from ..ledger.fields import region
 from ..pipelines.init import CONFIG, DEFAULT_LEDGER, EXAMPLES, init
 from ..policy.facts import FACTS
 from .common import Exit, fail
@@ -72,8 +74,8 @@ def init_command(folder, no_recipients, ledger_name, examples, ask, force, **giv
         click.echo("unanswered, so every audit reports them as review until they are stated:")
         for fact in result.unanswered:
             click.echo(f"  {fact.key}: {fact.flag} {fact.metavar}")
-    click.echo("next: import your releases (`bipacheck ledger import LEDGER FILE`, columns as in "
-               f"`bipacheck init --examples`), then `bipacheck audit PHOTOS` in {folder}")
+    click.echo(f"next: import your releases (`bipacheck ledger import {result.ledger} FILE`, columns as in "
+               f"`bipacheck init --examples`), then run `bipacheck audit PHOTOS` in {folder}")
     sys.exit(Exit.OK)
 
 
@@ -83,12 +85,25 @@ def _from_flag(key: str, value):
 
 
 def _ask(fact):
+    """One question, asked again until the answer is usable; an empty answer leaves the fact unanswered."""
     click.echo(f"\n{fact.why}")
-    answer = click.prompt(fact.question, default="", show_default=False).strip()
+    return click.prompt(fact.question, default="", show_default=False, prompt_suffix=" ",
+                        value_proc=lambda text: _answer(fact, text))
+
+
+def _answer(fact, text: str):
+    answer = text.strip()
     if not answer:
         return None
-    if fact.kind == "yes-no":  # anything but yes or no stays unanswered
-        return {"y": True, "yes": True, "n": False, "no": False}.get(answer.lower())
-    if fact.kind in ("regions", "names"):
-        return [] if answer.lower() in NONE else [part.strip() for part in answer.split(",") if part.strip()]
+    try:
+        if fact.kind == "yes-no":
+            return {"y": True, "yes": True, "n": False, "no": False}[answer.lower()]
+        if fact.kind == "names":
+            return [] if answer.lower() in NONE else [part.strip() for part in answer.split(",") if part.strip()]
+        if fact.kind == "regions":
+            return [region(part, fact.flag) for part in answer.split(",") if part.strip()]
+        if fact.kind == "date":
+            parse_datetime(answer, fact.flag)
+    except (KeyError, BipacheckError) as exc:
+        raise click.BadParameter(str(exc) if isinstance(exc, BipacheckError) else "answer yes or no") from None
     return answer

@@ -119,7 +119,8 @@ def resolve(name: str) -> tuple[Path, str]:
     path, variant = found
     actual = sha256_file(path)
     if actual != variant.sha256:
-        fix = "reinstall bipacheck" if path.parent == BUNDLED else f"delete it or `bipacheck models import {name}` again"
+        fix = ("reinstall bipacheck" if path.parent == BUNDLED else
+               f"delete it or `bipacheck models import {name}` again")
         raise ConfigError(f"{path} has SHA-256 {actual}, expected {variant.sha256}: the file is corrupt or was "
                           f"replaced; {fix}")
     return path, actual

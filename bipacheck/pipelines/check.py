@@ -106,8 +106,8 @@ def human_summary(report: Report) -> str:
     if unknown:
         lines.append("bipacheck: faces without a release where nobody stated the processing region block the "
                      "commit too: whether the law reaches them could not be checked. State where they are processed "
-                     "(`bipacheck init --region REGION`, e.g. US-IL, writes processing_regions into .bipacheck.toml) or "
-                     "record processing events in the ledger.")
+                     "(`bipacheck init --region REGION`, e.g. US-IL, writes processing_regions into "
+                     ".bipacheck.toml) or record processing events in the ledger.")
     stale = (report.run.get("baseline") or {}).get("stale", [])
     if stale:
         lines.append(f"bipacheck: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} no longer "

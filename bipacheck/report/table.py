@@ -30,8 +30,9 @@ class TableFormat(ReportFormat):
         lines = [
             f"bipacheck audit - processing profile: {run['processing']['profile']}"
             f" ({'derives' if run['processing']['derives_identifiers'] else 'does not derive'} biometric identifiers)",
-            f"as of {run['as_of']}; detector {run['detector']['detector']} on {run['detector'].get('runtime', 'opencv')} "
-            f"(threshold {run['detector']['threshold']}, min face {run['min_face']} px); ledger {_shown(run['ledger']['path'])}",
+            f"as of {run['as_of']}; detector {run['detector']['detector']} on "
+            f"{run['detector'].get('runtime', 'opencv')} (threshold {run['detector']['threshold']}, min face "
+            f"{run['min_face']} px); ledger {_shown(run['ledger']['path'])}",
             f"files: {s['files_listed']} listed, {s['scanned']} scanned, {s['skipped']} skipped",
             f"faces: {s['faces']} in {s['photos_with_faces']} photos; {s['unconsented_faces']} without a valid "
             f"written release; {s['photos_with_violations']} photos with violations",
