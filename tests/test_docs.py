@@ -135,6 +135,12 @@ def test_every_page_is_in_the_index():
         assert page.name == "index.md" or f"]({page.name})" in index, page.name
 
 
+def test_every_relative_link_resolves():
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", page.read_text("utf-8")):
+            assert "://" in target or (page.parent / target).exists(), f"{page.name}: {target}"
+
+
 def test_the_api_page_runs(monkeypatch, centerface):
     monkeypatch.chdir(REPO)
     page = REPO / "docs" / "api.md"
