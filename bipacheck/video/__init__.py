@@ -1,0 +1,13 @@
+"""Faces in video: streamed decoding with a stated coverage.
+
+Self-contained: depends on bipacheck.errors (and, for scanning, bipacheck.detect.base). PyAV (the
+[video] extra) is imported only when a video is opened.
+"""
+
+from .decode import VIDEO_FORMATS, DecodeLimits, open_video, sniff_video
+from .errors import (CorruptVideo, DecodeBudgetExceeded, FrameTooLarge, NoVideoStream, TruncatedVideo,
+                     UnsupportedCodec, VideoSupportMissing, ZeroSizeVideo)
+
+__all__ = ["VIDEO_FORMATS", "CorruptVideo", "DecodeBudgetExceeded", "DecodeLimits", "FrameTooLarge",
+           "NoVideoStream", "TruncatedVideo", "UnsupportedCodec", "VideoSupportMissing", "ZeroSizeVideo",
+           "open_video", "sniff_video"]

@@ -1,0 +1,264 @@
+"""Faces in video (issue 26, video core): decoding, sampling, tracks and coverage.
+
+Videos are made at test time by fixtures/make_video.py from scikit-image photos; where detection is
+what is tested, the detector is the real CenterFace."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import random
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bipacheck.errors import ImageError
+from tests.requirements import require_module
+
+av = require_module("av")  # the decoder (the [video] extra): a failure under CI=true, never a skip
+require_module("skimage")
+
+_spec = importlib.util.spec_from_file_location("make_video", Path(__file__).resolve().parents[1] / "fixtures" /
+                                               "make_video.py")
+make_video = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_video)
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    """Videos made once per module, by name (each made on first use)."""
+    folder = tmp_path_factory.mktemp("videos")
+    made: dict[str, Path] = {}
+
+    def get(name: str, maker=None, **kwargs) -> Path:
+        if name not in made:
+            made[name] = (maker or make_video.face_video)(folder / name, **kwargs)
+        return made[name]
+
+    return get
+
+
+def _stsd_entry(data: bytes) -> int:
+    """Offset of the video sample entry's four-character code in an MP4's stsd box."""
+    return data.index(b"stsd") + 16
+
+
+# broken files, all named .mp4 (the name decides nothing), and the error each must give
+BAD = {
+    "truncated": lambda face: face[:len(face) // 2],  # the index (moov) is at the end: never reached
+    "zero-length": lambda face: b"",
+    "garbage": lambda face: bytes(random.Random(7).randrange(256) for _ in range(4096)),
+    "text": lambda face: b"this is not a video\n" * 20,
+    "unsupported-codec": lambda face: face[:_stsd_entry(face)] + b"zzzz" + face[_stsd_entry(face) + 4:],
+}
+BAD_REASONS = {"truncated": "truncated", "zero-length": "empty-file", "garbage": "unsupported-format",
+               "text": "unsupported-format", "unsupported-codec": "unsupported-codec"}
+
+
+def _zero_size_avi(path: Path) -> Path:
+    """Raw video in AVI takes its size from the container only: patched to declare 0 x 0."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("rawvideo", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for k in range(3):
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
+            frame.pts = k
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    data = bytearray(path.read_bytes())
+    strf = data.index(b"strf")
+    assert struct.unpack("<ii", data[strf + 12:strf + 20]) == (64, 48)
+    data[strf + 12:strf + 20] = bytes(8)  # BITMAPINFOHEADER width, height
+    avih = data.index(b"avih")
+    data[avih + 40:avih + 48] = bytes(8)  # the main header's width, height
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _lying_mkv(videos, tmp_path) -> Path:
+    """The MKV face video with its segment Duration raised from 6 s to 60 s."""
+    data = bytearray(videos("face.mkv").read_bytes())
+    at = data.index(b"\x44\x89\x88")  # the Matroska segment's Duration, an 8-byte float in ms
+    assert struct.unpack(">d", data[at + 3:at + 11]) == (6000.0,)
+    data[at + 3:at + 11] = struct.pack(">d", 60_000.0)
+    path = tmp_path / "liar.mkv"
+    path.write_bytes(bytes(data))
+    return path
+
+
+class Stream(io.RawIOBase):
+    """A remote object's body: read in pieces, counted; optionally unable to seek."""
+
+    def __init__(self, data: bytes, seekable: bool = True, largest_read: int = 1 << 20):
+        self._f = io.BytesIO(data)
+        self._seekable = seekable
+        self.largest_read = largest_read
+        self.reads = 0
+        self.bytes = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return self._seekable
+
+    def read(self, n=-1):
+        assert 0 <= n <= self.largest_read, f"read({n}): the whole object was asked for"
+        self.reads += 1
+        data = self._f.read(n)
+        self.bytes += len(data)
+        return data
+
+    def seek(self, offset, whence=0):
+        if not self._seekable:
+            raise OSError("not seekable")
+        return self._f.seek(offset, whence)
+
+    def tell(self):
+        return self._f.tell()
+
+
+# ======================================================================================= decode
+from bipacheck.video.decode import DecodeLimits, describe_other_media, open_video, sniff_video  # noqa: E402
+from bipacheck.video.errors import (CorruptVideo, DecodeBudgetExceeded, NoVideoStream,  # noqa: E402
+                                    TruncatedVideo, ZeroSizeVideo)
+
+
+def _decode(source, **limits):
+    """(reader, frame times) of a whole decode."""
+    with open_video(source, DecodeLimits(**limits)) as reader:
+        times = [frame.time_s for frame in reader.frames()]
+    return reader, times
+
+
+def test_sniffing_by_content(videos):
+    for name, expected in [("face.mp4", "MP4"), ("face.mov", "MOV"), ("face.m4v", "M4V"), ("face.webm", "WEBM"),
+                           ("face.mkv", "MKV"), ("face.avi", "AVI")]:
+        assert sniff_video(videos(name).read_bytes()[:64]) == expected, name
+    assert sniff_video(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic") is None  # a HEIC photo
+    assert sniff_video(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00") is None
+    assert sniff_video(b"\x00\x00\x00\x08wide\x00\x00\x00\x00mdat") == "MOV"  # QuickTime without ftyp
+    assert sniff_video(b"\xff\xd8\xff\xe0" + bytes(60)) is None
+    assert sniff_video(b"RIFF\x00\x00\x00\x00WEBPVP8 ") is None
+    assert describe_other_media(b"FLV\x01" + bytes(60)) == "a Flash video (FLV)"
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"])
+def test_decodes_every_container_with_its_times(videos, suffix):
+    reader, times = _decode(videos("face" + suffix))
+    assert times == pytest.approx(make_video.cfr_times(6.0), abs=0.002)
+    assert reader.stop == "end" and reader.end_s == pytest.approx(6.0, abs=0.01) and not reader.unscanned
+    assert (reader.info.width, reader.info.height, reader.info.rotation) == (*make_video.SIZE, 0)
+
+
+def test_variable_frame_rate_times_come_from_timestamps(videos):
+    reader, times = _decode(videos("face-vfr.mp4", vfr=True))
+    expected = make_video.vfr_times(6.0)
+    assert len(times) == len(expected)
+    assert max(abs(a - b) for a, b in zip(times, expected)) < 0.002
+
+
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_rotation_metadata_gives_upright_pixels(videos, rotate):
+    path = videos(f"face-rotate{rotate}.mp4", rotate=rotate)
+    with av.open(str(path)) as container:  # stored sideways (or upside down) with a display matrix
+        stream = container.streams.video[0]
+        stored = (stream.codec_context.width, stream.codec_context.height)
+    assert stored == (make_video.SIZE[::-1] if rotate % 180 else make_video.SIZE)
+    upright = make_video._Frames(make_video.SIZE, [(make_video.FACE_FROM, make_video.FACE_TO)]).at(3.0)
+    with open_video(path) as reader:
+        frame = next(f for f in reader.frames() if f.time_s == pytest.approx(3.0))
+        rgb = frame.rgb()
+        assert (reader.info.width, reader.info.height, reader.info.rotation) == (*make_video.SIZE, rotate)
+    assert rgb.shape == upright.shape
+    assert np.mean(np.abs(rgb.astype(float) - upright)) < 12  # the same picture, up to compression
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_input_is_a_typed_error_when_decoding(videos, tmp_path, kind):
+    path = tmp_path / f"{kind}.mp4"
+    path.write_bytes(BAD[kind](videos("face.mp4").read_bytes()))
+    with pytest.raises(ImageError) as caught:
+        _decode(path)
+    assert caught.value.reason == BAD_REASONS[kind] and caught.value.message
+
+
+def test_audio_only_file_has_no_video_stream(videos):
+    path = videos("tone.m4a", make_video.audio_only)
+    assert sniff_video(path.read_bytes()[:64]) == "MP4"  # an MP4 container, so it is opened
+    with pytest.raises(NoVideoStream) as caught:
+        _decode(path)
+    assert caught.value.reason == "no-video-stream" and "audio" in caught.value.message
+
+
+def test_zero_size_stream(tmp_path):
+    with pytest.raises(ZeroSizeVideo) as caught:
+        _decode(_zero_size_avi(tmp_path / "raw.avi"))
+    assert caught.value.reason == "zero-size-video"
+
+
+def test_truncated_and_unopenable_reasons_are_distinct(videos, tmp_path):
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(videos("face.mp4").read_bytes()[:5000])
+    with pytest.raises(TruncatedVideo):
+        _decode(cut)
+    corrupt = tmp_path / "header-only.mkv"
+    corrupt.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(random.Random(3).randrange(256) for _ in range(2000)))
+    with pytest.raises((CorruptVideo, TruncatedVideo)) as caught:
+        _decode(corrupt)
+    assert caught.value.reason in ("corrupt", "truncated")
+
+
+def test_truncated_mid_stream_decodes_what_is_there_and_says_where_it_stopped(videos, tmp_path):
+    data = videos("face-faststart.mp4", faststart=True).read_bytes()  # index first: frames before the cut decode
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(data[:len(data) * 3 // 4])
+    reader, times = _decode(path)
+    assert reader.stop == "truncated" and 1.0 < reader.end_s < 6.0 and len(times) < 60
+
+
+def test_ten_hour_video_is_decoded_to_the_cap(videos):
+    reader, times = _decode(videos("ten-hours.mp4", make_video.long_video))  # 1,800 frames over 10 hours
+    assert reader.info.duration_s == pytest.approx(36_000, abs=30)
+    assert reader.stop == "max-duration" and reader.end_s == pytest.approx(3600)
+    assert len(times) == 180 and times[-1] == pytest.approx(3580)
+
+
+def test_budgets_and_the_frame_size_guard(videos):
+    with pytest.raises(DecodeBudgetExceeded) as caught:
+        _decode(videos("face.mp4"), time_budget_s=0.0)
+    assert caught.value.reason == "decode-budget"
+    with pytest.raises(ImageError) as caught:
+        _decode(videos("face.mp4"), max_pixels=320 * 240 - 1)
+    assert caught.value.reason == "too-large"
+    reader, times = _decode(videos("face.mp4"), max_frames=10)
+    assert reader.stop == "max-frames" and len(times) == 10
+
+
+def test_header_claiming_more_than_the_frames_is_reported(videos, tmp_path):
+    reader, times = _decode(_lying_mkv(videos, tmp_path))
+    assert reader.info.duration_s == pytest.approx(60.0)
+    assert reader.stop == "ended-early" and len(times) == 60
+
+
+def test_decodes_a_stream_in_pieces(videos):
+    data = videos("face.mp4").read_bytes()
+    stream = Stream(data)
+    reader, times = _decode(stream)
+    assert len(times) == 60 and stream.reads > 1 and stream.bytes <= 4 * len(data)
+
+
+@pytest.mark.parametrize("name", ["face.webm", "face-faststart.mp4"])
+def test_decodes_a_stream_that_cannot_seek(videos, name):
+    kwargs = {"faststart": True} if "faststart" in name else {}
+    reader, times = _decode(Stream(videos(name, **kwargs).read_bytes(), seekable=False))
+    assert len(times) == 60 and reader.stop == "end"
+
+
+def test_bytes_source(videos):
+    reader, times = _decode(videos("face.mkv").read_bytes())
+    assert len(times) == 60
