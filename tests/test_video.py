@@ -262,3 +262,73 @@ def test_decodes_a_stream_that_cannot_seek(videos, name):
 def test_bytes_source(videos):
     reader, times = _decode(videos("face.mkv").read_bytes())
     assert len(times) == 60
+
+
+# ======================================================================================= sampling
+from bipacheck.video.sampling import Sampler, sample_frames  # noqa: E402
+
+
+class FakeFrame:
+    """Only what the time rule reads: an index and a time (no pixels: the scene detector is off)."""
+
+    def __init__(self, index, time_s):
+        self.index, self.time_s = index, time_s
+
+    def release(self):
+        pass
+
+
+def _sample_times(times, interval):
+    sampler = Sampler(interval, scene_threshold=None)
+    frames = [FakeFrame(i, t) for i, t in enumerate(times)]
+    return [s.frame.index for s in sample_frames(frames, sampler)], sampler
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_sampling_guarantee(seed):
+    rng = random.Random(seed)
+    interval = rng.choice([0.5, 1.0, 2.0])
+    step = interval / 2
+    gaps = [rng.choice([1 / 60, 1 / 30, 1 / 24, 0.04, 0.1, 0.3, step, step * 1.5, 3.0]) for _ in range(400)]
+    times = [0.0]
+    for g in gaps:
+        times.append(times[-1] + g)
+    picked, sampler = _sample_times(times, interval)
+    assert picked[0] == 0 and picked[-1] == len(times) - 1 and picked == sorted(set(picked))
+    for a, b in zip(picked, picked[1:]):  # the invariant
+        assert b == a + 1 or times[b] - times[a] <= step + 1e-9
+    sample_times = [times[i] for i in picked]
+    for _ in range(300):  # any window of `step` holding a frame's time holds a sample's time
+        a = rng.uniform(-step, times[-1])
+        if any(a <= t <= a + step for t in times):
+            assert any(a <= t <= a + step for t in sample_times)
+    assert sampler.max_gap_s <= step + 1e-9
+    # at most two samples per step of video, plus the first and the last
+    assert len(picked) <= 2 * times[-1] / step + 2
+
+
+def test_sampling_at_ten_fps_takes_every_half_second():
+    picked, _ = _sample_times([i / 10 for i in range(60)], 1.0)
+    assert picked == [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 59]
+
+
+def test_a_face_on_screen_for_more_than_the_interval_is_in_two_samples():
+    for fps in (24, 25, 30, 60):
+        times = [i / fps for i in range(10 * fps)]
+        picked, _ = _sample_times(times, 1.0)
+        sample_times = [times[i] for i in picked]
+        for k in range(0, 8 * fps):
+            on, off = times[k], times[k] + 1.0 + 1.5 / fps  # shown for slightly more than the interval
+            assert sum(on <= t < off for t in sample_times) >= 2, (fps, on)
+            assert sum(on <= t < on + 0.5 + 1.5 / fps for t in sample_times) >= 1, (fps, on)
+
+
+def test_a_cut_is_sampled_on_both_sides(videos):
+    sampler = Sampler(1.0)
+    with open_video(videos("scenes.mp4", make_video.scene_video, cut_at=3.0)) as reader:
+        samples = list(sample_frames(reader.frames(), sampler))
+    assert sampler.cuts == [pytest.approx(3.0)]
+    scene = [s for s in samples if s.why == "scene"]
+    assert [s.time_s for s in scene] == [pytest.approx(2.9), pytest.approx(3.0)]
+    assert [s.shot for s in scene] == [0, 1]
+    assert sampler.max_gap_s <= 0.5

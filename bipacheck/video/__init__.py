@@ -1,4 +1,4 @@
-"""Faces in video: streamed decoding with a stated coverage.
+"""Faces in video: streamed decoding, sampling with a stated guarantee.
 
 Self-contained: depends on bipacheck.errors (and, for scanning, bipacheck.detect.base). PyAV (the
 [video] extra) is imported only when a video is opened.
@@ -7,7 +7,8 @@ Self-contained: depends on bipacheck.errors (and, for scanning, bipacheck.detect
 from .decode import VIDEO_FORMATS, DecodeLimits, open_video, sniff_video
 from .errors import (CorruptVideo, DecodeBudgetExceeded, FrameTooLarge, NoVideoStream, TruncatedVideo,
                      UnsupportedCodec, VideoSupportMissing, ZeroSizeVideo)
+from .sampling import Sample, Sampler
 
 __all__ = ["VIDEO_FORMATS", "CorruptVideo", "DecodeBudgetExceeded", "DecodeLimits", "FrameTooLarge",
-           "NoVideoStream", "TruncatedVideo", "UnsupportedCodec", "VideoSupportMissing", "ZeroSizeVideo",
+           "NoVideoStream", "Sample", "Sampler", "TruncatedVideo", "UnsupportedCodec", "VideoSupportMissing", "ZeroSizeVideo",
            "open_video", "sniff_video"]
