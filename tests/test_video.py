@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bipacheck.detect.base import Face
 from bipacheck.errors import ImageError
 from tests.requirements import require_module
 
@@ -332,3 +333,48 @@ def test_a_cut_is_sampled_on_both_sides(videos):
     assert [s.time_s for s in scene] == [pytest.approx(2.9), pytest.approx(3.0)]
     assert [s.shot for s in scene] == [0, 1]
     assert sampler.max_gap_s <= 0.5
+
+
+# ======================================================================================= tracks
+from bipacheck.video.tracks import Tracker  # noqa: E402
+
+
+def _face(x, y, s=60, score=0.9):
+    return Face(x, y, s, s, score)
+
+
+def test_tracks_link_by_overlap_and_survive_a_missed_sample():
+    tracker = Tracker()
+    for t, faces in [(0.0, [_face(10, 10), _face(200, 10)]), (0.5, [_face(20, 12), _face(205, 10)]),
+                     (1.0, [_face(210, 12)]), (1.5, [_face(40, 14), _face(215, 12)])]:
+        tracker.add(t, faces)
+    tracks = tracker.finish(0.0, 2.0)
+    assert len(tracks) == 2
+    left = next(t for t in tracks if t.points[0].box[0] == 10)
+    assert [p.time_s for p in left.points] == [0.0, 0.5, 1.5]
+    assert left.box_at(1.0) == (30, 13, 60, 60)  # interpolated across the missed sample
+    assert left.box_at(1.75) is None and left.box_at(1.75, envelope=True) == (40, 14, 60, 60)
+
+
+def test_tracks_break_at_a_cut_and_after_a_long_gap():
+    tracker = Tracker()
+    tracker.add(0.0, [_face(10, 10)], shot=0)
+    tracker.add(0.5, [_face(10, 10)], shot=1)  # same place, other shot: another person
+    tracker.add(1.0, [], shot=1)
+    tracker.add(1.5, [], shot=1)
+    tracker.add(2.0, [_face(10, 10)], shot=1)  # unseen for 1.5 s > max_gap_s
+    tracks = tracker.finish(0.0, 2.5)
+    assert len(tracks) == 3
+    first = tracks[0]
+    assert (first.start_s, first.end_s, first.may_start_s, first.may_end_s) == (0.0, 0.25, 0.0, 0.5)
+    last = tracks[2]
+    assert (last.start_s, last.end_s) == (1.75, 2.5)
+
+
+def test_far_apart_faces_are_not_linked_and_the_best_observation_is_kept():
+    tracker = Tracker()
+    tracker.add(0.0, [_face(10, 10, score=0.5)])
+    tracker.add(0.5, [_face(250, 10), _face(12, 10, score=0.8)])
+    tracks = tracker.finish(0.0, 1.0)
+    assert len(tracks) == 2
+    assert tracks[0].best_score == 0.8 and tracks[0].best_time_s == 0.5 and tracks[0].samples == 2
