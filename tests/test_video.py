@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import random
 import struct
 from pathlib import Path
@@ -14,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bipacheck.detect.base import Face
-from bipacheck.errors import ImageError
+from bipacheck.detect.base import Face, iou
+from bipacheck.errors import EmptyFile, ImageError, UnsupportedFormat
 from tests.requirements import require_module
 
 av = require_module("av")  # the decoder (the [video] extra): a failure under CI=true, never a skip
@@ -378,3 +379,149 @@ def test_far_apart_faces_are_not_linked_and_the_best_observation_is_kept():
     tracks = tracker.finish(0.0, 1.0)
     assert len(tracks) == 2
     assert tracks[0].best_score == 0.8 and tracks[0].best_time_s == 0.5 and tracks[0].samples == 2
+
+
+# ======================================================================================= scan
+from bipacheck.video.scan import VideoSettings, scan_video  # noqa: E402
+
+
+def _within(track, start=make_video.FACE_FROM, end=make_video.FACE_TO, tolerance=0.5):
+    assert abs(track.start_s - start) <= tolerance, track.as_dict()
+    assert abs(track.end_s - end) <= tolerance, track.as_dict()
+
+
+def _face_at_best(track, size=make_video.SIZE):
+    """The track's best box is on the pasted face (upright coordinates)."""
+    expected = make_video.face_box(track.best_time_s, size)
+    assert iou(list(track.best_box), list(expected)) >= 0.5, (track.best_box, expected)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"])
+def test_face_on_screen_from_2_to_4_s_is_one_track(videos, centerface, suffix):
+    scan = scan_video(videos("face" + suffix), centerface)
+    assert len(scan.tracks) == 1, [t.as_dict() for t in scan.tracks]
+    track = scan.tracks[0]
+    _within(track)
+    _face_at_best(track)
+    assert track.samples >= 2  # on screen for 2 s: several samples at the default 1 s interval
+    assert make_video.FACE_FROM <= track.first_seen_s and track.last_seen_s < make_video.FACE_TO
+    assert (scan.width, scan.height, scan.rotation) == (*make_video.SIZE, 0)
+    assert scan.coverage.complete and scan.coverage.stopped_by == "end"
+    assert scan.coverage.scanned_to_s == pytest.approx(6.0, abs=0.01)
+    assert scan.frames_decoded == 60
+    json.dumps(scan.as_dict())  # what a report would carry
+
+
+def test_face_free_video_gives_no_track(videos, centerface):
+    scan = scan_video(videos("scenes.mp4", make_video.scene_video, cut_at=3.0), centerface)
+    assert scan.tracks == []
+    assert scan.coverage.complete
+    assert scan.cuts == [pytest.approx(3.0)] and scan.samples_by_reason.get("scene") == 2
+
+
+def test_track_box_follows_the_face_between_samples(videos, centerface):
+    track = scan_video(videos("face.mp4"), centerface).tracks[0]
+    for t in (2.2, 2.75, 3.3):  # between samples: interpolated boxes stay on the moving face
+        assert iou(list(track.box_at(t)), list(make_video.face_box(t))) >= 0.5
+    assert track.box_at(1.0) is None and track.box_at(1.0, envelope=True) is None
+    assert track.box_at(track.may_start_s + 0.01, envelope=True) == track.points[0].box
+    assert track.box_at(track.may_end_s - 0.01, envelope=True) == track.points[-1].box
+
+
+@pytest.mark.parametrize("rotate", [90, 270])
+def test_rotation_metadata_gives_upright_boxes(videos, centerface, rotate):
+    scan = scan_video(videos(f"face-rotate{rotate}.mp4", rotate=rotate), centerface)
+    assert (scan.width, scan.height, scan.rotation) == (*make_video.SIZE, rotate)
+    assert len(scan.tracks) == 1
+    _within(scan.tracks[0])
+    _face_at_best(scan.tracks[0])
+
+
+def test_variable_frame_rate_video(videos, centerface):
+    scan = scan_video(videos("face-vfr.mp4", vfr=True), centerface)
+    assert len(scan.tracks) == 1
+    _within(scan.tracks[0])
+    _face_at_best(scan.tracks[0])
+    assert 0 < scan.coverage.max_sample_gap_s <= 0.5
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_input_is_a_typed_error(videos, centerface, tmp_path, kind):
+    path = tmp_path / f"{kind}.mp4"
+    path.write_bytes(BAD[kind](videos("face.mp4").read_bytes()))
+    with pytest.raises(ImageError) as caught:
+        scan_video(path, centerface)
+    assert caught.value.reason == BAD_REASONS[kind] and caught.value.message
+    expected = {"truncated": TruncatedVideo, "zero-length": EmptyFile, "garbage": UnsupportedFormat,
+                "text": UnsupportedFormat, "unsupported-codec": UnsupportedFormat}[kind]
+    assert isinstance(caught.value, expected)
+
+
+@pytest.mark.parametrize("make", ["audio-only", "zero-size"])
+def test_no_pictures_is_a_typed_error(videos, centerface, tmp_path, make):
+    path = videos("tone.m4a", make_video.audio_only) if make == "audio-only" else _zero_size_avi(tmp_path / "z.avi")
+    with pytest.raises(ImageError) as caught:
+        scan_video(path, centerface)
+    assert caught.value.reason == {"audio-only": "no-video-stream", "zero-size": "zero-size-video"}[make]
+
+
+def test_truncated_mid_stream_scans_what_is_there_and_reports_the_rest(videos, centerface, tmp_path):
+    data = videos("face-faststart.mp4", faststart=True).read_bytes()
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(data[:len(data) * 3 // 4])
+    cov = scan_video(path, centerface).coverage
+    assert not cov.complete and cov.stopped_by == "truncated"
+    assert 1.0 < cov.scanned_to_s < 6.0
+    assert cov.unscanned == ((cov.scanned_to_s, 6.0, "truncated"),)
+    assert "INCOMPLETE" in cov.statement and "not scanned" in cov.statement
+
+
+def test_ten_hour_video_is_bounded_and_says_what_it_covered(videos, centerface):
+    scan = scan_video(videos("ten-hours.mp4", make_video.long_video), centerface)  # default settings
+    cov = scan.coverage
+    assert cov.duration_s == pytest.approx(36_000, abs=30)
+    assert not cov.complete and cov.stopped_by == "max-duration"
+    assert cov.scanned_to_s == pytest.approx(3600)
+    assert cov.unscanned == ((3600.0, cov.duration_s, "max-duration"),)
+    assert scan.frames_decoded == 180 and scan.samples == 180  # frames 20 s apart: every one is a sample
+    assert "3600.00-" in cov.statement and "not scanned" in cov.statement
+    assert scan.tracks == []
+
+
+def test_sample_cap_stops_the_scan_and_says_where(videos, centerface):
+    scan = scan_video(videos("face.mp4"), centerface, VideoSettings(max_samples=4))
+    cov = scan.coverage
+    assert scan.samples == 4 and cov.stopped_by == "max-samples" and not cov.complete
+    assert cov.scanned_to_s == pytest.approx(1.5)
+    assert cov.unscanned == ((1.5, 6.0, "max-samples"),)
+
+
+def test_duration_cap_keeps_the_faces_before_it(videos, centerface):
+    scan = scan_video(videos("face.mp4"), centerface, VideoSettings(max_duration_s=3.0))
+    assert scan.coverage.stopped_by == "max-duration" and scan.coverage.scanned_to_s == pytest.approx(3.0)
+    assert len(scan.tracks) == 1 and scan.tracks[0].first_seen_s == pytest.approx(2.0)
+
+
+def test_time_budget_before_any_frame_is_a_typed_error(videos, centerface):
+    with pytest.raises(DecodeBudgetExceeded):
+        scan_video(videos("face.mp4"), centerface, VideoSettings(time_budget_s=0.0))
+
+
+def test_header_claiming_more_than_the_frames_is_incomplete(videos, centerface, tmp_path):
+    scan = scan_video(_lying_mkv(videos, tmp_path), centerface)
+    assert scan.coverage.duration_s == pytest.approx(60.0)
+    assert not scan.coverage.complete and scan.coverage.stopped_by == "ended-early"
+    assert scan.coverage.unscanned == ((pytest.approx(6.0), pytest.approx(60.0), "ended-early"),)
+    assert len(scan.tracks) == 1
+
+
+def test_scans_a_stream_that_cannot_seek(videos, centerface):
+    scan = scan_video(Stream(videos("face.webm").read_bytes(), seekable=False), centerface)
+    assert len(scan.tracks) == 1
+    _within(scan.tracks[0])
+
+
+def test_settings_are_checked():
+    for bad in ({"interval_s": 0}, {"interval_s": float("nan")}, {"max_samples": 0}, {"max_duration_s": -1}):
+        with pytest.raises(ValueError):
+            VideoSettings(**bad)
