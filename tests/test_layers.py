@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bipacheck"
 LAYERS = [
     {"version", "errors", "exits", "hashing", "csv_cells"},  # leaves
     {"findings"},  # the findings vocabulary: rules, severities, findings, face records, fingerprints
-    {"imaging", "ledger", "detect"},  # inputs and records (the ledger stores and verifies, no law)
+    {"imaging", "ledger", "detect", "video"},  # inputs and records (the ledger stores and verifies, no law)
     {"metadata"},  # face tags already in files (reads images through imaging's guard)
     {"sources"},  # where objects come from (finds sidecars through metadata)
     {"scanning"},  # the scan step: one object -> faces or a skip; engine, cache

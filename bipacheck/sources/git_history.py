@@ -39,6 +39,7 @@ from datetime import date, datetime, timezone
 
 from ..errors import ConfigError, UnreadableFile
 from ..imaging import sniff_format
+from ..metadata import sidecar_paths
 from .objects import Skipped, SourceObject, printable
 
 DEFAULT_SNIFF_LIMIT = 128 * 1024 * 1024  # above GitHub's 100 MB file limit: nearly every blob is sniffed
@@ -557,8 +558,6 @@ def _parse_tree(content: bytes, hash_len: int) -> dict[bytes, bytes]:
 
 
 def _sidecar_names(relpath: str) -> list[str]:
-    from ..metadata import sidecar_paths
-
     return sorted({posixpath.basename(p) for p in sidecar_paths(relpath)})
 
 
