@@ -87,10 +87,12 @@ def test_init_never_overwrites_and_force_keeps_what_was_stated(site):
     code, out = run("init", "--region", "US-CA")
     assert code == 2 and "exists; --force" in out
     assert (site / ".bipacheck.toml").read_text() == before
-    code, out = run("init", "--policy-url", "https://photos.example/policy", "--force")
+    code, out = run("init", "--policy-url", "https://photos.example/policy", "--recipient", "search-co,crm-co",
+                    "--force")
     assert code == 0, out
     org = tomllib.loads((site / ".bipacheck.toml").read_text())["tool"]["bipacheck"]["org"]
     assert org["processing_regions"] == ["US-IL"] and org["policy_url"] == "https://photos.example/policy"
+    assert [r["name"] for r in org["recipients"]] == ["search-co", "crm-co"]
     with Ledger.open(site / "consent.db") as ledger:
         assert ledger.subject("u-1") is not None  # the ledger is kept, never replaced
     (site / "sub").mkdir()
@@ -114,7 +116,7 @@ def test_init_asks_in_a_terminal_and_says_why_each_fact_matters(site):
     assert org["processing_regions"] == ["US-IL", "US-WI"] and org["recipients"] == []
     assert org["sells_or_profits"] is False and str(org["policy_adopted_at"]) == "2024-01-01"
     assert "retention_schedule" not in org and "security_standard" not in org
-    assert "retention_schedule: --retention-schedule TEXT" in result.output  # told what is still open
+    assert "retention_schedule: `bipacheck init --retention-schedule TEXT`" in result.output  # what is still open
 
 
 def test_example_ledger_files_are_valid_as_written(site, centerface):

@@ -11,7 +11,7 @@ from ..ledger.dates import parse_datetime
 from ..ledger.fields import region
 from ..pipelines.init import CONFIG, DEFAULT_LEDGER, EXAMPLES, init
 from ..policy.facts import FACTS
-from .common import Exit, fail
+from .common import fail
 
 NONE = ("none", "nobody", "-")
 
@@ -55,8 +55,10 @@ def init_command(folder, no_recipients, ledger_name, examples, ask, force, **giv
     Unanswered facts are written as commented placeholders: every audit reports them as review,
     naming the flag that states them.
     """
-    answers = {key: _from_flag(key, value) for key, value in given.items()}
+    answers = {key: _from_flag(value) for key, value in given.items()}
     if no_recipients:
+        if answers.get("recipients"):
+            raise click.UsageError("--no-recipients contradicts --recipient")
         answers["recipients"] = []
     if ask if ask is not None else sys.stdin.isatty():
         for fact in FACTS:
@@ -73,15 +75,16 @@ def init_command(folder, no_recipients, ledger_name, examples, ask, force, **giv
     if result.unanswered:
         click.echo("unanswered, so every audit reports them as review until they are stated:")
         for fact in result.unanswered:
-            click.echo(f"  {fact.key}: {fact.flag} {fact.metavar}")
+            click.echo(f"  {fact.key}: `{fact.command}`")
     click.echo(f"next: import your releases (`bipacheck ledger import {result.ledger} FILE`, columns as in "
                f"`bipacheck init --examples`), then run `bipacheck audit PHOTOS` in {folder}")
-    sys.exit(Exit.OK)
 
 
-def _from_flag(key: str, value):
-    """A flag's value as an answer: None when the flag was not given."""
-    return (list(value) or None) if isinstance(value, tuple) else value
+def _from_flag(value):
+    """A flag's value as an answer (None: not given); a repeatable flag also takes commas, as the question does."""
+    if not isinstance(value, tuple):
+        return value
+    return [part.strip() for item in value for part in item.split(",") if part.strip()] or None
 
 
 def _ask(fact):
