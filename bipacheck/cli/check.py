@@ -11,7 +11,7 @@ import click
 from ..errors import BipacheckError
 from ..pipelines import baseline as baseline_mod
 from ..pipelines.check import human_summary, run_check
-from .common import EXIT_HELP, Exit, build_options, command_options, emit, fail
+from .common import Exit, build_options, command_options, emit, fail, with_exit_help
 
 
 @click.command()
@@ -44,7 +44,7 @@ def check(files, **params):
     sys.exit(report.exit_code)
 
 
-check.help += "\n\n" + EXIT_HELP
+with_exit_help(check)
 
 
 @click.group()

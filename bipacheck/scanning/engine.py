@@ -128,7 +128,8 @@ def run_scans(
         detector = config.create()
     executor = _LazyExecutor(config, settings, workers, dask, detector)
     tasks = _small_jobs_inline(_plan(entries, settings, cache, full), executor)
-    total = len(entries) if hasattr(entries, "__len__") else None  # sources stream: usually unknown
+    # a listing read ahead has a size; hidden sidecars get no result, so they do not count
+    total = sum(not getattr(e, "hidden", False) for e in entries) if isinstance(entries, list) else None
     with ScanProgress(progress, total=total) as bar:
         try:
             yield from _in_order(tasks, executor, cache, bar)
