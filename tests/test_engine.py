@@ -20,6 +20,7 @@ from bipacheck.scanning.cache import open_cache
 from bipacheck.cli import cli
 from bipacheck.scanning.engine import DetectorConfig, default_workers, run_scans
 from bipacheck.scanning.scan import ScanSettings
+from bipacheck.scanning.step import listed_ahead
 from bipacheck.sources import iter_sources
 from tests.exits import expected_exit
 from tests.images import SCENES, encode, rgb
@@ -151,11 +152,17 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(folder, tmp_path, mo
         return b"".join(chunks).decode("utf-8", "replace")
 
     shown = stderr_on_a_terminal()
-    assert "scanning" in shown and "26/?" in shown
+    assert "scanning" in shown and "26/26" in shown and "ETA" in shown  # a listing this short is counted first
     assert "26 cached" in stderr_on_a_terminal()  # second run: everything from the cache
     assert "scanning" not in stderr_on_a_terminal("--quiet")
     piped = subprocess.run(command, capture_output=True, env=env, timeout=300, text=True)
     assert "scanning" not in piped.stderr
+
+
+def test_only_a_short_listing_is_read_ahead():
+    assert listed_ahead(iter(range(5)), limit=5) == [0, 1, 2, 3, 4]  # its size is known
+    longer = listed_ahead(iter(range(7)), limit=5)
+    assert not isinstance(longer, list) and list(longer) == list(range(7))  # streamed, nothing lost
 
 
 def test_an_unreachable_dask_scheduler_is_a_clean_usage_error(tmp_path, centerface, monkeypatch):

@@ -13,7 +13,7 @@ from ..pipelines import baseline as baseline_mod
 from ..pipelines.check import human_summary, run_check
 from ..policy.operator import operator_rule_ids
 from ..policy.pack import available
-from .common import EXIT_HELP, Exit, build_options, command_options, emit, fail
+from .common import Exit, build_options, command_options, emit, fail, with_exit_help
 
 
 @click.command()
@@ -46,7 +46,7 @@ def check(files, **params):
     sys.exit(report.exit_code)
 
 
-check.help += "\n\n" + EXIT_HELP
+with_exit_help(check)
 
 
 @click.group()

@@ -66,6 +66,7 @@ class Finding:
     baseline_state: str | None = None  # 'new' / 'unchanged' once compared with a baseline
     suppressed: bool = False
     justification: str | None = None
+    provenance: dict | None = None  # where the photo came from beyond its path (git history), as the source said
 
     def __post_init__(self):
         # real checks, not asserts: `python -O` must not let a malformed finding into a legal report
@@ -104,6 +105,8 @@ class Finding:
         }
         if self.pack:
             out["pack"] = self.pack
+        if self.provenance:
+            out.update(self.provenance)
         if self.details:
             out["details"] = self.details
         if self.baseline_state:

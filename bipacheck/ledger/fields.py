@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .dates import from_stored, normalize_datetime, parse_duration
@@ -28,8 +28,12 @@ DEFAULT_ROLE = "tagged"
 SIGNER_ROLES = ("subject", "parent", "guardian", "legal_rep", "union_rep", "estate")
 # What the written notice told the person (15(b)(1)-(2) need collection, purpose and term).
 NOTICE_ELEMENTS = ("collection", "purpose", "term", "retention_policy", "recipients", "withdrawal")
-# Input names accepted for a stored column (the issue's `residence` for today's `jurisdictions`).
+# Input names accepted for a stored column: files and flags say `residence`, stored as `jurisdictions`.
 ALIASES = {"residence": "jurisdictions"}
+# A stored column's name in import and export files, where it differs (the same as the flag's name).
+FILE_NAMES = {"jurisdictions": "residence"}
+# Old file column names still read for one release, with a warning: old name -> current name.
+RENAMED = {"jurisdictions": "residence"}
 
 # The columns a file or API call may provide, in export order.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -64,6 +68,17 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 _SCOPE = re.compile(r"^[a-z0-9_.:/-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def file_columns(kind: str) -> tuple[str, ...]:
+    """The columns of `kind` as import and export files name them, in export order."""
+    return tuple(FILE_NAMES.get(c, c) for c in COLUMNS[kind])
+
+
+def renamed_columns(columns: Iterable[str]) -> list[str]:
+    """A warning for each old column name among `columns` (accepted for one more release)."""
+    return [f"column {old} is now {RENAMED[old]} (as the --{RENAMED[old]} flag); {old} will not be read after "
+            "the next release" for old in columns if old in RENAMED]
 
 
 def canonical_json(value: Any) -> str:

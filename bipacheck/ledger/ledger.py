@@ -528,7 +528,7 @@ class Ledger:
                 "cannot tell whether this file holds subjects, consents, links or processing "
                 "events; pass --kind")])
         parsed, problems = io.parse_rows(kind, source)
-        result = ImportResult(kind, source.name)
+        result = ImportResult(kind, source.name, warnings=fields.renamed_columns(source.columns))
         actor = actor or self.actor
         with self._transaction() as chain:
             plan, more = self._plan_import(kind, parsed)

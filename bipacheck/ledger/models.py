@@ -206,6 +206,7 @@ class ImportResult:
     added: int = 0
     edited: int = 0
     unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)  # e.g. an old column name, still read
 
     @property
     def changed(self) -> int:

@@ -11,6 +11,7 @@ from ..ledger.dates import format_datetime
 from .attestation import Attestation
 from .bipa import BIPA, RULES as BIPA_RULES
 from .checks import OPERATOR
+from .facts import how_to_state
 from .profiles import Profile
 from .timeline import Seen
 
@@ -49,6 +50,10 @@ def operator_findings(attestation: Attestation | None, profile: Profile, seen: S
     out: list[Finding] = []
 
     def add(rule_id: str, severity: str, message: str, **details) -> None:
+        missing = details.get("missing")
+        if missing:  # an unstated fact: say how to state it
+            message += (" `bipacheck init` writes one." if missing == "attestation" else
+                        f" To state it, {how_to_state(missing, attestation.source)}.")
         out.append(Finding(RULES[rule_id], severity, f"{message} {RULES[rule_id].summary}", where, None, None,
                            details={"attestation": WHERE, **details}))
 

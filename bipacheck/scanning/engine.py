@@ -128,7 +128,8 @@ def run_scans(
         detector = config.create()
     executor = _LazyExecutor(config, settings, workers, dask, detector)
     tasks = _small_jobs_inline(_plan(entries, settings, cache, full), executor)
-    total = len(entries) if hasattr(entries, "__len__") else None  # sources stream: usually unknown
+    # a listing read ahead has a size; hidden sidecars get no result, so they do not count
+    total = sum(not getattr(e, "hidden", False) for e in entries) if isinstance(entries, list) else None
     with ScanProgress(progress, total=total) as bar:
         try:
             yield from _in_order(tasks, executor, cache, bar)
@@ -181,10 +182,13 @@ def _small_jobs_inline(tasks: Iterator[_Task], executor: "_LazyExecutor") -> Ite
     yield from ahead
 
 
-def _with_modified(result, entry):
-    """A scan carries its object's last-modified time from the listing (fresh even for a cached scan)."""
+def _with_listing(result, entry):
+    """A result carries what the listing knew of its object (fresh even for a cached scan): the
+    last-modified time and the provenance (a git blob's commit and paths)."""
     if isinstance(result, PhotoScan):
         result.modified = getattr(entry, "modified", None)
+    if hasattr(entry, "provenance"):
+        result.provenance = entry.provenance()
     return result
 
 
@@ -202,7 +206,7 @@ def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress
             result = _result_of(future)
             if cache is not None:
                 cache.store(task.entry, task.stamp, result)  # now, not in order: a kill loses nothing
-            finished[seq] = (_with_modified(result, task.entry), False)
+            finished[seq] = (_with_listing(result, task.entry), False)
 
     def ready() -> Iterator:
         nonlocal next_out
@@ -214,7 +218,7 @@ def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress
 
     for seq, task in enumerate(tasks):
         if task.result is not None:
-            finished[seq] = (_with_modified(task.result, task.entry), task.hit)
+            finished[seq] = (_with_listing(task.result, task.entry), task.hit)
         else:
             while len(in_flight) >= executor.window:
                 collect(block=True)
