@@ -199,7 +199,8 @@ class Options:
         None, "The operator's attestation: the [tool.bipacheck.org] table of the config file, or a dict with "
               "the same keys (entity, attested_by, attested_at, policy_url, policy_adopted_at, "
               "retention_schedule, sells_or_profits, security_standard, exemptions, processing_regions, "
-              "recipients, tag_software; see README). Hashed into the report's run.attestation; a missing "
+              "processing_purposes, recipients, tag_software; see docs/law.md). Hashed into the report's "
+              "run.attestation; a missing "
               "item is a review finding.", _attestation, commands=POLICY, cli=False, show_default=False)
     jurisdiction: tuple[str, ...] = option(
         (), "Evaluate only this jurisdiction pack (repeatable; `bipacheck packs` lists them). Default: bipa, "
@@ -215,6 +216,12 @@ class Options:
               "establishments, then one table per pack id with its facts and [M] value overrides; `bipacheck "
               "packs` lists them), or a dict with the same shape.", _pack_settings, commands=POLICY, cli=False,
         show_default=False)
+    evidence: str | None = option(
+        None, "Open the signed document of each release a verdict rests on under this folder or bucket URL "
+              "(s3://, gs://) and check its SHA-256: missing, altered or placeholder evidence is a finding "
+              "(a violation where the law requires a writing); notice texts are read from ROOT/notices/ and "
+              "hashed per notice_version. Where documents are looked for: docs/law.md.", _path,
+        commands=POLICY, path=True, metavar="ROOT")
     allow_broken_ledger: bool = option(
         False, "Audit even when the ledger's hash chain is broken (`bipacheck ledger verify` names the edit); "
                "the report records the override. Without it a broken chain is a configuration error.",
@@ -355,7 +362,7 @@ def parse_value(name: str, value: Any, *, base: Path | None = None, label: str |
     """One option's value from a flag, a config entry (base: the config file's folder) or a keyword."""
     meta = OPTIONS[name].metadata
     parsed = meta["parse"](value, label or name)
-    if meta["path"] and base is not None and parsed is not None:
+    if meta["path"] and base is not None and parsed is not None and "://" not in parsed:  # URLs stay as given
         parsed = str((base / parsed).resolve())
     return parsed
 

@@ -63,7 +63,7 @@ def test_linking_consent_in_the_ledger_unblocks(project):
     for subject in ("astro", "cam"):
         ledger.add_subject(subject, jurisdictions="US-IL", last_interaction_at="2026-01-01")
         ledger.grant(subject, "face_geometry", "2025-01-01", method="electronic", purpose="tagging",
-                     term="P5Y", notice_elements="collection;purpose;term")
+                     term="P5Y", notice_elements="collection;purpose;term", purposes="tagging")
     ledger.link("astro", photo_path="assets/team.jpg", box=[180, 60, 90, 115])  # by repo-relative path
     ledger.link("cam", photo_sha256=sha, box=[707, 115, 65, 85])
     ledger.close()

@@ -14,7 +14,7 @@ from bipacheck.cli import cli
 from bipacheck.ledger import Ledger
 from tests.images import encode, rgb, side_by_side
 
-ALL_FACTS = ["--region", "US-IL", "--policy-url", "https://photos.example/biometric-policy", "--policy-adopted",
+ALL_FACTS = ["--region", "US-IL", "--purpose", "tagging", "--policy-url", "https://photos.example/biometric-policy", "--policy-adopted",
              "2020-01-01", "--retention-schedule", "3 years after the last interaction", "--no-recipients",
              "--no-sells-or-profits", "--security-standard", "encrypted at rest, access logged"]
 
@@ -105,7 +105,7 @@ def test_init_never_overwrites_and_force_keeps_what_was_stated(site):
 
 
 def test_init_asks_in_a_terminal_and_says_why_each_fact_matters(site):
-    answers = "Illinois\nUS-IL, US-WI\nhttps://photos.example/policy\nsoon\n2024-01-01\n\nnone\nno\n\n"
+    answers = "Illinois\nUS-IL, US-WI\ntagging, search\nhttps://photos.example/policy\nsoon\n2024-01-01\n\nnone\nno\n\n"
     result = CliRunner().invoke(cli, ["init", "--ask"], input=answers)
     assert result.exit_code == 0, result.output
     assert "740 ILCS 14/15(a)" in result.output and "Mora v. J&M Plating" in result.output
@@ -114,6 +114,7 @@ def test_init_asks_in_a_terminal_and_says_why_each_fact_matters(site):
     assert "Where are face templates made" in result.output
     org = tomllib.loads((site / ".bipacheck.toml").read_text())["tool"]["bipacheck"]["org"]
     assert org["processing_regions"] == ["US-IL", "US-WI"] and org["recipients"] == []
+    assert org["processing_purposes"] == ["tagging", "search"]
     assert org["sells_or_profits"] is False and str(org["policy_adopted_at"]) == "2024-01-01"
     assert "retention_schedule" not in org and "security_standard" not in org
     assert "retention_schedule: `bipacheck init --retention-schedule TEXT`" in result.output  # what is still open

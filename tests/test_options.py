@@ -119,11 +119,11 @@ def test_audit_reads_the_config_file_like_check(tmp_path, monkeypatch, centerfac
     ledger = Ledger.create(tmp_path / "consent.db")
     ledger.add_subject("u-1", last_interaction_at="2026-01-01")
     ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic", purpose="tagging", term="P3Y",
-                 notice_elements="collection;purpose;term")
+                 notice_elements="collection;purpose;term", purposes="tagging")
     ledger.link("u-1", photo_path="a.png")
     ledger.close()
-    (tmp_path / ".bipacheck.toml").write_text('ledger = "consent.db"\nas_of = "2026-11-01"\n'
-                                              '[org]\nprocessing_regions = ["US-IL"]\n')
+    (tmp_path / ".bipacheck.toml").write_text('ledger = "consent.db"\nas_of = "2026-11-01"\n[org]\n'
+                                              'processing_regions = ["US-IL"]\nprocessing_purposes = ["tagging"]\n')
     monkeypatch.chdir(tmp_path)
     code, out = cli_run("audit", "photos", "--format", "json", "--workers", "1")
     assert code == 0, out
@@ -155,13 +155,14 @@ def _corpus(tmp_path: Path) -> dict:
     ledger = Ledger.create(tmp_path / "consent.db")
     ledger.add_subject("u-1", last_interaction_at="2026-01-01")
     ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic", purpose="tagging", term="P3Y",
-                 notice_elements="collection;purpose;term")
+                 notice_elements="collection;purpose;term", purposes="tagging")
     ledger.link("u-1", photo_path="face.jpg", box=[165, 40, 110, 140])
     ledger.close()
     (tmp_path / "names.csv").write_text("name,subject_id\nEileen,u-1\n")
     (tmp_path / "keys.txt").write_text("face.jpg\n")
     (tmp_path / "packs").mkdir()  # for --packs-path: a pack evaluated by default
     (tmp_path / "packs" / "everywhere.toml").write_text(EVERYWHERE_PACK)
+    (tmp_path / "evidence").mkdir()  # for --evidence: the release's document is not there
     _commit_all(folder)  # for --history: the photos are also blobs of a repository's history
     return {"folder": folder, "ledger": tmp_path / "consent.db"}
 
@@ -186,7 +187,7 @@ def _value(name: str, tmp_path: Path):
         "endpoint_url": "http://127.0.0.1:9", "workers": 2, "dask": "local", "cache": str(tmp_path / "scan.db"),
         "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif", "follow_symlinks": True,
         "output": str(tmp_path / "out.any"), "html_thumbnails": "none", "jurisdiction": "texas-cubi",
-        "packs_path": str(tmp_path / "packs"), "history": True,
+        "packs_path": str(tmp_path / "packs"), "history": True, "evidence": str(tmp_path / "evidence"),
     }[name]
 
 
@@ -325,10 +326,12 @@ def test_scan_and_check_take_their_options_the_same_three_ways(tmp_path, monkeyp
         for i, part in enumerate(ways[way]):
             assert part == ways["cli"][i], (way, i)
     assert ways["cli"][0] == 0
-    # the linked face has its release; only the name typed into the XMP (no --tag-map) is found, a
-    # review (not the operator's scan, Barnett v. Apple), beside the unattested operator duties
-    assert ways["cli"][2] == 0
-    assert {f["rule_id"] for f in ways["cli"][3]["findings"] if f["photo"]["sha256"]} == {"BIPACHECK-FACE-TAGS"}
+    # the linked face has its release, but without an attestation nobody said what the processing
+    # served (15(b)(2): review) nor where it happened (so it could not be checked: exit 3); the name
+    # typed into the XMP (no --tag-map) is a review too (not the operator's scan, Barnett v. Apple)
+    assert ways["cli"][2] == 3
+    assert {f["rule_id"] for f in ways["cli"][3]["findings"] if f["photo"]["sha256"]} == {
+        "BIPACHECK-FACE-TAGS", "BIPA-15B-PURPOSE"}
     assert all(min(max(f["box"][2:]) for f in entry["faces"] or [{"box": [0, 0, 64, 64]}]) >= 64
                for entry in ways["cli"][1])  # --min-face 64 took effect
 

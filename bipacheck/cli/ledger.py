@@ -19,7 +19,7 @@ from ..ledger.ledger import Ledger
 from ..ledger.models import Event
 from ..ledger.status import consent_state
 from ..policy.bipa import BIPA
-from ..policy.release import judge
+from ..policy.release import Needs, judge
 from .common import Exit, warn, with_exit_help
 
 
@@ -224,13 +224,17 @@ def edit_subject(db: Path, subject: str, display_name: str | None, old_name: str
               help="Who signed: the subject or their legally authorized representative.")
 @click.option("--notice-elements", metavar="A;B;...",
               help="What the written notice stated: " + ", ".join(fields.NOTICE_ELEMENTS) + ".")
+@click.option("--purposes", metavar="A;B;...",
+              help="What the release allows, from the vocabulary: " + ", ".join(fields.PURPOSES) + ".")
+@click.option("--explicit/--not-explicit", default=None,
+              help="Whether the consent was explicit (GDPR Art. 9(2)(a)); default: not recorded.")
 @click.option("--id", "consent_id", help="Consent id (default: a new random id).")
 @ACTOR
 def grant(db: Path, subject: str, scope: str, purpose: str | None, granted_at: str | None,
           expires_at: str | None, term: str | None, method: str, notice_version: str | None,
           evidence_uri: str | None, evidence_sha256: str | None, evidence_file: Path | None,
-          signer_role: str | None, notice_elements: str | None,
-          consent_id: str | None, actor: str | None) -> None:
+          signer_role: str | None, notice_elements: str | None, purposes: str | None,
+          explicit: bool | None, consent_id: str | None, actor: str | None) -> None:
     """Record a written release by SUBJECT for SCOPE (disclose:<recipient> for a disclosure).
 
     BIPA 15(b) needs notice of collection, a specific purpose and a length of term; the audit
@@ -245,7 +249,7 @@ def grant(db: Path, subject: str, scope: str, purpose: str | None, granted_at: s
                                purpose=purpose, expires_at=expires_at, term=term, method=method,
                                notice_version=notice_version, evidence_uri=evidence_uri,
                                evidence_sha256=evidence_sha256, signer_role=signer_role,
-                               notice_elements=notice_elements)
+                               notice_elements=notice_elements, purposes=purposes, explicit=explicit)
     click.echo(f"consent {consent.consent_id} recorded for {subject}")
 
 
@@ -351,7 +355,9 @@ def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -
                    f"revoked={format_datetime(c.revoked_at) or '-'} "
                    f"notice={c.notice_version or '-'} "
                    f"elements={';'.join(c.notice_elements) if c.notice_elements is not None else '-'} "
-                   f"signer={c.signer_role or '-'}")
+                   f"signer={c.signer_role or '-'} "
+                   f"purposes={';'.join(c.purposes) if c.purposes is not None else '-'} "
+                   f"explicit={'-' if c.explicit is None else str(c.explicit).lower()}")
     click.echo(f"links ({len(links)}):")
     for l in links:
         click.echo(f"  {l.photo_sha256 or '-'} {l.photo_path or '-'} box={l.box} role={l.role}")
@@ -373,7 +379,7 @@ def status(db: Path, subject: str, scope: str, as_of: str | None, as_json: bool)
     when = parse_datetime(as_of, "as_of") if as_of else now_utc()
     with Ledger(db) as opened:
         result = opened.consent_status(subject, scope, when)
-        judged = judge(opened, subject, fields.scope(scope, "scope") or "", when, BIPA.minor_age)
+        judged = judge(opened, subject, [fields.scope(scope, "scope") or ""], when, BIPA.minor_age, Needs(content=True))
     defects = judged.defects if judged.status == "defective" else []
     if as_json:
         _echo_json({**result.to_dict(), "defects": defects})

@@ -16,7 +16,12 @@ from .dates import from_stored, normalize_datetime, parse_duration
 from .errors import InvalidValue
 
 KINDS = ("subjects", "consents", "links", "processing")
-METHODS = ("written", "electronic")
+METHODS = ("written", "electronic")  # how a release was signed
+# What a release allows and a processing event serves (../shared/LEGAL.md section 2): a controlled
+# vocabulary, so a use can be compared with the purposes a release lists (BIPA 15(b)(2), GDPR 9(2)(a)).
+PURPOSES = ("tagging", "grouping", "search", "id_verification", "security", "marketing", "training")
+# How identifiers were collected: since P.A. 103-0769 repeats by the same method are one BIPA violation.
+PROCESSING_METHODS = ("face-templates", "id-verification", "live-capture")
 ROLES = ("uploader", "tagged", "other")
 DEFAULT_ROLE = "tagged"
 # Who signed a release: the subject, or their legally authorized representative (BIPA 15(b)(3)).
@@ -36,10 +41,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                  "purpose_satisfied_at", "birth_date", "deceased_at", "employment_cba"),
     "consents": ("consent_id", "subject_id", "scope", "purpose", "granted_at", "expires_at",
                  "term", "revoked_at", "method", "notice_version", "evidence_uri",
-                 "evidence_sha256", "signer_role", "notice_elements"),
+                 "evidence_sha256", "signer_role", "notice_elements", "purposes", "explicit"),
     "links": ("subject_id", "photo_sha256", "photo_path", "box", "role"),
     "processing": ("processed_at", "photo_sha256", "photo_path", "capture_region",
-                   "processing_region", "method", "recipients"),
+                   "processing_region", "method", "recipients", "purpose"),
 }
 SINGULAR = {"subjects": "subject", "consents": "consent", "links": "link",
             "processing": "processing event"}
@@ -56,7 +61,7 @@ LINK_IDENTITY = ("subject_id", "photo_sha256", "photo_path", "box")
 # A processing event is identified by when, which photo and how; regions and recipients can be edited.
 PROCESSING_IDENTITY = ("processed_at", "photo_sha256", "photo_path", "method")
 # Columns holding a JSON list, written `;`-separated in CSV.
-LIST_COLUMNS = {"subjects": ("jurisdictions",), "consents": ("notice_elements",),
+LIST_COLUMNS = {"subjects": ("jurisdictions",), "consents": ("notice_elements", "purposes"),
                 "processing": ("recipients",)}
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -164,6 +169,20 @@ def _word_list(options: tuple[str, ...] | None) -> Callable[[Any, str], str | No
         return canonical_json(words)
 
     return check
+
+
+def boolean(value: Any, field: str) -> str | None:
+    """`true` / `false` (stored as that text), or None: not recorded."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    word = str(value).strip().lower()
+    if word in ("true", "yes", "1"):
+        return "true"
+    if word in ("false", "no", "0"):
+        return "false"
+    raise InvalidValue(f"{field}: expected true or false, got {value!r}")
 
 
 def employment_cba(value: Any, field: str = "employment_cba") -> str | None:
@@ -275,7 +294,6 @@ NORMALIZE: dict[str, Callable[[Any, str], Any]] = {
     "last_interaction_at": normalize_datetime,
     "purpose_satisfied_at": normalize_datetime,
     "scope": scope,
-    "purpose": text,
     "granted_at": normalize_datetime,
     "expires_at": normalize_datetime,
     "term": term,
@@ -293,15 +311,20 @@ NORMALIZE: dict[str, Callable[[Any, str], Any]] = {
     "employment_cba": employment_cba,
     "signer_role": _choice(SIGNER_ROLES),
     "notice_elements": _word_list(NOTICE_ELEMENTS),
+    "purposes": _word_list(PURPOSES),
+    "explicit": boolean,
+    "purpose": text,
     "processed_at": normalize_datetime,
     "capture_region": region,
     "processing_region": region,
     "recipients": _word_list(None),
 }
-# The same column name meaning something else in one kind: a processing `method` is free text
-# (e.g. face-templates), a release's `method` is how it was signed.
+# The same column name meaning something else in one kind: a processing `method` is how
+# identifiers were collected (face-templates...), a release's `method` how it was signed; a
+# processing `purpose` is one word of PURPOSES, a release's `purpose` its own wording.
 NORMALIZE_IN_KIND: dict[tuple[str, str], Callable[[Any, str], Any]] = {
-    ("processing", "method"): identifier,
+    ("processing", "method"): _choice(PROCESSING_METHODS),
+    ("processing", "purpose"): _choice(PURPOSES),
 }
 
 

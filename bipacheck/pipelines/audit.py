@@ -23,6 +23,7 @@ from ..options import Options
 from ..policy import exposure
 from ..policy.attestation import run_facts as attestation_facts
 from ..policy.evaluate import PolicyContext, evaluate_photo
+from ..policy.evidence import NOT_CHECKED, EvidenceRoot
 from ..policy.operator import operator_findings
 from ..policy.pack_exposure import by_pack
 from ..policy.profiles import profile as get_profile
@@ -106,11 +107,12 @@ def prepare(opts: Options, stack: ExitStack) -> AuditContext:
     tag_map = load_tag_map(opts.tag_map) if opts.tag_map else None
     scope = PackScope.load(opts.packs_path, opts.jurisdiction, opts.packs)  # unknown ids, misspelt facts fail now
     built = opts.detector_config(review).create()  # the detector keeps review-band faces too
+    evidence = EvidenceRoot(opts.evidence, opts.endpoint_url) if opts.evidence else None  # a bad root fails now
     ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger)
     if ledger is not None:
         stack.callback(ledger.close)
     policy = PolicyContext(get_profile(opts.processing), opts.as_of or started, threshold, ledger, opts.org,
-                           tag_map, opts.show_names, scope)
+                           tag_map, opts.show_names, scope, evidence=evidence)
     return AuditContext(opts, started, built, review, policy, facts, scope.rules())
 
 
@@ -183,6 +185,7 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     tally.findings.extend(outcome.findings)
     if outcome.faces:
         tally.processing.add(outcome.times)
+        tally.processing.add_persons(outcome.processed)
     if scan.frames_scanned < scan.frame_count:
         # the frames left out were never looked at: no clean bill of health for them
         tally.findings.append(_with_provenance(Finding(
@@ -237,6 +240,7 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
         "max_pixels": opts.max_pixels,
         "ledger": ctx.ledger_facts,
         "attestation": attestation_facts(policy.attestation),
+        "evidence": policy.evidence.facts() if policy.evidence is not None else dict(NOT_CHECKED),
         "fail_on": opts.fail_on,
     }
     if opts.history:

@@ -20,6 +20,7 @@ from ..report.model import Report
 from ..sources import Skipped, iter_sources, staged_objects
 from ..sources.local import OUTSIDE_ROOT, within_root
 from .audit import run
+from .baseline import about_operator
 
 
 def repo_root(start: Path | None = None) -> Path | None:
@@ -93,6 +94,11 @@ def human_summary(report: Report) -> str:
             "(`bipacheck ledger grant ...` and `bipacheck ledger link ...`), or",
             "  - redact the face (blur or crop it) and stage the new file, or",
             "  - accept it on purpose: `bipacheck baseline update FILE... --justification \"why\"`.",
+        ]
+    if any(about_operator(f) for f in failing):
+        lines += [
+            "  Findings about the operator (no photo: its attestation) are company-wide: correct the attestation,",
+            "  or accept one by name: `bipacheck baseline operator RULE_ID --justification \"why\"`.",
         ]
     for finding in unscanned:
         reason = finding.details.get("reason")

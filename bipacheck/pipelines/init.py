@@ -184,10 +184,11 @@ def example_csvs(today: date) -> dict[str, str]:
         "consents": {"consent_id": "example-release-1", "subject_id": "example-1", "scope": "face_geometry",
                      "purpose": "photo tag suggestions", "granted_at": day, "term": "P3Y", "method": "electronic",
                      "notice_version": "notice-v1", "evidence_uri": "https://example.invalid/releases/1.pdf",
-                     "signer_role": "subject", "notice_elements": ";".join(NOTICE_ELEMENTS)},
+                     "signer_role": "subject", "notice_elements": ";".join(NOTICE_ELEMENTS),
+                     "purposes": "tagging"},
         "links": {"subject_id": "example-1", "photo_path": "example.jpg", "role": "uploader"},
         "processing": {"processed_at": processed, "photo_path": "example.jpg", "capture_region": "US-IL",
-                       "processing_region": "US-IL", "method": "face-templates"},
+                       "processing_region": "US-IL", "method": "face-templates", "purpose": "tagging"},
     }
     files = {}
     for number, (kind, row) in enumerate(rows.items(), start=1):

@@ -35,6 +35,12 @@ FACTS: tuple[Fact, ...] = (
          "release processed in US-IL is a violation, elsewhere it is out of reach, and while nobody states "
          "the place it is review (exit 3). Where a photo was captured somewhere else, record capture_region "
          "in the ledger's processing events."),
+    Fact("processing_purposes", "--purpose", "PURPOSE", "names",
+         "What do you process faces for? Words from: tagging, grouping, search, id_verification, security, "
+         "marketing, training, separated by commas.",
+         "740 ILCS 14/15(b)(2) [V]: a release covers the specific purposes it was given for; a processing "
+         "event that records no purpose serves these, and one outside a release's purposes is a violation "
+         "(BIPA-15B-PURPOSE). Unstated, whether a release covers the use is review."),
     Fact("policy_url", "--policy-url", "URL", "text",
          "Where is your public written retention and destruction policy for biometric data published (URL)?",
          "740 ILCS 14/15(a) [V] requires a publicly available written policy; unstated, BIPA-15A-POLICY "

@@ -111,8 +111,9 @@ def unconsented_persons(exposure: dict) -> str:
 
 
 def exposure_rows(exposure: dict) -> list[tuple[str, str, str, str]]:
-    """(what, count, negligent, reckless) for the total, each section with persons in it, the 15(b)
-    per-scan figure and the pre-amendment scans: the table the markdown and HTML reports show."""
+    """(what, count, negligent, reckless) for the total, each section with violations in it and the
+    scans before the 2024 amendment (per scan, a contested ceiling): the table the markdown and HTML
+    reports show."""
     def row(label: str, count: str, money: dict) -> tuple[str, str, str, str]:
         return (label, count, _span(money["negligent"]["low"], money["negligent"]["high"], True),
                 _span(money["reckless"]["low"], money["reckless"]["high"], True))
@@ -122,15 +123,13 @@ def exposure_rows(exposure: dict) -> list[tuple[str, str, str, str]]:
     rows = [row(f"total ({law})", _span(total["violations"]["low"], total["violations"]["high"]) + " violation(s)",
                 total)]
     for name, section in exposure["sections"].items():
-        persons = section["persons"]
-        if persons["high"]:
-            rows.append(row(f"{name}, {section['counted']}", _span(persons["low"], persons["high"]), section))
-    scan = exposure["sections"]["15(b)"]["per_scan"]
-    if scan["scans"]:
-        rows.append(row(f"15(b) per scan (Cothron), from {scan['basis']}", f"{scan['scans']} scan(s)", scan))
+        count = section.get("violations", section["persons"])  # 15(b): once per person per method
+        if count["high"]:
+            rows.append(row(f"{name}, {section['counted']}", _span(count["low"], count["high"]), section))
     pre = exposure["pre_amendment"]
     if pre["scans"]:
-        rows.append(row(f"scans before {pre['before'][:10]} (contested ceiling)", f"{pre['scans']} scan(s)",
+        rows.append(row(f"15(b) per scan (Cothron), scans before {pre['before'][:10]} (contested ceiling)",
+                        f"{pre['scans']} scan(s)",
                         pre["per_scan"]))
     return rows
 
@@ -160,18 +159,15 @@ def exposure_lines(exp: dict) -> list[str]:
     lines = [f"exposure (estimate, not legal advice; statutory maxima, total): {span(total, 'negligent')} "
              f"negligent ... {span(total, 'reckless')} reckless"]
     for name, section in exp["sections"].items():
-        persons = section["persons"]
-        if persons["high"]:
-            count = persons["low"] if persons["low"] == persons["high"] else f"{persons['low']}-{persons['high']}"
+        found = section.get("violations", section["persons"])  # 15(b): once per person per method
+        if found["high"]:
+            count = found["low"] if found["low"] == found["high"] else f"{found['low']}-{found['high']}"
             lines.append(f"  {name}, {section['counted']}: {count}; total {span(section, 'negligent')} ... "
                          f"{span(section, 'reckless')}")
-    scan = exp["sections"]["15(b)"]["per_scan"]
-    if scan["scans"]:
-        lines.append(f"  15(b) per scan (Cothron), scans from {scan['basis']}: {scan['scans']}; total "
-                     f"{span(scan, 'negligent')} ... {span(scan, 'reckless')}")
     pre = exp["pre_amendment"]
     if pre["scans"]:
-        lines.append(f"  scans before {pre['before'][:10]}: {pre['scans']}, per scan a contested ceiling "
+        lines.append(f"  15(b) per scan (Cothron), scans before {pre['before'][:10]}: {pre['scans']}, a contested "
+                     "ceiling "
                      f"(total {span(pre['per_scan'], 'negligent')} ... {span(pre['per_scan'], 'reckless')})")
     for reason, count in exp["not_counted"].items():
         lines.append(f"  not counted ({reason}): {count} processing time(s)")
