@@ -16,7 +16,11 @@ pixels at once (peak memory of one call grows with its input: about 0.7 GB at 15
 Content stored sideways or upside down without an EXIF tag (scans, screenshots, re-encodes) is
 looked for on every photo by three turned views of a copy shrunk to at most ROTATED_PIXELS and to
 half size or less (faces in them are found from about twice the network's smallest face upward),
-so the look costs at most 3/4 of the photo's pixels, or 3 MP, whatever its size. Only faces scoring
+so the look costs at most 3/4 of the photo's pixels, or 1.5 MP, whatever its size. The 0.5 MP cap
+binds only above 2 MP, where a copy of 0.5 MP still shows a face at a larger share of its size
+than the half-size copies of the WIDER photos (0.7-2 MP) on which this rule was chosen and checked
+(a 1 MP cap spent a fifth of a 12 MP photo's time on these views; a 0.25 MP cap, binding on the
+larger of those photos, lost turned faces of 32-64 px: bench/turned_views.py). Only faces scoring
 the network's `confident_score` or more count as evidence, summed per view, and a view counts only
 when one of its faces scores `turned_view_best` or more (three shoes at .5 once made a view). When
 a turned view holds more than the upright search, the photo is stored turned, and that view is
@@ -47,7 +51,7 @@ TILE_SIDE = 1536
 OVERLAP = 256  # > STEP * COARSE_MIN: a face a pass is responsible for lies whole in some tile
 EDGE = 2  # px: a box this close to an inner tile edge was cut by it
 CONTAINED = 0.7  # a box with this share of its area inside a larger coarse-pass box is part of that face
-ROTATED_PIXELS = 1_000_000  # rotated passes run on a copy of at most this many pixels (and at most half size)
+ROTATED_PIXELS = 500_000  # rotated passes run on a copy of at most this many pixels (and at most half size)
 ROTATIONS = (1, 2, 3)  # quarter turns counterclockwise (np.rot90's k)
 
 
