@@ -10,8 +10,9 @@ run in a fresh process (imports and model load included, as a user sees them), i
 * `2`: `--workers 2` as shipped (small jobs may stay in the parent process).
 
 Every repetition runs every layout once, in turn, so load drift on a shared machine hits them
-alike; figures are photos/s and ratios to `1x1` of the same repetition. `--code DIR` runs the
-layouts again with the bipacheck package in DIR (e.g. `git archive` of an earlier commit).
+alike; figures are photos/s and ratios to `1x1` of the same repetition. `--code DIR` runs
+`--code-layouts` (default `2`) again with the bipacheck package in DIR (e.g. `git archive` of an
+earlier commit).
 
     python bench/workers.py [--images 24] [--reps 2] [--layouts 1x1,1x2,2x1,2] [--code DIR] [--megapixels 12]
 
@@ -73,7 +74,8 @@ def main() -> None:
     p.add_argument("--detector", default="centerface")
     p.add_argument("--min-face", type=int, default=24)
     p.add_argument("--megapixels", type=float, default=12, help="size of the corpus photos (default 12 MP)")
-    p.add_argument("--code", type=Path, default=None, help="also run every layout with the package in this folder")
+    p.add_argument("--code", type=Path, default=None, help="also run layouts with the package in this folder")
+    p.add_argument("--code-layouts", default="2", help="layouts to run with --code (default: 2, as shipped)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     opts = p.parse_args()
     if opts.child:
@@ -83,7 +85,9 @@ def main() -> None:
         print(f"skipped: {WIDER} not found (the benchmark needs ../shared/eval/wider_s400)")
         return
     layouts = [x for x in opts.layouts.split(",") if x]
-    codes = [("this", REPO)] + ([("code", opts.code)] if opts.code else [])
+    codes = [("this", REPO, layouts)]
+    if opts.code:
+        codes.append(("code", opts.code, [x for x in opts.code_layouts.split(",") if x]))
     workdir = Path(tempfile.mkdtemp(prefix="bipacheck-workers-"))
     try:
         corpus = workdir / "photos"
@@ -94,17 +98,17 @@ def main() -> None:
               flush=True)
         rows: dict[tuple[str, str], list[float]] = {}
         for rep in range(opts.reps):
-            for tag, code in codes:
-                for layout in layouts:
+            for tag, code, code_layouts in codes:
+                for layout in code_layouts:
                     r = run(layout, corpus, code, opts.detector, opts.min_face)
                     rows.setdefault((tag, layout), []).append(r["images"] / r["seconds"])
                     print(f"rep {rep + 1} {tag:5s} {layout:4s}: {r['images'] / r['seconds']:.3f} photos/s "
                           f"({r['seconds']:.1f} s, {r['faces']} faces), load {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print("\nlayout            photos/s per rep          x 1x1 (same rep, same code)")
+    print("\nlayout            photos/s per rep          x 1x1 of this tree (same rep)")
     for (tag, layout), values in rows.items():
-        unit = rows.get((tag, "1x1"))
+        unit = rows.get(("this", "1x1"))
         ratios = "  ".join(f"{v / u:.2f}" for v, u in zip(values, unit)) if unit else "-"
         print(f"{tag:5s} {layout:5s}  {'  '.join(f'{v:.3f}' for v in values):24s}  {ratios}")
 
