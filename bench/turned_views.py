@@ -225,8 +225,9 @@ def analyse(paths: list[str], rules: list[str]) -> None:
 
 
 def cost(args) -> None:
-    """ms per 12 MP photo of the multi-pass detector without turned views, with them (the product's
-    ROTATED_PIXELS) and with them at each --caps value, interleaved photo by photo, one thread."""
+    """CPU ms per 12 MP photo of the multi-pass detector without turned views, with them (the
+    product's ROTATED_PIXELS) and with them at each --caps value, interleaved photo by photo, one
+    thread (CPU time rather than wall-clock: on a shared machine wall-clock swung 30% between runs)."""
     import shutil
     import tempfile
 
@@ -251,9 +252,9 @@ def cost(args) -> None:
             for label, cap in order:
                 detector.rotate = cap is not None
                 passes.ROTATED_PIXELS = cap or product_cap
-                t0 = time.perf_counter()
+                t0 = time.process_time()  # CPU time: one thread, so a busy machine barely moves it
                 detector.detect(rgb)
-                ms[label].append(1000 * (time.perf_counter() - t0))
+                ms[label].append(1000 * (time.process_time() - t0))
             print(f"{i + 1}/{len(files)} {rgb.shape[1]}x{rgb.shape[0]}: "
                   + ", ".join(f"{v[-1]:.0f}" for v in ms.values()), flush=True)
     finally:
