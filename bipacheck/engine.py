@@ -26,10 +26,11 @@ from .scanner import PhotoScan, ScanSettings, SkippedFile, scan_object
 IN_FLIGHT_PER_WORKER = 4  # enough to keep every worker busy; more only costs memory
 # A job this small is scanned in this process, where the model is loaded and ONNX Runtime's threads
 # use every core: fewer misses than this per worker, and fewer bytes to scan than INLINE_BYTES.
-# Starting the pool costs a few seconds (processes, imports, one model load each) and repays them
-# once there are about 10 MB of photos to scan: one process with 2 threads runs a multi-pass
-# detector at about 1.3x one thread, 2 single-threaded workers at about 1.9x (bench/workers.py).
-# Counting photos alone kept 12 photos of 12 MP (a minute of work) in one process.
+# Starting the pool costs a few seconds (processes, imports, one model load each); 10 MB of photos
+# (two or three 12 MP JPEGs, a dozen of 2 MP) are several seconds of detection per core, enough to
+# repay it, since one process's threads speed up only the network, not decoding and the passes'
+# Python (README's 20-photo run: 1 worker 0.33 photos/s, 2 workers 0.41). Counting photos alone kept
+# 12 photos of 12 MP, a minute of work, in one process: 2 workers ran no faster than 1 (issue 22).
 INLINE_AHEAD_PER_WORKER = 8
 INLINE_BYTES = 10_000_000
 INLINE_UNKNOWN_SIZE = 2_000_000  # an object whose listing gave no size counts as this many bytes
