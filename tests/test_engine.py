@@ -181,3 +181,35 @@ def test_an_unreachable_dask_scheduler_is_a_clean_usage_error(tmp_path, centerfa
     assert result.exit_code == 2
     assert f"cannot reach the dask scheduler tcp://127.0.0.1:{port}" in result.output
     assert time.monotonic() - start < 30  # the configured 2 s, not distributed's default of 30 s or more
+
+
+class _StubExecutor:
+    workers, may_stay_inline = 2, True
+
+    def __init__(self):
+        self.stayed = False
+
+    def stay_inline(self):
+        self.stayed = True
+
+
+def test_a_few_large_photos_go_to_the_workers():
+    """12 photos of 12 MP are a minute of work: with 2 workers they must not stay in one process
+    (counting photos alone kept them there, and 2 workers ran no faster than 1)."""
+    from types import SimpleNamespace
+
+    large = [engine._Task(SimpleNamespace(size=4_000_000)) for _ in range(12)]
+    executor = _StubExecutor()
+    assert list(engine._small_jobs_inline(iter(large), executor)) == large
+    assert not executor.stayed
+    small = [engine._Task(SimpleNamespace(size=300_000)) for _ in range(12)]  # a hook's few small photos
+    executor = _StubExecutor()
+    assert list(engine._small_jobs_inline(iter(small), executor)) == small
+    assert executor.stayed
+
+
+def test_pool_workers_share_out_the_cores(monkeypatch):
+    monkeypatch.setattr(engine, "default_workers", lambda: 8)
+    assert [engine.worker_threads(n) for n in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    monkeypatch.setattr(engine, "default_workers", lambda: 2)
+    assert engine.worker_threads(2) == 1
