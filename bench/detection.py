@@ -379,7 +379,7 @@ class Report:
 def build_detector(name: str, threshold: float, args):
     """The product's detector, or with --model the same detector on another ONNX file (e.g. an INT8
     CenterFace from bench/quantize.py), wrapped in the same multi-pass search."""
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
 
     if args.model is None:
         return create_detector(name, threshold, multipass=not args.single_pass)

@@ -49,7 +49,7 @@ def collect(args) -> None:
     from PIL import Image
 
     from bipacheck.detect import runtime
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
     from bipacheck.detect.passes import ROTATED_PIXELS, ROTATIONS, _shrink, _unrotate
 
     runtime.set_threads(args.threads)
@@ -234,7 +234,7 @@ def cost(args) -> None:
     from throughput import build_corpus
 
     from bipacheck.detect import passes, runtime
-    from bipacheck.detect.factory import create_detector
+    from bipacheck.detect.detectors import create_detector
     from bipacheck.imaging import load_image
 
     runtime.set_threads(1)
