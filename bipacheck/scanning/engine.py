@@ -144,15 +144,12 @@ def _plan(entries: Iterable, settings: ScanSettings, cache, full: bool) -> Itera
     """Tasks in input order, with results already filled in for source skips and cache hits."""
     if cache is None:
         for entry in entries:
-            if not getattr(entry, "hidden", False):
-                yield _Task(entry, None if hasattr(entry, "read") else skipped_from_source(entry))
+            yield _Task(entry, None if hasattr(entry, "read") else skipped_from_source(entry))
         return
     stamped = ((entry, "") for entry in entries)
     if settings.read_tags:
         stamped = SidecarStamper().stamped(entries)
     for entry, stamp in stamped:
-        if getattr(entry, "hidden", False):
-            continue  # a filtered-out sidecar: it only had to pass the stamper
         if not hasattr(entry, "read"):
             cache.protect(entry.url)
             yield _Task(entry, skipped_from_source(entry))

@@ -32,6 +32,6 @@ def iter_scan(paths: Sequence[str], config: DetectorConfig, settings: ScanSettin
     `paths`. cache: an open ScanCache (the caller closes it)."""
     built = built or config.create()
     if entries is None:
-        entries = list_sources(list(paths), listing, hidden_sidecars=True)
+        entries = list_sources(list(paths), listing)
     yield from run_scans(entries, config, settings, workers=execution.workers, detector=built, cache=cache,
                          full=execution.full, dask=execution.dask, progress=execution.progress)
