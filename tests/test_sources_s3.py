@@ -133,12 +133,12 @@ def test_objects_read_in_a_fresh_worker_process(endpoint, prefix):
         assert list(pool.map(_read_in_worker, objs)) == [b"jpeg a", b"unicode key", b"jpeg b, nested"]
 
 
-def put_many(s3, prefix: str, count: int) -> list[str]:
+def put_many(s3, prefix: str, count: int, bucket: str = BUCKET) -> list[str]:
     from concurrent.futures import ThreadPoolExecutor
 
     keys = [f"{prefix}/many/{i:05d}.jpg" for i in range(count)]
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda k: s3.put_object(Bucket=BUCKET, Key=k, Body=b"x"), keys))
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x"), keys))
     return keys
 
 

@@ -81,8 +81,12 @@ class SidecarWindow(Generic[Item]):
                 self._forgotten, _ = self._listed.popitem(last=False)
 
     def add(self, item: Item, key: str | None) -> Iterator[tuple[Item, dict[str, Info] | None]]:
-        """Queue `item` (the object listed as `key`; None: an item with no sidecars, e.g. a skip)."""
+        """Queue `item` (the object listed as `key`; None: an item with no sidecars, e.g. a skip);
+        the items that are ready now."""
         self._queue.append((item, None if key is None else candidates(key)))
+        return self._ready()
+
+    def _ready(self) -> Iterator[tuple[Item, dict[str, Info] | None]]:
         while self._queue:
             item, wanted = self._queue[0]
             found = {} if wanted is None else self._resolve(wanted, _FORCE if len(self._queue) > self.max_waiting
