@@ -103,16 +103,36 @@ def test_a_first_audit_lists_once_and_reads_each_object_once(counter, prefix, tm
     assert sum(counter.kinds().values()) / len(CORPUS) <= 1.5
 
 
-def test_with_worker_processes_each_photo_is_read_once_and_each_sidecar_at_most_twice(
-        counter, prefix, tmp_path, centerface):
+def test_with_worker_processes_each_object_is_still_read_once(counter, prefix, tmp_path, centerface):
     report = audit(counter, f"s3://{BUCKET}/{prefix}", "--no-cache", workers=2)
     assert report["summary"]["files_listed"] == len(CORPUS) and report["summary"]["faces"] == 1
     kinds = counter.kinds()
     assert set(kinds) == {"LIST", "GET"} and kinds["LIST"] == 1
     read = keys_read(counter, prefix)
-    # a sidecar is read as a listed object and with its photo: twice when they ran in two processes
-    assert sorted(set(read)) == sorted(CORPUS) and all(read.count(k) == 1 for k in CORPUS if k not in SIDECARS)
+    # A sidecar listed after its photo gets its own result from the photo's read, whichever process
+    # ran it. .picasa.ini is listed before the photos: once in each process that needs it.
+    assert sorted(set(read)) == sorted(CORPUS) and all(read.count(k) == 1 for k in CORPUS if k != "trip/.picasa.ini")
+    assert read.count("trip/.picasa.ini") <= 2
     assert sum(kinds.values()) / len(CORPUS) <= 1.5
+
+
+def test_a_sidecar_result_from_its_photos_read_is_the_one_its_own_scan_gives(counter, prefix, centerface):
+    from bipacheck.scanning.scan import scan_object
+
+    objects = {o.relpath: o for o in iter_sources([f"s3://{BUCKET}/{prefix}"], endpoint_url=counter.url)}
+    photo = scan_object(objects["trip/b.jpg"], centerface)
+    assert sorted(photo.sidecar_skips) == [".picasa.ini", "b.jpg.json"]
+    key, skip = photo.sidecar_skips["b.jpg.json"]
+    own = scan_object(objects["trip/b.jpg.json"], centerface)
+    assert key == objects["trip/b.jpg.json"].change_key and own.reason == "sidecar-metadata"
+    assert (skip.reason, skip.message, skip.sha256, skip.size) == (own.reason, own.message, own.sha256, own.size)
+
+
+def test_an_image_named_like_a_sidecar_is_still_scanned_on_its_own(s3, counter, prefix, centerface):
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/trip/b.jpg.json", Body=ASTRONAUT)  # a photo hiding as JSON
+    report = audit(counter, f"s3://{BUCKET}/{prefix}/trip", "--no-cache", workers=1)
+    faces = {Path(p["path"]).name: p["faces"] for p in report["photos"]}
+    assert faces["b.jpg.json"] == 1 and faces["a.jpg"] == 1
 
 
 def test_each_reaudit_reads_only_what_changed(s3, counter, prefix, tmp_path, centerface):
