@@ -210,25 +210,30 @@ def modified_at(info: dict[str, Any]) -> datetime | None:
     return None
 
 
+def _sidecar_facts(info: dict[str, Any]) -> tuple[str, str | None]:
+    """What an object's photo needs to know of it as a sidecar: (change key, version)."""
+    return change_key(info), version_of(info)
+
+
 def _object(protocol: str, name: str, relpath: str, info: dict[str, Any], options: dict[str, Any],
-            sidecars: dict[str, dict[str, Any]]) -> SourceObject:
-    """The listed object `name` with the sidecars listed next to it ({key: info})."""
-    listed = sorted((posixpath.basename(key), found) for key, found in sidecars.items())
+            sidecars: dict[str, tuple[str, str | None]]) -> SourceObject:
+    """The listed object `name` with the sidecars listed next to it ({key: _sidecar_facts})."""
+    listed = sorted((posixpath.basename(key), facts) for key, facts in sidecars.items())
     location = BucketObject(protocol, name, options, version_of(info),
-                            tuple((sidecar, version_of(found)) for sidecar, found in listed))
+                            tuple((sidecar, version) for sidecar, (_, version) in listed))
     return SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"), change_key(info),
-                        location, sidecars=tuple((sidecar, change_key(found)) for sidecar, found in listed),
+                        location, sidecars=tuple((sidecar, key) for sidecar, (key, _) in listed),
                         modified=modified_at(info))
 
 
-def _look_up(fs, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """The info of those of `keys` that exist, with one narrow listing request per group of them
-    (keys next to one photo share one)."""
-    found: dict[str, dict[str, Any]] = {}
+def _look_up(fs, keys: list[str]) -> dict[str, tuple[str, str | None]]:
+    """_sidecar_facts of those of `keys` that exist, with one narrow listing request per group of
+    them (keys next to one photo share one)."""
+    found: dict[str, tuple[str, str | None]] = {}
     try:
         for folder, prefix, group in look_up_groups(keys):
             listed = fs.find(folder, prefix=prefix, detail=True)
-            found.update((key, listed[key]) for key in group
+            found.update((key, _sidecar_facts(listed[key])) for key in group
                          if key in listed and listed[key].get("type", "file") == "file")
     finally:
         fs.invalidate_cache()  # a listing of part of a folder must never answer for all of it later
@@ -297,7 +302,7 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], 
                 if info.get("type", "file") != "file" or name.endswith("/"):
                     continue
                 listed += 1
-                window.listed(name, info)
+                window.listed(name, _sidecar_facts(info))  # what is remembered of it: two short strings
                 relpath = name[len(root) + 1:]
                 chosen = filt.accepts(printable(relpath))
                 if wanted is not None:
@@ -312,8 +317,9 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], 
             for skipped in unlisted(None):
                 yield from handed_on(window.add(skipped, None))
         elif not listed:  # no prefix of that name: one object, an empty prefix, or nothing at all
-            if key and fs.isfile(root):
-                yield from _single(fs, protocol, root, fs.info(root), options, filt)
+            info = fs.info(root) if key else {}  # FileNotFoundError: nothing at all
+            if info.get("type") == "file":
+                yield from _single(fs, protocol, root, info, options, filt)
             elif not fs.exists(root):
                 raise FileNotFoundError(root)
     except Exception as e:  # noqa: BLE001 - a listing failure skips (and protects) this spec, not the audit
@@ -355,7 +361,7 @@ def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: Path
 
     def make(relpath: str) -> SourceObject:
         name = by_relpath[relpath]  # the whole prefix is listed: sidecars are found, filters or not
-        sidecars = {key: by_name[key] for key in candidates(name) if key in by_name}
+        sidecars = {key: _sidecar_facts(by_name[key]) for key in candidates(name) if key in by_name}
         return _object(protocol, name, relpath, by_name[name], options, sidecars)
 
     if manifest is None:
