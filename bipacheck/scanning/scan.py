@@ -12,7 +12,7 @@ from ..detect.base import Detector, Face, iou
 from ..errors import ImageError, TooLarge, UnsupportedFormat
 from ..imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, load_image
 from ..metadata import TagRegion, read_face_tags, sidecar_paths
-from ..metadata.sidecars import sidecar_kind
+from ..metadata.sidecars import PICASA_NAMES, sidecar_kind
 
 SIDECAR_REASON = "sidecar-metadata"  # an XMP/Takeout/Picasa file: read with its photo, not a photo itself
 
@@ -154,8 +154,8 @@ def scan_object(obj, detector: Detector, settings: ScanSettings = ScanSettings()
     if isinstance(scan, PhotoScan):
         listed = dict(getattr(obj, "sidecars", None) or ())
         for name, content in read.items():
-            if content is None or name not in listed:
-                continue
+            if content is None or name not in listed or name in PICASA_NAMES:
+                continue  # a folder's Picasa file: hashing it for every photo costs more than one read
             folder = posixpath.dirname(obj.relpath)
             skip = _load(content, name, posixpath.join(folder, name), hashlib.sha256(content).hexdigest(),
                          detector, settings)

@@ -35,8 +35,7 @@ _WAIT, _FORCE, _COMPLETE, _FAILED = "wait", "force", "complete", "failed"
 
 def candidates(name: str) -> list[str]:
     """Every key a sidecar of the object `name` ("bucket/folder/a.jpg") could have, sorted."""
-    folder = posixpath.dirname(name)
-    return sorted({posixpath.join(folder, posixpath.basename(p)) for p in sidecar_paths(name)})
+    return sorted(set(sidecar_paths(name)))  # they are named in the object's own folder
 
 
 def look_up_groups(keys: list[str]) -> list[tuple[str, str, list[str]]]:
