@@ -376,6 +376,26 @@ class Report:
     figures: dict = field(default_factory=dict)
 
 
+def build_detector(name: str, threshold: float, args):
+    """The product's detector, or with --model the same detector on another ONNX file (e.g. an INT8
+    CenterFace from bench/quantize.py), wrapped in the same multi-pass search."""
+    from bipacheck.detect.factory import create_detector
+
+    if args.model is None:
+        return create_detector(name, threshold, multipass=not args.single_pass)
+    import hashlib
+
+    from bipacheck.detect.centerface import CenterFace
+    from bipacheck.detect.passes import MultiPass
+    from bipacheck.detect.runtime import default_runtime
+
+    if name != "centerface":
+        raise SystemExit("--model replaces CenterFace's weights: use it with --detector centerface")
+    sha = hashlib.sha256(args.model.read_bytes()).hexdigest()
+    network = CenterFace(str(args.model), sha, threshold=threshold, runtime=default_runtime())
+    return network if args.single_pass else MultiPass(network)
+
+
 def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None:
     import cv2
 
@@ -386,7 +406,7 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
 
     op = args.operating_threshold if args.operating_threshold is not None else default_threshold(name)
     try:
-        detector = create_detector(name, args.threshold, multipass=not args.single_pass)
+        detector = build_detector(name, args.threshold, args)
     except ConfigError as exc:
         print(f"\n{name}: skipped ({exc})")
         return None
@@ -419,10 +439,12 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
     }
     r32, p = opm.at(op, BIG_FACE)
     best = best_recall_at_precision(opm, 0.85, BIG_FACE)
+    best90 = best_recall_at_precision(opm, 0.90, BIG_FACE)
     f["operating"] = {
         "faces": int(len(opm.face_scores)), "faces_ge32": int((opm.face_sizes >= BIG_FACE).sum()),
         "recall_ge32": r32, "recall_ge_min_face": opm.recall(op), "precision": p,
         "best_recall_ge32_at_p85": best[0], "threshold_best": best[1], "precision_best": best[2],
+        "best_recall_ge32_at_p90": best90[0], "threshold_best_p90": best90[1], "ap": average_precision(opm),
         "sweep": {f"{t:g}": dict(zip(("recall_ge32", "precision"), opm.at(t, BIG_FACE)),
                                  recall_ge_min_face=opm.recall(t)) for t in args.sweep},
     }
@@ -435,9 +457,9 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
     # Speed: the product configuration (operating threshold, real min-face), per thread count
     timing_items = items[:args.timing_limit] if args.timing_limit else items
     f["ms_per_image"] = {}
-    for n in args.threads:
+    for n in ([] if args.no_timing else args.threads):
         runtime.set_threads(n)  # ONNX Runtime takes its thread count when a network is built
-        timed = create_detector(name, op, multipass=not args.single_pass)
+        timed = build_detector(name, op, args)
         _, ms, _ = scan_all(timed, timing_items, args.min_face, args.reduce_by)
         f["ms_per_image"][str(n)] = {"mean": float(np.mean(ms)), "median": float(np.median(ms)),
                                      "images": len(ms)}
@@ -446,7 +468,7 @@ def evaluate(name: str, args, samples: list[Sample], face_free) -> Report | None
     cv2.setNumThreads(max(args.threads))
     fa_dets, _, fa_skipped = scan_all(detector, face_free, args.min_face, args.reduce_by)
     names = [n for n, _ in face_free]
-    f["rotated_pass_cost"] = rotated_pass_cost(detector, face_free, args)
+    f["rotated_pass_cost"] = None if args.no_timing else rotated_pass_cost(detector, face_free, args)
     f["face_free"] = {"images": len(names), "skipped": fa_skipped,
                       "photos_with_alarms": sum(len(d[d[:, 4] >= op]) > 0 for d in fa_dets) / max(len(names), 1),
                       **false_alarms(names, fa_dets, op),
@@ -589,8 +611,8 @@ def _f(x: float) -> str:
 
 def print_report(r: Report) -> None:
     s, o, ff = r.figures["standard"], r.figures["operating"], r.figures["face_free"]
-    ms = " / ".join(f"{k}T {v['mean']:.0f}" for k, v in r.figures["ms_per_image"].items())
-    n_timed = next(iter(r.figures["ms_per_image"].values()))["images"]
+    ms = " / ".join(f"{k}T {v['mean']:.0f}" for k, v in r.figures["ms_per_image"].items()) or "not timed"
+    n_timed = next(iter(r.figures["ms_per_image"].values()), {"images": 0})["images"]
     print(f"  standard  ({s['faces']} faces): AP {_f(s['ap'])} | R@P.90 {_f(s['recall_at_p90'])} "
           f"(thr {_f(s['threshold_at_p90'])}) | at op thr {r.op_threshold:g}: R {_f(s['recall_at_op'])} "
           f"P {_f(s['precision_at_op'])}")
@@ -600,7 +622,8 @@ def print_report(r: Report) -> None:
     print(f"  operating (min-face {r.min_face}; {o['faces']} faces, {o['faces_ge32']} >= 32 px): "
           f"recall>=32 {_f(o['recall_ge32'])} (all >= {r.min_face}: {_f(o['recall_ge_min_face'])}) "
           f"prec {_f(o['precision'])} at thr {r.op_threshold:g} | best R>=32 @P>=.85 "
-          f"{_f(o['best_recall_ge32_at_p85'])} (thr {_f(o['threshold_best'])}, prec {_f(o['precision_best'])})")
+          f"{_f(o['best_recall_ge32_at_p85'])} (thr {_f(o['threshold_best'])}, prec {_f(o['precision_best'])}) "
+          f"| best R>=32 @P>=.90 {_f(o['best_recall_ge32_at_p90'])} (thr {_f(o['threshold_best_p90'])}) | AP {_f(o['ap'])}")
     print(f"  ms/image (decode included, mean of {n_timed}): {ms}")
     pl = r.figures["photo_level"]
     print(f"  photos ({pl['photos_with_face']} with a face >= 32 px): at least one found {_f(pl['at_least_one_found'])} "
@@ -669,6 +692,9 @@ def parse_args(argv=None):
     p.add_argument("--timing-limit", type=int, default=None, help="time only the first N of those images")
     p.add_argument("--threads", default="1,2", help="thread counts to time (OpenCV or ONNX Runtime), comma-separated")
     p.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    p.add_argument("--model", type=Path, default=None,
+                   help="CenterFace weights to measure instead of the registry's (e.g. bench/quantize.py's INT8 model)")
+    p.add_argument("--no-timing", action="store_true", help="skip the timing passes (accuracy and false alarms only)")
     p.add_argument("--single-pass", action="store_true",
                    help="the bare network at one scale, without the pyramid, tiles and rotated passes (the old default)")
     p.add_argument("--size-sweep", type=int, default=0, metavar="N",

@@ -12,6 +12,16 @@ class Exit(IntEnum):
     UNSCANNED = 3  # nothing failing, but something could not be checked: never a pass
 
 
+# What each code means, one line each (the table report's verdict says it).
+MEANINGS = {
+    Exit.OK: "nothing at or above --fail-on, and every file scanned",
+    Exit.FINDINGS: "findings at or above --fail-on",
+    Exit.ERROR: "usage, configuration or ledger error: nothing was audited",
+    Exit.UNSCANNED: "nothing failing, but something could not be checked (files not scanned, or faces whose "
+                    "processing region nobody stated): never a pass",
+}
+
+
 def exit_code(*, failing: bool, unscanned: bool) -> Exit:
     """Failing findings outrank what could not be checked (unscanned files or frames, faces whose
     processing region nobody stated); either outranks success."""

@@ -61,7 +61,17 @@ def _path(value: Any, name: str) -> str:
     return text
 
 
+def _typed(kind: str, **bounds: Any) -> Callable[[Callable], Callable]:
+    """Mark a parser with the kind of value it takes, so the CLI can give its flag a typed click
+    parameter (--help then says INTEGER, FLOAT or DATE, and click rejects a bad value early)."""
+    def mark(parse: Callable) -> Callable:
+        parse.value_type = (kind, bounds)
+        return parse
+    return mark
+
+
 def _integer(low: int = 1) -> Callable[[Any, str], int]:
+    @_typed("int", min=low)
     def parse(value: Any, name: str) -> int:
         try:
             number = value if isinstance(value, int) and not isinstance(value, bool) else int(str(value).strip())
@@ -73,6 +83,7 @@ def _integer(low: int = 1) -> Callable[[Any, str], int]:
     return parse
 
 
+@_typed("float", min=0, max=1, min_open=True, max_open=True)
 def _fraction(value: Any, name: str) -> float:
     try:
         number = float(value) if not isinstance(value, bool) else None
@@ -100,6 +111,7 @@ def _patterns(value: Any, name: str) -> tuple[str, ...]:
     raise ConfigError(f"{name}: expected a pattern or a list of patterns, got {value!r}")
 
 
+@_typed("date")
 def _date(value: Any, name: str) -> datetime:
     try:
         parsed = parse_datetime(value, name)
@@ -144,8 +156,9 @@ def option(default: Any, help: str, parse: Callable[[Any, str], Any], *, command
            choices: Callable[[], tuple[str, ...]] | None = None, path: bool = False, flag: bool = False,
            multiple: bool = False, short: str | None = None, metavar: str | None = None,
            show_default: str | bool = True, cli: bool = True) -> Any:
-    """A field of Options. path: relative paths in a config file are taken from the file's folder.
-    cli=False: a table that only a config file or a keyword can give, no flag."""
+    """A field of Options. help: one text, or one per command where the commands differ (format).
+    path: relative paths in a config file are taken from the file's folder. cli=False: a table that
+    only a config file or a keyword can give, no flag."""
     return field(default=default, metadata={
         "help": help, "parse": parse, "commands": commands, "choices": choices, "path": path,
         "flag": flag, "multiple": multiple, "short": short, "metavar": metavar, "show_default": show_default,
@@ -186,7 +199,8 @@ class Options:
         None, "The operator's attestation: the [tool.bipacheck.org] table of the config file, or a dict with "
               "the same keys (entity, attested_by, attested_at, policy_url, policy_adopted_at, "
               "retention_schedule, sells_or_profits, security_standard, exemptions, processing_regions, "
-              "recipients, tag_software; see README). Hashed into the report's run.attestation; a missing "
+              "processing_purposes, recipients, tag_software; see docs/law.md). Hashed into the report's "
+              "run.attestation; a missing "
               "item is a review finding.", _attestation, commands=POLICY, cli=False, show_default=False)
     jurisdiction: tuple[str, ...] = option(
         (), "Evaluate only this jurisdiction pack (repeatable; `bipacheck packs` lists them). Default: bipa, "
@@ -202,6 +216,12 @@ class Options:
               "establishments, then one table per pack id with its facts and [M] value overrides; `bipacheck "
               "packs` lists them), or a dict with the same shape.", _pack_settings, commands=POLICY, cli=False,
         show_default=False)
+    evidence: str | None = option(
+        None, "Open the signed document of each release a verdict rests on under this folder or bucket URL "
+              "(s3://, gs://) and check its SHA-256: missing, altered or placeholder evidence is a finding "
+              "(a violation where the law requires a writing); notice texts are read from ROOT/notices/ and "
+              "hashed per notice_version. Where documents are looked for: docs/law.md.", _path,
+        commands=POLICY, path=True, metavar="ROOT")
     allow_broken_ledger: bool = option(
         False, "Audit even when the ledger's hash chain is broken (`bipacheck ledger verify` names the edit); "
                "the report records the override. Without it a broken chain is a configuration error.",
@@ -234,6 +254,17 @@ class Options:
         commands=LISTING, path=True, metavar="FILE")
     endpoint_url: str | None = option(
         None, "S3-compatible endpoint for s3:// sources.", _text, commands=LISTING, metavar="URL")
+    history: bool = option(
+        False, "Each source is a git repository: audit every image blob reachable from any branch or tag (the "
+               "history, once per blob), not the work tree. Each finding names the commit that added the photo and "
+               "whether HEAD still holds it: a photo only in history is still retained (15(a)).", _flag,
+        commands=LISTING, flag=True)
+    since: datetime | None = option(
+        None, "With --history: only photos committed on or after this ISO 8601 date.", _date, commands=LISTING,
+        metavar="DATE", show_default=False)
+    range: str | None = option(
+        None, "With --history: only photos of the commits this git revision range names (v1.0..main).", _text,
+        commands=LISTING, metavar="A..B", show_default=False)
     follow_symlinks: bool = option(
         False, "Also follow symbolic links that lead outside the audited folder (check: the repository); "
                "without it they are skipped as outside-root. Links that stay inside are always followed.",
@@ -261,11 +292,15 @@ class Options:
                "every staged added or modified file.", _flag, commands=frozenset({"check"}), flag=True)
     # what is written
     format: str | None = option(
-        None, "Output format. audit: table (a readable summary), json (the legal team's report, schema: "
-              "`bipacheck schema`), sarif (SARIF 2.1.0 for CI), csv (one row per finding), markdown (a "
-              "summary for a pull-request comment or CI job summary), html (one self-contained page with "
-              "thumbnails, face boxes, filters and the person roll-up). scan: table or json. check: text (a "
-              "short summary for developers), json or sarif.", _text, show_default="table (check: text)")
+        None, {
+            "audit": "Output format: table (a readable summary ending with the verdict), json (the legal team's "
+                     "report, schema: `bipacheck schema`), sarif (SARIF 2.1.0 for CI), csv (one row per "
+                     "finding), markdown (a summary for a pull-request comment or CI job summary), html (one "
+                     "self-contained page with thumbnails, face boxes, filters and the person roll-up).",
+            "scan": "Output format: table (faces per file) or json (the same, with every skip and its reason).",
+            "check": "Output format: text (a short summary for the developer whose commit it is), json (the "
+                     "audit report) or sarif (SARIF 2.1.0 for CI).",
+        }, _text, show_default="table (check: text)")
     html_thumbnails: str = option(
         "embed", "html: embed small thumbnails read again from the photos, with faces without a release "
                  "blurred on screen until revealed (embed) or blurred in the pixels themselves (blurred), or "
@@ -303,7 +338,8 @@ class Options:
         return DetectorConfig(self.detector, self.detector_threshold() if threshold is None else threshold)
 
     def listing(self) -> Listing:
-        return Listing(self.include, self.exclude, self.manifest, self.endpoint_url, self.follow_symlinks)
+        return Listing(self.include, self.exclude, self.manifest, self.endpoint_url, self.follow_symlinks,
+                       self.history, self.since, self.range)
 
     def execution(self) -> Execution:
         return Execution(self.worker_count(), self.dask, self.full, progress=not self.quiet)
@@ -316,11 +352,17 @@ def names_for(command: str) -> list[str]:
     return [name for name, f in OPTIONS.items() if command in f.metadata["commands"]]
 
 
+def help_for(name: str, command: str) -> str:
+    """The option's help text as `command` uses it."""
+    text = OPTIONS[name].metadata["help"]
+    return text[command] if isinstance(text, dict) else text
+
+
 def parse_value(name: str, value: Any, *, base: Path | None = None, label: str | None = None) -> Any:
     """One option's value from a flag, a config entry (base: the config file's folder) or a keyword."""
     meta = OPTIONS[name].metadata
     parsed = meta["parse"](value, label or name)
-    if meta["path"] and base is not None and parsed is not None:
+    if meta["path"] and base is not None and parsed is not None and "://" not in parsed:  # URLs stay as given
         parsed = str((base / parsed).resolve())
     return parsed
 
@@ -397,7 +439,7 @@ def document(func: Callable, command: str) -> Callable:
     ] + [inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=True,
                            annotation="str | os.PathLike | bool")]
     func.__signature__ = inspect.Signature(params)
-    lines = [f"    {name} (default {OPTIONS[name].default!r}): {OPTIONS[name].metadata['help']}"
+    lines = [f"    {name} (default {OPTIONS[name].default!r}): {help_for(name, command)}"
              for name in names_for(command)]
     func.__doc__ = (
         f"{SUMMARY[command]}\n\nKeyword arguments are the flags of `bipacheck {command}` (same names, same "

@@ -78,8 +78,8 @@ def fill_prefix(client, bucket: str, request, objects: dict[str, bytes]) -> str:
     return name
 
 
-# A complete operator attestation ([tool.bipacheck.org]): processing in Illinois, a public policy
-# since 2020, nothing sold or sent anywhere. Tests that are not about the attestation run from a
+# A complete operator attestation ([tool.bipacheck.org]): processing in Illinois for photo tagging, a
+# public policy since 2020, nothing sold or sent anywhere. Tests that are not about the attestation run from a
 # folder holding it, so BIPA's reach is known and the operator duties are attested.
 ATTESTATION = """
 [tool.bipacheck.org]
@@ -92,6 +92,7 @@ retention_schedule = "3 years after last interaction"
 sells_or_profits = false
 security_standard = "SOC 2"
 processing_regions = ["US-IL"]
+processing_purposes = ["tagging"]
 recipients = []
 """
 

@@ -86,7 +86,7 @@ def test_demo_audit_finds_exactly_the_demo_problems(demo_ledger, centerface):
         ("dave_event.webp", "BIPA-15A-RETENTION"),
         ("broken_upload.jpg", "BIPACHECK-UNSCANNED"),
         ("notes.jpg", "BIPACHECK-UNSCANNED"),
-        (".bipacheck.toml", "BIPA-15A-POLICY"),  # adopted after the first scan
+        (".bipacheck.toml", "BIPA-15A-POLICY"),  # adopted after Bob's and Dave's first scans (Mora)
     }
     s = report["summary"]
     assert (s["files_listed"], s["scanned"], s["skipped"]) == (9, 7, 2)
@@ -94,14 +94,18 @@ def test_demo_audit_finds_exactly_the_demo_problems(demo_ledger, centerface):
     assert s["photos_with_violations"] == 4
     exposure = s["exposure"]
     assert exposure["sections"]["15(b)"]["persons"] == {"low": 4, "high": 4}
-    assert exposure["sections"]["15(a)"]["persons"] == {"low": 1, "high": 1}  # Dave's passed deadline
+    assert exposure["sections"]["15(b)"]["violations"] == {"low": 4, "high": 4}  # one method: face-templates
+    # Dave's passed deadline; Bob (2024-03-01) and Dave (2023-05-01) were processed before the policy (Mora)
+    assert exposure["sections"]["15(a)"]["persons"] == {"low": 2, "high": 2}
+    assert exposure["sections"]["15(a)"]["late_policy_persons"] == 2
     assert exposure["sections"]["15(d)"]["recipients"] == {"photo-search-co": {"low": 1, "high": 1}}
-    assert exposure["total"]["negligent"] == {"low": 6000, "high": 6000}
-    assert exposure["total"]["reckless"] == {"low": 30000, "high": 30000}
-    per_scan = exposure["sections"]["15(b)"]["per_scan"]
-    assert (per_scan["scans"], per_scan["basis"]) == (5, "processing events")
-    assert exposure["pre_amendment"]["scans"] == 1  # Dave, 2023-05-01
-    assert [p["at"] for p in exposure["time_barred"]["processing"]] == ["2021-07-01T09:00:00Z"]  # Tims
+    assert exposure["total"]["negligent"] == {"low": 7000, "high": 7000}
+    assert exposure["total"]["reckless"] == {"low": 35000, "high": 35000}
+    per_scan = exposure["sections"]["15(b)"]["per_scan"]  # only before P.A. 103-0769: Dave, 2023-05-01
+    assert (per_scan["scans"], per_scan["basis"]) == (1, "processing events")
+    assert exposure["pre_amendment"]["scans"] == 1
+    # Tims: Dave's 2021 scan, listed for his 15(b) finding and for the late policy
+    assert [p["at"] for p in exposure["time_barred"]["processing"]] == ["2021-07-01T09:00:00Z"] * 2
     assert report["run"]["attestation"]["statement"]["entity"] == "Example Photos LLC"
     assert len(report["run"]["attestation"]["sha256"]) == 64
     assert {e["path"].split("/")[-1]: e["reason"] for e in report["skipped"]} == {
@@ -145,7 +149,8 @@ def ledger_with(tmp_path: Path, *links, consents=()) -> Path:
         ledger.add_subject(subject, jurisdictions="US-IL", last_interaction_at="2026-01-01")
     for subject, scope in consents:  # complete releases: notice, purpose and term (15(b)(1)-(2))
         ledger.grant(subject, scope, "2025-01-01", consent_id=f"c-{subject}", method="electronic",
-                     purpose="photo tagging", term="P5Y", notice_elements=NOTICE, signer_role="subject")
+                     purpose="photo tagging", purposes="tagging", term="P5Y", notice_elements=NOTICE,
+                     signer_role="subject")
     for subject, sha, box in links:
         ledger.link(subject, photo_sha256=sha, box=box)
     ledger.close()
@@ -285,7 +290,7 @@ def test_python_api_returns_the_report_the_cli_writes(demo_ledger, centerface):
 
 def test_schema_command_prints_the_shipped_schema():
     code, out = run_cli("schema")
-    assert code == 0 and json.loads(out)["properties"]["schema_version"]["const"] == "2.3.0"
+    assert code == 0 and json.loads(out)["properties"]["schema_version"]["const"] == "2.5.0"
 
 
 def test_frames_left_unscanned_are_a_finding_not_a_clean_bill(tmp_path, centerface):

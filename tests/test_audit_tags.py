@@ -80,7 +80,7 @@ def test_tag_map_links_a_named_tag_to_a_consented_subject(folder, tmp_path, cent
     ledger = Ledger.create(tmp_path / "l.db")
     ledger.add_subject("u-ec", jurisdictions="US-IL", last_interaction_at="2026-01-01")
     ledger.grant("u-ec", "face_geometry", "2025-01-01", method="written", purpose="tagging", term="P5Y",
-                 notice_elements="collection;purpose;term")
+                 notice_elements="collection;purpose;term", purposes="tagging")
     ledger.close()
     (tmp_path / "names.csv").write_text("name,subject_id\nEileen Collins,u-ec\n")
     code, report = audit(folder, "--ledger", tmp_path / "l.db", "--tag-map", tmp_path / "names.csv")

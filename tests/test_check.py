@@ -63,7 +63,7 @@ def test_linking_consent_in_the_ledger_unblocks(project):
     for subject in ("astro", "cam"):
         ledger.add_subject(subject, jurisdictions="US-IL", last_interaction_at="2026-01-01")
         ledger.grant(subject, "face_geometry", "2025-01-01", method="electronic", purpose="tagging",
-                     term="P5Y", notice_elements="collection;purpose;term")
+                     term="P5Y", notice_elements="collection;purpose;term", purposes="tagging")
     ledger.link("astro", photo_path="assets/team.jpg", box=[180, 60, 90, 115])  # by repo-relative path
     ledger.link("cam", photo_sha256=sha, box=[707, 115, 65, 85])
     ledger.close()
@@ -192,6 +192,9 @@ def test_unscannable_images_block_the_commit_and_non_images_pass_quietly(project
 
     code, out = run("check", "assets/cut.jpg")
     assert code == 3 and "NOT SCANNED (truncated)" in out and "assets/cut.jpg" in out
+    # the summary names what blocks (never "0 blocking" while blocking), and the reason is said once
+    assert "blocked by 1 file(s) not scanned" in out and "0 blocking" not in out
+    assert out.count("(truncated)") == 1 and "Not scanned (truncated)" not in out
     code, out = run("check", "assets/fake.jpg")
     assert code == 3 and "NOT SCANNED (unsupported-format)" in out
     # content decides: an extension-less photo is checked, text and code are passed over

@@ -20,6 +20,7 @@ from bipacheck.scanning.cache import open_cache
 from bipacheck.cli import cli
 from bipacheck.scanning.engine import DetectorConfig, default_workers, run_scans
 from bipacheck.scanning.scan import ScanSettings
+from bipacheck.scanning.step import listed_ahead
 from bipacheck.sources import iter_sources
 from tests.exits import expected_exit
 from tests.images import SCENES, encode, rgb
@@ -151,11 +152,17 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet(folder, tmp_path, mo
         return b"".join(chunks).decode("utf-8", "replace")
 
     shown = stderr_on_a_terminal()
-    assert "scanning" in shown and "26/?" in shown
+    assert "scanning" in shown and "26/26" in shown and "ETA" in shown  # a listing this short is counted first
     assert "26 cached" in stderr_on_a_terminal()  # second run: everything from the cache
     assert "scanning" not in stderr_on_a_terminal("--quiet")
     piped = subprocess.run(command, capture_output=True, env=env, timeout=300, text=True)
     assert "scanning" not in piped.stderr
+
+
+def test_only_a_short_listing_is_read_ahead():
+    assert listed_ahead(iter(range(5)), limit=5) == [0, 1, 2, 3, 4]  # its size is known
+    longer = listed_ahead(iter(range(7)), limit=5)
+    assert not isinstance(longer, list) and list(longer) == list(range(7))  # streamed, nothing lost
 
 
 def test_an_unreachable_dask_scheduler_is_a_clean_usage_error(tmp_path, centerface, monkeypatch):
@@ -174,3 +181,35 @@ def test_an_unreachable_dask_scheduler_is_a_clean_usage_error(tmp_path, centerfa
     assert result.exit_code == 2
     assert f"cannot reach the dask scheduler tcp://127.0.0.1:{port}" in result.output
     assert time.monotonic() - start < 30  # the configured 2 s, not distributed's default of 30 s or more
+
+
+class _StubExecutor:
+    workers, may_stay_inline = 2, True
+
+    def __init__(self):
+        self.stayed = False
+
+    def stay_inline(self):
+        self.stayed = True
+
+
+def test_a_few_large_photos_go_to_the_workers():
+    """12 photos of 12 MP are a minute of work: with 2 workers they must not stay in one process
+    (counting photos alone kept them there, and 2 workers ran no faster than 1)."""
+    from types import SimpleNamespace
+
+    large = [engine._Task(SimpleNamespace(size=4_000_000)) for _ in range(12)]
+    executor = _StubExecutor()
+    assert list(engine._small_jobs_inline(iter(large), executor)) == large
+    assert not executor.stayed
+    small = [engine._Task(SimpleNamespace(size=300_000)) for _ in range(12)]  # a hook's few small photos
+    executor = _StubExecutor()
+    assert list(engine._small_jobs_inline(iter(small), executor)) == small
+    assert executor.stayed
+
+
+def test_pool_workers_share_out_the_cores(monkeypatch):
+    monkeypatch.setattr(engine, "default_workers", lambda: 8)
+    assert [engine.worker_threads(n) for n in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    monkeypatch.setattr(engine, "default_workers", lambda: 2)
+    assert engine.worker_threads(2) == 1

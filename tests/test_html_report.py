@@ -104,6 +104,24 @@ def test_boxes_match_the_reports_faces_and_statuses(browser, demo):
         [p["key"], p["status"]] for p in report["persons"])
 
 
+def test_person_roll_up_shows_processing_dates_and_what_the_evidence_check_found(browser, demo):
+    """Each person's first and last processing (the limitation runs from them) and, with --evidence,
+    what opening their release's signed document found (Bob's recorded hash is a placeholder)."""
+    folder, _ = demo
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(DEMO)
+        code, _ = run_cli("audit", DEMO / "photos", "--ledger", folder / "demo.db", "--as-of", AS_OF, "--no-cache",
+                          "--evidence", DEMO / "evidence", "--format", "html", "--output", folder / "evidence.html")
+    assert code == 1
+    watch = PageWatch(browser, folder / "evidence.html")
+    row = watch.page.locator("#persons-grid tr[data-key='u-bob']")
+    assert row.locator("td.processed").inner_text() == "2024-03-01 → 2025-06-01"
+    assert row.locator("td.evidence").inner_text() == "c-bob-1.pdf (placeholder)"
+    carol = watch.page.locator("#persons-grid tr[data-key='u-carol']")
+    assert carol.locator("td.evidence").inner_text() == "c-carol-1.pdf (verified)"
+    assert watch.errors == [] and watch.foreign_requests == []
+
+
 def test_filters_change_what_is_shown(browser, demo):
     folder, report = demo
     page = PageWatch(browser, folder / "demo.html").page

@@ -1,5 +1,5 @@
 """The package's shape, checked: layers bottom to top, no import runs up a layer, no import circle,
-the CLI is the only place that knows click. README.md "Development" lists the same layers."""
+the CLI is the only place that knows click. docs/development.md lists the same layers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bipacheck"
 LAYERS = [
     {"version", "errors", "exits", "hashing", "csv_cells"},  # leaves
     {"findings"},  # the findings vocabulary: rules, severities, findings, face records, fingerprints
-    {"imaging", "ledger", "detect"},  # inputs and records (the ledger stores and verifies, no law)
+    {"imaging", "ledger", "detect", "video"},  # inputs and records (the ledger stores and verifies, no law)
     {"metadata"},  # face tags already in files (reads images through imaging's guard)
     {"sources"},  # where objects come from (finds sidecars through metadata)
     {"scanning"},  # the scan step: one object -> faces or a skip; engine, cache
@@ -40,7 +40,7 @@ def layer(module: str) -> int:
     for index, rooms in enumerate(LAYERS):
         if room(module) in rooms:
             return index
-    raise AssertionError(f"{module} is in no layer: add its room to LAYERS (and to README.md)")
+    raise AssertionError(f"{module} is in no layer: add its room to LAYERS (and to docs/development.md)")
 
 
 def imports(path: Path):

@@ -144,3 +144,39 @@ def test_export_prints_files_that_import_back_unchanged(db, tmp_path):
     run("export", db, "--kind", "events", "-o", tmp_path / "events.csv")
     with Ledger(db) as opened:
         assert len((tmp_path / "events.csv").read_text().splitlines()) == opened.head()[0] + 1
+
+
+def test_flags_and_file_columns_share_names_and_old_spellings_warn_for_one_release(tmp_path):
+    path = tmp_path / "names.db"
+    run("init", path)
+    new = run("add-subject", path, "u-new", "--display-name", "Ann", "--residence", "US-IL")
+    assert "Warning" not in new.output
+    old = run("add-subject", path, "u-old", "--name", "Bo", "--jurisdiction", "US-IL", "--jurisdiction", "US-WI")
+    assert "--name is now --display-name" in old.output and "--jurisdiction is now --residence" in old.output
+    with Ledger.open(path) as opened:
+        assert opened.subject("u-old").display_name == "Bo"
+        assert opened.subject("u-old").residence == ["US-IL", "US-WI"]
+    exported = run("export", path, "--kind", "subjects").output
+    assert exported.splitlines()[0].split(",")[:3] == ["subject_id", "display_name", "residence"]
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_text("subject_id,display_name,jurisdictions\nu-legacy,Cy,US-IL\n")
+    imported = run("import", path, legacy)
+    assert "column jurisdictions is now residence" in imported.output
+    with Ledger.open(path) as opened:
+        assert opened.subject("u-legacy").residence == ["US-IL"]
+
+
+def test_status_names_a_release_the_audit_would_call_defective(tmp_path):
+    path = tmp_path / "defect.db"
+    run("init", path)
+    run("add-subject", path, "u-1")
+    run("grant", path, "u-1", "--scope", "face_geometry", "--purpose", "tagging", "--term", "P3Y",
+        "--granted-at", "2025-01-01", "--id", "c-bare")
+    out = run("status", path, "u-1", "--scope", "face_geometry", "--as-of", "2026-01-01").output
+    assert out.startswith("valid, but defective") and "no written notice recorded" in out
+    assert json.loads(run("status", path, "u-1", "--scope", "face_geometry", "--as-of", "2026-01-01",
+                          "--json").output)["defects"] == ["no written notice recorded"]
+    run("grant", path, "u-1", "--scope", "face_geometry", "--purpose", "tagging", "--term", "P3Y",
+        "--granted-at", "2025-02-01", "--notice-elements", "collection;purpose;term", "--id", "c-full")
+    out = run("status", path, "u-1", "--scope", "face_geometry", "--as-of", "2026-01-01").output
+    assert out.startswith("valid: ") and "defective" not in out

@@ -161,7 +161,7 @@ def test_header_problems_are_reported_before_any_row(example, tmp_path):
     assert unknown == (1, "unknown column(s) for consents: scopes (expected: consent_id, "
                           "subject_id, scope, purpose, granted_at, expires_at, term, revoked_at, "
                           "method, notice_version, evidence_uri, evidence_sha256, signer_role, "
-                          "notice_elements)")
+                          "notice_elements, purposes, explicit)")
     assert missing == (1, "missing required column(s): scope, granted_at, method")
     with pytest.raises(ImportRejected, match="pass --kind"):
         example.import_file(write(tmp_path / "x.csv", "name,email\na,b\n"))

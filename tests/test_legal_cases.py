@@ -26,7 +26,7 @@ from tests.images import encode, rgb
 PHOTO = encode(rgb("astronaut"), "JPEG", quality=92)  # one face
 SHA = hashlib.sha256(PHOTO).hexdigest()
 NOTICE = "collection;purpose;term"
-COMPLETE = dict(purpose="photo tagging", term="P3Y", notice_elements=NOTICE, signer_role="subject",
+COMPLETE = dict(purpose="photo tagging", purposes="tagging", term="P3Y", notice_elements=NOTICE, signer_role="subject",
                 method="electronic")
 
 
@@ -131,6 +131,18 @@ def test_a_release_with_no_purpose_term_or_notice_is_defective(world):
     assert found["severity"] == "violation" and found["faces"][0]["consent_status"] == "defective"
     assert found["details"]["defects"] == ["no length of term", "no specific purpose",
                                            "no written notice recorded"]
+
+
+def test_a_release_whose_notice_content_nobody_recorded_is_review_and_not_counted(world):
+    """15(b)(1)-(2): whether notice v1 stated collection, purpose and term is not recorded, so the
+    release is not shown defective: review, outside the exposure (a review is never dollars)."""
+    with person(world) as opened:
+        opened.grant("u", "face_geometry", "2025-01-01", notice_version="v1",
+                     **{k: v for k, v in COMPLETE.items() if k != "notice_elements"})
+        opened.record_processing("2025-03-01", photo_sha256=SHA, processing_region="US-IL")
+    report = run(world, "2026-01-01")
+    assert rules(report) == {"BIPA-15B-DEFECTIVE-RELEASE": "review"} and total(report) == (0, 0)
+    assert report["summary"]["unconsented_faces"] == 0
 
 
 def test_a_minor_who_signed_their_own_release_did_not_give_one(world):
@@ -251,9 +263,9 @@ def test_one_bystander_in_two_copies_is_a_range_of_persons(world):
     assert report["summary"]["exposure"]["total"]["negligent"] == {"low": 1000, "high": 2000}
 
 
-def test_per_scan_counts_processing_events_when_there_are_some(world):
+def test_per_scan_counts_processing_events_before_the_amendment(world):
     with person(world) as opened:
-        for day in ("2025-02-01", "2025-03-01", "2025-04-01"):
+        for day in ("2023-02-01", "2023-03-01", "2023-04-01"):
             opened.record_processing(day, photo_sha256=SHA, processing_region="US-IL")
     per_scan = run(world, "2026-01-01")["summary"]["exposure"]["sections"]["15(b)"]["per_scan"]
     assert (per_scan["scans"], per_scan["basis"]) == (3, "processing events")

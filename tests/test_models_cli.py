@@ -43,3 +43,13 @@ def test_import_an_accepted_variant_and_verify_it(tmp_path, monkeypatch):
     code, out = run("import", "yunet", bogus)
     assert code == 2 and "not a known yunet model" in out
     assert run("pull", "centerface")[0] == 2  # there is nothing to download any more
+
+
+def test_verify_tells_a_missing_optional_variant_from_a_broken_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "variants"))
+    code, out = run("verify", "yunet")
+    assert code == 0 and "optional yunet_s_dynamic.onnx: not imported" in out
+    (tmp_path / "variants").mkdir()
+    (tmp_path / "variants" / "yunet_s_dynamic.onnx").write_bytes(b"half a download")
+    code, out = run("verify", "yunet")
+    assert code == 1 and "BROKEN" in out and "yunet_s_dynamic.onnx" in out

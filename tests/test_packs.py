@@ -26,7 +26,7 @@ from tests.images import encode, rgb
 
 PHOTO = encode(rgb("astronaut"), "JPEG", quality=92)  # one face
 SHA = hashlib.sha256(PHOTO).hexdigest()
-COMPLETE = dict(purpose="photo tagging", term="P3Y", notice_elements="collection;purpose;term",
+COMPLETE = dict(purpose="photo tagging", purposes="tagging", term="P3Y", notice_elements="collection;purpose;term",
                 signer_role="subject", method="electronic")
 
 
@@ -82,8 +82,11 @@ def by_pack(report: dict) -> dict:
 
 # -- Texas CUBI ---------------------------------------------------------------------------------------
 
+TX_FACTS = "[tool.bipacheck.packs.texas-cubi]\ncommercial_purpose = true\nsells_or_discloses = false\n"
+
+
 def test_a_texan_photographed_in_illinois_gets_bipa_and_cubi_findings_and_two_separate_figures(world):
-    config(world)
+    config(world, packs=TX_FACTS)
     with person(world, "US-TX") as opened:
         opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="US-IL", processing_region="US-IL")
     report = run(world, "2026-01-01")
@@ -101,7 +104,7 @@ def test_a_texan_photographed_in_illinois_gets_bipa_and_cubi_findings_and_two_se
 
 
 def test_markdown_and_html_show_each_packs_figure_on_its_own(world):
-    config(world)
+    config(world, packs=TX_FACTS)
     with person(world, "US-TX") as opened:
         opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="US-IL", processing_region="US-IL")
     outputs = {}
@@ -124,9 +127,6 @@ def test_cubi_does_not_apply_to_an_illinoisan_photographed_and_processed_in_illi
     assert report["summary"]["packs"]["bipa"]["status"] == "evaluated"
 
 
-TX_FACTS = "[tool.bipacheck.packs.texas-cubi]\nsells_or_discloses = false\n"
-
-
 def test_cubi_destroy_within_a_year_after_the_purpose_expired(world):
     config(world, packs=TX_FACTS)
     with person(world, "US-TX", purpose_satisfied_at="2024-06-01") as opened:
@@ -140,8 +140,7 @@ def test_cubi_destroy_within_a_year_after_the_purpose_expired(world):
 
 
 def test_cubi_b1_a_public_image_is_not_consent_from_2026(world):
-    config(world, packs="[tool.bipacheck.packs.texas-cubi]\npublic_images_as_consent = true\n"
-                        "sells_or_discloses = false\n")
+    config(world, packs=TX_FACTS + "public_images_as_consent = true\n")
     with person(world, "US-TX") as opened:
         opened.record_processing("2025-06-01", photo_sha256=SHA, capture_region="US-TX", processing_region="US-IL")
     assert "CUBI-503B1-PUBLIC-IMAGE" not in rules(run(world, "2025-12-31"))  # before (b-1)
@@ -153,7 +152,8 @@ def test_cubi_b1_a_public_image_is_not_consent_from_2026(world):
     assert [p["at"] for p in b1["details"]["exposure"]["processing"]] == ["2026-02-01T00:00:00Z"]
     with Ledger.open(world / "ledger.db") as opened:  # the person published the photo themselves
         opened.grant("u", "self_published", "2025-01-01", method="electronic")
-    assert rules(run(world, "2026-03-01"), "texas-cubi") == {}
+    # (b-1)'s bar is gone, but publishing the photo is not consent: review (tests/test_legal_model_v3.py)
+    assert rules(run(world, "2026-03-01"), "texas-cubi") == {"CUBI-503B-NO-CONSENT": "review"}
 
 
 def test_a_texas_fact_cannot_be_misspelled(world):
@@ -208,10 +208,12 @@ def test_ccpa_does_not_apply_under_the_thresholds_or_to_non_residents(world):
 # -- EU GDPR ------------------------------------------------------------------------------------------
 
 EU = '"DE-BY"'
+EU_FACTS = '[tool.bipacheck.packs]\nestablishments = ["DE"]\n[tool.bipacheck.packs.eu-gdpr]\ndpia_done = true\n'
+EXPLICIT = {**COMPLETE, "explicit": True}
 
 
 def test_gdpr_processing_without_explicit_consent_is_unquantified(world):
-    config(world, EU, "[tool.bipacheck.packs.eu-gdpr]\ndpia_done = true\n")
+    config(world, EU, EU_FACTS)
     with person(world, "DE") as opened:
         opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="DE-BY", processing_region="DE-BY")
     report = run(world, "2026-01-01")
@@ -222,9 +224,9 @@ def test_gdpr_processing_without_explicit_consent_is_unquantified(world):
 
 
 def test_gdpr_processing_after_withdrawal(world):
-    config(world, EU, "[tool.bipacheck.packs.eu-gdpr]\ndpia_done = true\n")
+    config(world, EU, EU_FACTS)
     with person(world, "FR") as opened:
-        opened.grant("u", "face_geometry", "2025-01-01", consent_id="c1", **COMPLETE)
+        opened.grant("u", "face_geometry", "2025-01-01", consent_id="c1", **EXPLICIT)
         opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="FR", processing_region="DE-BY")
         opened.revoke("c1", "2025-06-01")
         opened.record_processing("2025-07-01", photo_sha256=SHA, capture_region="FR", processing_region="DE-BY")
@@ -235,18 +237,19 @@ def test_gdpr_processing_after_withdrawal(world):
 
 
 def test_gdpr_a_child_needs_a_parent(world):
-    config(world, EU, "[tool.bipacheck.packs.eu-gdpr]\ndpia_done = true\n")
+    config(world, EU, EU_FACTS)
     with person(world, "DE", birth_date="2012-05-01") as opened:
-        opened.grant("u", "face_geometry", "2025-01-01", consent_id="own", **COMPLETE)
+        opened.grant("u", "face_geometry", "2025-01-01", consent_id="own", **EXPLICIT)
         opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="DE", processing_region="DE-BY")
     assert rules(run(world, "2026-01-01"), "eu-gdpr") == {"GDPR-8-CHILD": "violation"}
     with Ledger.open(world / "ledger.db") as opened:
-        opened.grant("u", "face_geometry", "2025-01-01", consent_id="parent", **{**COMPLETE, "signer_role": "parent"})
+        opened.grant("u", "face_geometry", "2025-01-01", consent_id="parent", **{**EXPLICIT, "signer_role": "parent"})
     assert rules(run(world, "2026-01-01"), "eu-gdpr") == {}
 
 
 def test_gdpr_does_not_apply_outside_the_eu_when_every_fact_is_known(world):
-    config(world, packs='[tool.bipacheck.packs]\nestablishments = ["US-IL"]\n')
+    config(world, packs='[tool.bipacheck.packs]\nestablishments = ["US-IL"]\n[tool.bipacheck.packs.eu-gdpr]\n'
+                        'offers_to_people_in_eea = false\nmonitors_people_in_eea = false\n')
     with person(world, "US-IL") as opened:
         opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="US-IL", processing_region="US-IL")
     report = run(world, "2026-01-01")
@@ -308,7 +311,7 @@ def test_nyc_an_establishment_without_signage_violates_22_1202a(world):
     config(world, '"US-NY"', NYC + "signage = false\n")
     report = run(world, "2026-01-01")
     assert rules(report, "nyc-22-1201") == {"NYC-1202A-SIGNAGE": "violation"}
-    assert by_pack(report)["nyc-22-1201"]["amount"] == {"low": 500, "high": 5000}
+    assert by_pack(report)["nyc-22-1201"]["amount"] == {"low": 500, "high": 500}  # 22-1203: $500 per signage violation
 
 
 def test_nyc_signage_posted_is_compliant_even_without_consent_rules(world):
@@ -324,10 +327,9 @@ def test_nyc_does_not_apply_to_a_business_that_is_not_an_nyc_establishment(world
 # -- EU AI Act 5(1)(e) ------------------------------------------------------------------------------
 
 def scraped(world: Path, facts: str, at: str = "2025-03-01") -> dict:
-    config(world, '"NL"', "[tool.bipacheck.packs.eu-gdpr]\ndpia_done = true\n[tool.bipacheck.packs.eu-ai-act-5-1-e]\n"
-           + facts)
+    config(world, '"NL"', EU_FACTS + "[tool.bipacheck.packs.eu-ai-act-5-1-e]\n" + facts)
     with person(world, "NL") as opened:
-        opened.grant("u", "face_geometry", "2024-01-01", **COMPLETE)
+        opened.grant("u", "face_geometry", "2024-01-01", **EXPLICIT)
         opened.record_processing(at, photo_sha256=SHA, capture_region="NL", processing_region="NL")
     return run(world, "2026-01-01")
 
@@ -370,11 +372,11 @@ def test_colorado_does_not_apply_to_a_texan_in_texas(world):
 
 def test_colorado_deletes_24_months_after_the_last_interaction(world):
     config(world, '"US-CO"', CO + "months_after_last_interaction = 18\n")  # an [M] value overridden
-    with person(world, "US-CO", last_interaction_at="2024-01-01") as opened:
-        opened.grant("u", "face_geometry", "2023-06-01", **COMPLETE)
-        opened.record_processing("2023-12-01", photo_sha256=SHA, capture_region="US-CO", processing_region="US-CO")
-    assert rules(run(world, "2025-06-30"), "colorado-6-1-1314") == {}  # 18 months end 2025-07-01
-    found = rules(run(world, "2025-07-02"), "colorado-6-1-1314")
+    with person(world, "US-CO", last_interaction_at="2025-08-01") as opened:
+        opened.grant("u", "face_geometry", "2025-07-01", **COMPLETE)
+        opened.record_processing("2025-07-15", photo_sha256=SHA, capture_region="US-CO", processing_region="US-CO")
+    assert rules(run(world, "2027-01-31"), "colorado-6-1-1314") == {}  # 18 months end 2027-02-01
+    found = rules(run(world, "2027-02-02"), "colorado-6-1-1314")
     assert found == {"CO-1314-RETENTION": "violation"}
 
 
@@ -430,14 +432,15 @@ def test_selected_pack_with_unknown_regions_is_review_and_bipa_can_be_left_out(w
     unknown = CliRunner().invoke(cli, ["audit", "photos", "--ledger", "ledger.db", "--as-of", "2026-01-01"])
     assert unknown.exit_code == 3  # the face's reach could not be checked: never a pass
     report = run(world, "2026-01-01", "--jurisdiction", "texas-cubi")
-    assert rules(report) == {"CUBI-503B-NO-CONSENT": "review", "CUBI-503C-DISCLOSURE": "review"}
+    assert rules(report) == {"CUBI-503B-NO-CONSENT": "review", "CUBI-503C-DISCLOSURE": "review",
+                             "CUBI-503-COMMERCIAL-PURPOSE": "review"}
     assert report["summary"]["packs"]["bipa"]["status"] == "not selected (--jurisdiction)"
     bad = CliRunner().invoke(cli, ["audit", "photos", "--jurisdiction", "atlantis"])
     assert bad.exit_code == 2 and "unknown jurisdiction pack" in bad.output
 
 
 def test_sarif_tags_and_help_come_from_the_pack(world):
-    config(world)
+    config(world, packs=TX_FACTS)
     with person(world, "US-TX") as opened:
         opened.record_processing("2025-03-01", photo_sha256=SHA, capture_region="US-TX", processing_region="US-IL")
     result = CliRunner().invoke(cli, ["audit", "photos", "--ledger", "ledger.db", "--as-of", "2026-01-01",
@@ -445,7 +448,7 @@ def test_sarif_tags_and_help_come_from_the_pack(world):
     driver = json.loads(result.output)["runs"][0]["tool"]["driver"]
     (cubi,) = [r for r in driver["rules"] if r["id"] == "CUBI-503B-NO-CONSENT"]
     assert cubi["properties"]["tags"] == ["privacy", "biometric", "texas-cubi", "Tex. Bus. & Com. Code §503.001"]
-    assert "§503.001(b) [V]" in cubi["help"]["text"]
+    assert "§503.001(b), (b-1) [V]" in cubi["help"]["text"]
 
 
 def test_packs_and_rules_document_every_pack_with_marks():

@@ -134,3 +134,14 @@ def test_found_by_survives_the_scan_cache():
     scan = PhotoScan("u", "r", "0" * 64, 1, "PNG", 10, 10, [Face(1, 2, 3, 4, 0.9, "rotated-90")])
     kind, text = encode_result(scan)
     assert decode_result(kind, text, "u", "r").faces == scan.faces
+
+
+def test_turned_views_of_a_large_photo_look_at_a_small_copy(centerface, monkeypatch):
+    # a 12 MP photo: the three turned views run on copies of at most 0.5 MP, not on 1 MP copies
+    # that cost a fifth of the photo's time (bench/turned_views.py cost)
+    seen = []
+    original = centerface.pyramid
+    monkeypatch.setattr(centerface, "pyramid", lambda rgb: seen.append(rgb.shape) or original(rgb))
+    centerface.detect(np.full((3000, 4000, 3), 90, np.uint8))
+    assert seen[0] == (3000, 4000, 3) and len(seen) == 4  # the upright search, then three turned views
+    assert all(h * w <= 500_000 for h, w, _ in seen[1:]), seen

@@ -19,10 +19,9 @@ from bipacheck.policy.bipa import BIPA, RULES
 from bipacheck.policy.evaluate import PolicyContext, evaluate_photo
 from bipacheck.policy.exposure import estimate
 from bipacheck.policy.pack import available, rule_book
-from bipacheck.policy.pack_eval import place
 from bipacheck.policy.profiles import profile
 from bipacheck.policy.release import defects
-from bipacheck.policy.timeline import IN, OUT, UNKNOWN, Processing, territory
+from bipacheck.policy.timeline import IN, OUT, UNKNOWN, Processing, reach, territory
 from bipacheck.report.model import Report
 from bipacheck.scanning.scan import PhotoScan
 from tests.images import encode, rgb
@@ -60,9 +59,9 @@ def test_exposure_counts_a_person_once_however_many_photos_show_them(tmp_path, o
     result = CliRunner().invoke(cli, ["audit", str(folder), "--ledger", str(tmp_path / "l.db"), "--format",
                                       "json", "--no-cache", "--as-of", "2026-06-01"])
     section = json.loads(result.output)["summary"]["exposure"]["sections"]["15(b)"]
-    assert section["persons"] == {"low": 1, "high": 1} and section["per_scan"]["scans"] == 3
+    assert section["persons"] == section["violations"] == {"low": 1, "high": 1}
     assert section["negligent"] == {"low": 1_000, "high": 1_000}
-    assert section["per_scan"]["negligent"] == {"low": 3_000, "high": 3_000}
+    assert section["per_scan"]["scans"] == 0  # three photos after P.A. 103-0769: no per-scan figure
 
 
 def scan_with(*faces: Face) -> PhotoScan:
@@ -129,17 +128,19 @@ def test_bipa_reach_is_unknown_unless_every_place_is_known(capture, processed, a
     assert where == expected, why
 
 
-@pytest.mark.parametrize("residence, capture, expected", [
-    (None, None, UNKNOWN),
-    (None, "US-IL", UNKNOWN),  # GDPR's trigger here is residence: an unknown residence is not "out"
-    (["US-IL"], "US-IL", OUT),
-    (["DE"], None, IN),
-    (["DE-BY"], None, IN),  # a subdivision of a member state
+@pytest.mark.parametrize("residence, capture, facts, expected", [
+    (None, None, {"establishments": []}, UNKNOWN),  # targeting nobody stated
+    (None, "US-IL", {"establishments": [], "offers_to_people_in_eea": True}, OUT),  # offered, but not in the EEA
+    (["DE"], None, {"establishments": [], "offers_to_people_in_eea": True}, IN),  # where they live stands in
+    (["US-IL"], "NO", {"establishments": [], "monitors_people_in_eea": True}, IN),  # in Norway: the EEA
+    (["DE-BY"], "DE-BY", {"establishments": [], "offers_to_people_in_eea": False,
+                          "monitors_people_in_eea": False}, OUT),  # residence alone does not bring it in
+    (None, None, {"establishments": ["DE-BY"]}, IN),  # a subdivision of a member state: established there
 ])
-def test_a_pack_reaches_unknown_when_a_trigger_fact_is_unknown(residence, capture, expected):
+def test_a_pack_reaches_unknown_when_a_trigger_fact_is_unknown(residence, capture, facts, expected):
     pack = available()["eu-gdpr"]
     when = Processing(datetime(2025, 1, 1, tzinfo=timezone.utc), "processing-event", capture, "US-IL")
-    where, why = place(pack, when, residence, {"establishments": []}, None)
+    where, why = reach(pack, when, residence, facts, None)
     assert where == expected, why
 
 
@@ -175,15 +176,16 @@ def test_processing_exactly_five_years_before_the_audit_still_counts():
 
 
 def test_a_scan_is_one_person_in_one_photo_at_one_processing_time():
+    """Per scan (Cothron) counts only processing before P.A. 103-0769 (2024-08-02)."""
     as_of = datetime(2026, 6, 1, tzinfo=timezone.utc)
-    events = [_scan_finding(at, person) for at in ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
+    events = [_scan_finding(at, person) for at in ("2023-01-01T00:00:00Z", "2023-02-01T00:00:00Z")
               for person in ("face:1", "face:2")]
-    again = _scan_finding("2025-01-01T00:00:00Z", "face:1")  # the same scan named by a second finding
+    again = _scan_finding("2023-01-01T00:00:00Z", "face:1")  # the same scan named by a second finding
     assert estimate(events + [again], as_of)["sections"]["15(b)"]["per_scan"]["scans"] == 4
     # without processing events, a photo's upload and audit times stand in for one occurrence
     occurrences = [_scan_finding(at, person, source=src) for at, src in
-                   (("2025-01-01T00:00:00Z", "upload-time"), ("2026-06-01T00:00:00Z", "audit-date"))
+                   (("2023-01-01T00:00:00Z", "upload-time"), ("2026-06-01T00:00:00Z", "audit-date"))
                    for person in ("face:1", "face:2")]
     assert estimate(occurrences, as_of)["sections"]["15(b)"]["per_scan"]["scans"] == 2
-    other_photo = _scan_finding("2025-01-01T00:00:00Z", "face:1", sha="b" * 64)
+    other_photo = _scan_finding("2023-01-01T00:00:00Z", "face:1", sha="b" * 64)
     assert estimate(events + [other_photo], as_of)["sections"]["15(b)"]["per_scan"]["scans"] == 5

@@ -61,7 +61,7 @@ def test_hook_blocks_then_passes_after_consent_baseline_and_rename(tmp_path, che
     ledger = Ledger.open(ledger_path)
     ledger.add_subject("u-1", jurisdictions="US-IL", last_interaction_at="2026-01-01")
     ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic", purpose="tagging", term="P5Y",
-                 notice_elements="collection;purpose;term")
+                 notice_elements="collection;purpose;term", purposes="tagging")
     ledger.link("u-1", photo_path="team.jpg")
     ledger.close()
     passed = git(repo, "commit", "-m", "add team photo", check=False)

@@ -4,6 +4,7 @@ the person roll-up (agreeing with the exposure count), and the law pack derived 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import Counter
 from pathlib import Path
@@ -39,7 +40,10 @@ def test_findings_carry_the_cited_consent_dates_and_evidence(demo_ledger, center
     carol = next(f for f in report["findings"] if f["rule_id"] == "BIPA-15B-REVOKED")
     consent = carol["faces"][0]["consent"]
     assert consent["revoked_at"] == "2026-10-15T00:00:00Z" and consent["method"] == "electronic"
-    assert consent["evidence_uri"].endswith("c-carol-1.pdf") and consent["evidence_sha256"] == "c" * 64
+    document = DEMO / "evidence" / "legal.example" / "releases" / "c-carol-1.pdf"
+    assert consent["evidence_uri"].endswith("c-carol-1.pdf")
+    assert consent["evidence_sha256"] == hashlib.sha256(document.read_bytes()).hexdigest()
+    assert consent["purposes"] == ["tagging"] and consent["evidence"] is None  # documents not opened
 
 
 def test_person_roll_up_agrees_with_findings_and_exposure(demo_ledger, centerface):
@@ -99,7 +103,7 @@ def test_markdown_summary_for_a_pull_request(demo_ledger, centerface):
     assert out.startswith(f"## ❌ bipacheck: {len(violations)} violation(s) in 4 photo(s) and 1 about the operator")
     assert "| 9 | 7 | 2 | 6 | 4 | 4 | 4 |" in out  # files, scanned, skipped, faces, unconsented faces and persons
     total = report["summary"]["exposure"]["total"]
-    assert f"${total['negligent']['high']:,} | ${total['reckless']['high']:,} |" in out and "$6,000" in out
+    assert f"${total['negligent']['high']:,} | ${total['reckless']['high']:,} |" in out and "$7,000" in out
     assert out.count("| violation |") == len(violations) and "| u-carol |" in out
 
 
@@ -124,3 +128,24 @@ def test_new_formats_replace_their_own_output_but_nothing_else(tmp_path, centerf
         (tmp_path / "notes.txt").write_text("my notes")
         with pytest.raises(ConfigError):
             report.write(tmp_path / "notes.txt", fmt)
+
+
+def test_the_demo_releases_are_on_file_and_only_bobs_recorded_hash_is_a_placeholder(demo_ledger, centerface):
+    """--evidence fixtures/demo/evidence: every release the demo relies on is opened; Bob's document is
+    there but the ledger recorded a placeholder hash, so his 2024 scan is not proven (15(b)(3))."""
+    _, plain = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF)
+    _, report = audit_json(DEMO / "photos", "--ledger", demo_ledger, "--as-of", AS_OF, "--evidence", DEMO / "evidence")
+    added = Counter(f["rule_id"] for f in report["findings"]) - Counter(f["rule_id"] for f in plain["findings"])
+    assert added == Counter({"BIPA-15B-EVIDENCE": 1})
+    bob = next(f for f in report["findings"] if f["rule_id"] == "BIPA-15B-EVIDENCE")
+    assert [p["at"] for p in bob["details"]["exposure"]["processing"]] == ["2024-03-01T09:00:00Z"]
+    evidence = report["run"]["evidence"]
+    assert evidence["releases"] == {"placeholder": 1, "verified": 4}  # c-alice-2 shares c-alice-1's document
+    assert set(evidence["notices"]) == {"notice-v1", "notice-v2", "notice-v3"}
+    assert all(n["status"] == "verified" and len(n["sha256"]) == 64 for n in evidence["notices"].values())
+    persons = {p["key"]: p for p in report["persons"]}
+    assert (persons["u-carol"]["first_processed"], persons["u-carol"]["last_processed"]) == (
+        "2025-01-15T09:00:00Z", "2026-10-20T09:00:00Z")
+    alice = {d["consent_id"]: d for d in persons["u-alice"]["documents"]}
+    assert set(alice) == {"c-alice-1", "c-alice-2"}  # tagging, and the disclosure to the search vendor
+    assert [v["scope"] for v in alice["c-alice-2"]["verdicts"]] == ["disclose:photo-search-co"]

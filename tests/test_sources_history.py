@@ -457,14 +457,14 @@ def test_sidecars_come_from_the_adding_commit_or_from_head(repo: Repo):
     assert kept.sibling("README.md") is None  # not in the photo's folder
     assert pickle.loads(pickle.dumps(kept)).sibling("scene.xmp") == b"<x:xmpmeta>v2</x:xmpmeta>"
     # the scan cache's sidecar stamps see them (a sidecar-only edit makes a cached scan stale)
-    from bipacheck.sidecar_stamps import SidecarStamper
+    from bipacheck.scanning.sidecar_stamps import SidecarStamper
 
     stamps = dict(SidecarStamper().stamped([gone, kept]))
     assert stamps[gone] and stamps[kept] and stamps[gone] != stamps[kept]
 
 
 def test_the_scanner_finds_the_face_in_a_deleted_photo(repo: Repo, centerface):
-    from bipacheck.scanner import PhotoScan, scan_object
+    from bipacheck.scanning.scan import PhotoScan, scan_object
 
     repo.commit("add", files={"staff/portrait.jpg": FACE_JPEG, "staff/scene.png": SCENE_PNG})
     repo.commit("remove", remove=("staff/portrait.jpg",))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import click
 
 from ..version import __version__
-from . import audit, cache, check, law, ledger, models, redact, scan, strip_face_tags
-from .common import EXIT_HELP
+from . import audit, cache, check, init, law, ledger, models, redact, scan, strip_face_tags
+from .common import with_exit_help
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,9 +22,9 @@ def cli() -> None:
     """
 
 
-cli.help += "\n\n" + EXIT_HELP
+with_exit_help(cli)
 
-for command in (scan.scan, audit.audit, check.check, check.baseline, law.rules, law.packs, law.schema,
-                cache.cache_group, models.models, ledger.ledger, redact.redact_command,
+for command in (init.init_command, scan.scan, audit.audit, check.check, check.baseline, law.rules, law.packs,
+                law.schema, cache.cache_group, models.models, ledger.ledger, redact.redact_command,
                 strip_face_tags.strip_face_tags_command):
     cli.add_command(command)

@@ -8,7 +8,7 @@ import click
 
 from ..errors import BipacheckError
 from ..pipelines.audit import run
-from .common import EXIT_HELP, build_options, command_options, emit, fail
+from .common import build_options, command_options, emit, fail, with_exit_help
 
 
 @click.command()
@@ -41,4 +41,4 @@ def audit(sources, **params):
     sys.exit(report.exit_code)
 
 
-audit.help += "\n\n" + EXIT_HELP
+with_exit_help(audit)

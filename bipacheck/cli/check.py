@@ -11,7 +11,9 @@ import click
 from ..errors import BipacheckError
 from ..pipelines import baseline as baseline_mod
 from ..pipelines.check import human_summary, run_check
-from .common import EXIT_HELP, Exit, build_options, command_options, emit, fail
+from ..policy.operator import operator_rule_ids
+from ..policy.pack import available
+from .common import Exit, build_options, command_options, emit, fail, with_exit_help
 
 
 @click.command()
@@ -44,7 +46,7 @@ def check(files, **params):
     sys.exit(report.exit_code)
 
 
-check.help += "\n\n" + EXIT_HELP
+with_exit_help(check)
 
 
 @click.group()
@@ -53,6 +55,7 @@ def baseline() -> None:
 
     A fingerprint is the photo's content SHA-256 + rule id + rounded face box: no path and no
     timestamp, so a renamed photo stays accepted, an edited one does not, and merges rarely conflict.
+    Findings about the operator (its attestation, no photo) are accepted only by name: `baseline operator`.
     Settings (ledger, detector, ...) come from the config file as for `check`, or from `check`'s flags.
     """
 
@@ -68,7 +71,8 @@ def baseline_options(func):
 @click.argument("files", nargs=-1, required=True)
 @baseline_options
 def baseline_create(files, justification, **params):
-    """Audit FILES (files or folders) and write a baseline accepting every finding."""
+    """Audit FILES (files or folders) and write a baseline accepting every finding about them.
+    Findings about the operator are never accepted this way: see `baseline operator`."""
     _write_baseline(files, params, justification, update=False)
 
 
@@ -79,6 +83,27 @@ def baseline_update(files, justification, **params):
     """Audit FILES and add their findings to the baseline; entries for these photos that no longer
     match are pruned, entries for other photos are kept."""
     _write_baseline(files, params, justification, update=True)
+
+
+@baseline.command("operator")
+@click.argument("rule_ids", nargs=-1, required=True, metavar="RULE_ID...")
+@click.option("--justification", required=True, help="Why the operator's duty is accepted as it stands (stored "
+                                                    "with the entry; required).")
+@command_options("check", only=("baseline", "packs_path"))
+def baseline_operator(rule_ids, justification, **params):
+    """Accept findings about the operator (its attestation, not a photo: BIPA-15A-POLICY, BIPA-15C-PROFIT,
+    BIPA-15D-DISCLOSURE, BIPA-15E-CARE, a pack's attested duties) by rule id, each with its own
+    justification. Accepting a photo never accepts them: they are company-wide."""
+    try:
+        opts = build_options("check", params)
+        path = opts.baseline or baseline_mod.DEFAULT_BASELINE
+        previous = baseline_mod.Baseline.read_or_empty(path)
+        result = baseline_mod.accept_operator(previous, rule_ids, justification,
+                                              operator_rule_ids(available(opts.packs_path)))
+        result.save(path)
+    except BipacheckError as exc:
+        fail(str(exc))
+    click.echo(f"{path}: {len(result.entries)} accepted finding(s), operator finding(s) {', '.join(rule_ids)} by name")
 
 
 def _write_baseline(files, params: dict, justification: str | None, update: bool) -> None:

@@ -19,7 +19,8 @@ from ..ledger.ledger import Ledger
 from ..ledger.models import Event
 from ..ledger.status import consent_state
 from ..policy.bipa import BIPA
-from .common import EXIT_HELP, Exit
+from ..policy.release import Needs, judge
+from .common import Exit, warn, with_exit_help
 
 
 class _LedgerError(click.ClickException):
@@ -59,7 +60,7 @@ def ledger() -> None:
     """
 
 
-ledger.help += "\n\n" + EXIT_HELP
+with_exit_help(ledger)
 
 
 @ledger.command()
@@ -89,6 +90,8 @@ def import_(db: Path, file: Path, kind: str | None, actor: str | None) -> None:
     """
     with Ledger(db, actor=actor) as opened:
         result = opened.import_file(file, kind=kind)
+    for message in result.warnings:
+        warn(f"{file}: {message}")
     click.echo(f"{result.source}: {result.kind}: {result.added} added, {result.edited} edited, "
                f"{result.unchanged} unchanged")
 
@@ -119,11 +122,24 @@ def export(db: Path, fmt: str, kind: str | None, output: Path | None) -> None:
             click.echo(f"wrote {count} {kind} to {output}", err=True)
 
 
+def _renamed(old: str, new: str, dest: str, **kwargs: Any):
+    """A flag's old spelling, hidden, accepted for one release with a warning (the new spelling is
+    the file column's name, so flags and CSV columns match)."""
+    def warn_old(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value not in (None, ()):
+            warn(f"{old} is now {new} (the column's name in subject files); {old} will be removed in the "
+                 "next release")
+        return value
+    return click.option(old, dest, hidden=True, callback=warn_old, help=f"Old spelling of {new}.", **kwargs)
+
+
 def _subject_options(func: Any) -> Any:
     for option in reversed([
-        click.option("--name", "display_name", help="Display name (optional, for people)."),
-        click.option("--residence", "--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
-                     help="Residence, an ISO 3166-2 code such as US-IL; repeat for several."),
+        click.option("--display-name", help="Display name (optional, for people)."),
+        _renamed("--name", "--display-name", "old_name"),
+        click.option("--residence", multiple=True, metavar="CODE",
+                     help="Where the person lives, an ISO 3166-2 code such as US-IL; repeat for several."),
+        _renamed("--jurisdiction", "--residence", "old_jurisdiction", multiple=True),
         click.option("--last-interaction", "last_interaction_at", metavar="DATE",
                      help="Date of last interaction (starts the 3-year BIPA destruction clock)."),
         click.option("--purpose-satisfied", "purpose_satisfied_at", metavar="DATE",
@@ -138,20 +154,29 @@ def _subject_options(func: Any) -> Any:
     return func
 
 
+def _subject_fields(display_name: str | None, old_name: str | None, residence: tuple[str, ...],
+                    old_jurisdiction: tuple[str, ...]) -> tuple[str | None, list[str]]:
+    """(display name, residence) from the new flags or, for one more release, the old ones."""
+    if old_name is not None and display_name is not None:
+        raise click.UsageError("give --display-name only (--name is its old spelling)")
+    return (display_name if display_name is not None else old_name), [*residence, *old_jurisdiction]
+
+
 @ledger.command("add-subject")
 @DB
 @click.argument("subject")
 @_subject_options
 @ACTOR
-def add_subject(db: Path, subject: str, display_name: str | None, jurisdictions: tuple[str, ...],
-                last_interaction_at: str | None, purpose_satisfied_at: str | None,
-                birth_date: str | None, deceased_at: str | None, employment_cba: str | None,
-                actor: str | None) -> None:
+def add_subject(db: Path, subject: str, display_name: str | None, old_name: str | None,
+                residence: tuple[str, ...], old_jurisdiction: tuple[str, ...], last_interaction_at: str | None,
+                purpose_satisfied_at: str | None, birth_date: str | None, deceased_at: str | None,
+                employment_cba: str | None, actor: str | None) -> None:
     """Add SUBJECT (a platform user id, or an id you give a non-user) to DB."""
+    display_name, regions = _subject_fields(display_name, old_name, residence, old_jurisdiction)
     with Ledger(db, actor=actor) as opened:
-        opened.add_subject(subject, display_name, list(jurisdictions), last_interaction_at,
-                           purpose_satisfied_at, birth_date=birth_date, deceased_at=deceased_at,
-                           employment_cba=employment_cba)
+        opened.add_subject(subject, display_name, residence=regions, last_interaction_at=last_interaction_at,
+                           purpose_satisfied_at=purpose_satisfied_at, birth_date=birth_date,
+                           deceased_at=deceased_at, employment_cba=employment_cba)
     click.echo(f"subject {subject} recorded")
 
 
@@ -160,14 +185,15 @@ def add_subject(db: Path, subject: str, display_name: str | None, jurisdictions:
 @click.argument("subject")
 @_subject_options
 @ACTOR
-def edit_subject(db: Path, subject: str, display_name: str | None,
-                 jurisdictions: tuple[str, ...], last_interaction_at: str | None,
+def edit_subject(db: Path, subject: str, display_name: str | None, old_name: str | None,
+                 residence: tuple[str, ...], old_jurisdiction: tuple[str, ...], last_interaction_at: str | None,
                  purpose_satisfied_at: str | None, birth_date: str | None, deceased_at: str | None,
                  employment_cba: str | None, actor: str | None) -> None:
     """Change SUBJECT's details; options not given keep their current value."""
+    display_name, regions = _subject_fields(display_name, old_name, residence, old_jurisdiction)
     changes = {"display_name": display_name, "last_interaction_at": last_interaction_at,
                "purpose_satisfied_at": purpose_satisfied_at,
-               "jurisdictions": list(jurisdictions) or None, "birth_date": birth_date,
+               "jurisdictions": regions or None, "birth_date": birth_date,
                "deceased_at": deceased_at, "employment_cba": employment_cba}
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
@@ -198,13 +224,17 @@ def edit_subject(db: Path, subject: str, display_name: str | None,
               help="Who signed: the subject or their legally authorized representative.")
 @click.option("--notice-elements", metavar="A;B;...",
               help="What the written notice stated: " + ", ".join(fields.NOTICE_ELEMENTS) + ".")
+@click.option("--purposes", metavar="A;B;...",
+              help="What the release allows, from the vocabulary: " + ", ".join(fields.PURPOSES) + ".")
+@click.option("--explicit/--not-explicit", default=None,
+              help="Whether the consent was explicit (GDPR Art. 9(2)(a)); default: not recorded.")
 @click.option("--id", "consent_id", help="Consent id (default: a new random id).")
 @ACTOR
 def grant(db: Path, subject: str, scope: str, purpose: str | None, granted_at: str | None,
           expires_at: str | None, term: str | None, method: str, notice_version: str | None,
           evidence_uri: str | None, evidence_sha256: str | None, evidence_file: Path | None,
-          signer_role: str | None, notice_elements: str | None,
-          consent_id: str | None, actor: str | None) -> None:
+          signer_role: str | None, notice_elements: str | None, purposes: str | None,
+          explicit: bool | None, consent_id: str | None, actor: str | None) -> None:
     """Record a written release by SUBJECT for SCOPE (disclose:<recipient> for a disclosure).
 
     BIPA 15(b) needs notice of collection, a specific purpose and a length of term; the audit
@@ -219,7 +249,7 @@ def grant(db: Path, subject: str, scope: str, purpose: str | None, granted_at: s
                                purpose=purpose, expires_at=expires_at, term=term, method=method,
                                notice_version=notice_version, evidence_uri=evidence_uri,
                                evidence_sha256=evidence_sha256, signer_role=signer_role,
-                               notice_elements=notice_elements)
+                               notice_elements=notice_elements, purposes=purposes, explicit=explicit)
     click.echo(f"consent {consent.consent_id} recorded for {subject}")
 
 
@@ -325,7 +355,9 @@ def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -
                    f"revoked={format_datetime(c.revoked_at) or '-'} "
                    f"notice={c.notice_version or '-'} "
                    f"elements={';'.join(c.notice_elements) if c.notice_elements is not None else '-'} "
-                   f"signer={c.signer_role or '-'}")
+                   f"signer={c.signer_role or '-'} "
+                   f"purposes={';'.join(c.purposes) if c.purposes is not None else '-'} "
+                   f"explicit={'-' if c.explicit is None else str(c.explicit).lower()}")
     click.echo(f"links ({len(links)}):")
     for l in links:
         click.echo(f"  {l.photo_sha256 or '-'} {l.photo_path or '-'} box={l.box} role={l.role}")
@@ -340,12 +372,20 @@ def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -
 def status(db: Path, subject: str, scope: str, as_of: str | None, as_json: bool) -> None:
     """Did SUBJECT have a valid release for SCOPE as of the date?
 
-    Prints valid, not-yet-valid, expired, revoked, out-of-scope or none, with the release cited.
+    Prints valid, not-yet-valid, expired, revoked, out-of-scope or none, with the release cited;
+    a valid release that lacks what BIPA 15(b) asks of it (notice, purpose, term) is named
+    defective, as the audit reports it.
     """
+    when = parse_datetime(as_of, "as_of") if as_of else now_utc()
     with Ledger(db) as opened:
-        result = opened.consent_status(subject, scope, as_of or now_utc())
+        result = opened.consent_status(subject, scope, when)
+        judged = judge(opened, subject, [fields.scope(scope, "scope") or ""], when, BIPA.minor_age, Needs(content=True))
+    defects = judged.defects if judged.status == "defective" else []
     if as_json:
-        _echo_json(result.to_dict())
+        _echo_json({**result.to_dict(), "defects": defects})
+    elif defects:
+        click.echo(f"{result.status}, but defective under {BIPA.citation}/15(b): {'; '.join(defects)} "
+                   f"({result.reason}; the audit reports BIPA-15B-DEFECTIVE-RELEASE)")
     else:
         click.echo(f"{result.status}: {result.reason}")
 

@@ -8,7 +8,7 @@ import click
 
 from ..errors import BipacheckError
 from ..pipelines.scan import run_scan
-from .common import EXIT_HELP, build_options, command_options, emit, fail
+from .common import build_options, command_options, emit, fail, with_exit_help
 
 
 @click.command()
@@ -32,4 +32,4 @@ def scan(paths, **params):
     sys.exit(result.exit_code)
 
 
-scan.help += "\n\n" + EXIT_HELP
+with_exit_help(scan)

@@ -16,9 +16,14 @@ pixels at once (peak memory of one call grows with its input: about 0.7 GB at 15
 Content stored sideways or upside down without an EXIF tag (scans, screenshots, re-encodes) is
 looked for on every photo by three turned views of a copy shrunk to at most ROTATED_PIXELS and to
 half size or less (faces in them are found from about twice the network's smallest face upward),
-so the look costs at most 3/4 of the photo's pixels, or 3 MP, whatever its size. Only faces scoring
-the network's `confident_score` or more count as evidence, summed per view, and a view counts only
-when one of its faces scores `turned_view_best` or more (three shoes at .5 once made a view). When
+so the look costs at most 3/4 of the photo's pixels, or 1.5 MP, whatever its size. The 0.5 MP cap
+binds only above 2 MP; there a face filling a given share of the frame is still more pixels in
+the copy than in the half-size copies (0.18-0.5 MP) of the WIDER photos on which this rule was
+chosen and checked (bench/turned_views.py: on 12 MP photos a 1 MP cap spent 16% of the detector's
+time on these views, 0.5 MP 8%; a 0.25 MP cap, binding on the larger WIDER photos, lost turned
+faces of 32-64 px). Only faces scoring the network's `confident_score` or more count as evidence,
+summed per view, and a view counts only when one of its faces scores `turned_view_best` or more
+(three shoes at .5 once made a view). When
 a turned view holds more than the upright search, the photo is stored turned, and that view is
 searched again at full size like an upright photo. Its faces, plus the upright faces scoring `confident_score` or more,
 are the result. A photo stored upside down often shows a face or two upright too (a print, a tilted
@@ -47,7 +52,7 @@ TILE_SIDE = 1536
 OVERLAP = 256  # > STEP * COARSE_MIN: a face a pass is responsible for lies whole in some tile
 EDGE = 2  # px: a box this close to an inner tile edge was cut by it
 CONTAINED = 0.7  # a box with this share of its area inside a larger coarse-pass box is part of that face
-ROTATED_PIXELS = 1_000_000  # rotated passes run on a copy of at most this many pixels (and at most half size)
+ROTATED_PIXELS = 500_000  # rotated passes run on a copy of at most this many pixels (and at most half size)
 ROTATIONS = (1, 2, 3)  # quarter turns counterclockwise (np.rot90's k)
 
 

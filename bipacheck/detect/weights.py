@@ -119,7 +119,8 @@ def resolve(name: str) -> tuple[Path, str]:
     path, variant = found
     actual = sha256_file(path)
     if actual != variant.sha256:
-        fix = "reinstall bipacheck" if path.parent == BUNDLED else f"delete it or `bipacheck models import {name}` again"
+        fix = ("reinstall bipacheck" if path.parent == BUNDLED else
+               f"delete it or `bipacheck models import {name}` again")
         raise ConfigError(f"{path} has SHA-256 {actual}, expected {variant.sha256}: the file is corrupt or was "
                           f"replaced; {fix}")
     return path, actual
@@ -144,10 +145,34 @@ def import_file(name: str, path: str | Path) -> Path:
     raise ConfigError(f"{path} has SHA-256 {actual}, which is not a known {name} model (expected one of {known})")
 
 
-def verify(name: str) -> tuple[bool, str]:
-    """(ok, message) for the file `name` would load."""
+def verify(name: str) -> tuple[bool, list[str]]:
+    """(ok, one line per file) for model `name`: the file a detector would load, the bundled file
+    and each optional variant. A missing optional variant is only noted; a bundled file that is
+    missing or altered, or an imported variant that does not hash right, fails."""
+    ok, lines, used = True, [], None
     try:
-        path, digest = resolve(name)
+        used, digest = resolve(name)
+        lines.append(f"{name}: uses {used} OK (sha256 {digest})")
     except ConfigError as exc:
-        return False, str(exc)
-    return True, f"{path} OK (sha256 {digest})"
+        ok = False
+        lines.append(f"{name}: BROKEN: {exc}")
+    for variant in spec(name).files:
+        imported = model_dir() / variant.filename
+        if used in (imported, BUNDLED / variant.filename):
+            continue  # checked above
+        if imported.is_file():
+            good = sha256_file(imported) == variant.sha256
+            ok &= good
+            lines.append(f"  imported {variant.filename}: " + ("OK" if good else
+                         f"BROKEN (SHA-256 differs; it is loaded before the bundled file: delete {imported} or "
+                         f"`bipacheck models import {name}` it again)"))
+        elif variant.bundled:
+            bundled = BUNDLED / variant.filename
+            good = bundled.is_file() and sha256_file(bundled) == variant.sha256
+            ok &= good
+            lines.append(f"  bundled {variant.filename}: " + ("OK" if good else
+                         "BROKEN (missing or altered: reinstall bipacheck)"))
+        else:
+            lines.append(f"  optional {variant.filename}: not imported (not needed; `bipacheck models import "
+                         f"{name} FILE` adds it)")
+    return ok, lines

@@ -33,6 +33,10 @@ class FaceRecord:
     consent_id: str | None = None
     found_by: str | None = None  # detector faces: "upright" or the rotated pass that found it (detect/passes.py)
     consent: dict | None = None  # the cited release's dates and evidence (policy.evaluate.consent_facts)
+    # the release status at each processing time: {"at", "status", "consent_id"}
+    verdicts: list[dict] = field(default_factory=list)
+    # every release a verdict rests on: its facts and evidence, with the consent id
+    documents: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -44,6 +48,8 @@ class FaceRecord:
             "consent_id": self.consent_id,
             "found_by": self.found_by,
             "consent": self.consent,
+            "verdicts": self.verdicts,
+            "documents": self.documents,
         }
 
 
@@ -60,6 +66,7 @@ class Finding:
     baseline_state: str | None = None  # 'new' / 'unchanged' once compared with a baseline
     suppressed: bool = False
     justification: str | None = None
+    provenance: dict | None = None  # where the photo came from beyond its path (git history), as the source said
 
     def __post_init__(self):
         # real checks, not asserts: `python -O` must not let a malformed finding into a legal report
@@ -98,6 +105,8 @@ class Finding:
         }
         if self.pack:
             out["pack"] = self.pack
+        if self.provenance:
+            out.update(self.provenance)
         if self.details:
             out["details"] = self.details
         if self.baseline_state:

@@ -9,22 +9,31 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .dates import from_stored, normalize_datetime, parse_duration
 from .errors import InvalidValue
 
 KINDS = ("subjects", "consents", "links", "processing")
-METHODS = ("written", "electronic")
+METHODS = ("written", "electronic")  # how a release was signed
+# What a release allows and a processing event serves (../shared/LEGAL.md section 2): a controlled
+# vocabulary, so a use can be compared with the purposes a release lists (BIPA 15(b)(2), GDPR 9(2)(a)).
+PURPOSES = ("tagging", "grouping", "search", "id_verification", "security", "marketing", "training")
+# How identifiers were collected: since P.A. 103-0769 repeats by the same method are one BIPA violation.
+PROCESSING_METHODS = ("face-templates", "id-verification", "live-capture")
 ROLES = ("uploader", "tagged", "other")
 DEFAULT_ROLE = "tagged"
 # Who signed a release: the subject, or their legally authorized representative (BIPA 15(b)(3)).
 SIGNER_ROLES = ("subject", "parent", "guardian", "legal_rep", "union_rep", "estate")
 # What the written notice told the person (15(b)(1)-(2) need collection, purpose and term).
 NOTICE_ELEMENTS = ("collection", "purpose", "term", "retention_policy", "recipients", "withdrawal")
-# Input names accepted for a stored column (the issue's `residence` for today's `jurisdictions`).
+# Input names accepted for a stored column: files and flags say `residence`, stored as `jurisdictions`.
 ALIASES = {"residence": "jurisdictions"}
+# A stored column's name in import and export files, where it differs (the same as the flag's name).
+FILE_NAMES = {"jurisdictions": "residence"}
+# Old file column names still read for one release, with a warning: old name -> current name.
+RENAMED = {"jurisdictions": "residence"}
 
 # The columns a file or API call may provide, in export order.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -32,10 +41,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                  "purpose_satisfied_at", "birth_date", "deceased_at", "employment_cba"),
     "consents": ("consent_id", "subject_id", "scope", "purpose", "granted_at", "expires_at",
                  "term", "revoked_at", "method", "notice_version", "evidence_uri",
-                 "evidence_sha256", "signer_role", "notice_elements"),
+                 "evidence_sha256", "signer_role", "notice_elements", "purposes", "explicit"),
     "links": ("subject_id", "photo_sha256", "photo_path", "box", "role"),
     "processing": ("processed_at", "photo_sha256", "photo_path", "capture_region",
-                   "processing_region", "method", "recipients"),
+                   "processing_region", "method", "recipients", "purpose"),
 }
 SINGULAR = {"subjects": "subject", "consents": "consent", "links": "link",
             "processing": "processing event"}
@@ -52,13 +61,24 @@ LINK_IDENTITY = ("subject_id", "photo_sha256", "photo_path", "box")
 # A processing event is identified by when, which photo and how; regions and recipients can be edited.
 PROCESSING_IDENTITY = ("processed_at", "photo_sha256", "photo_path", "method")
 # Columns holding a JSON list, written `;`-separated in CSV.
-LIST_COLUMNS = {"subjects": ("jurisdictions",), "consents": ("notice_elements",),
+LIST_COLUMNS = {"subjects": ("jurisdictions",), "consents": ("notice_elements", "purposes"),
                 "processing": ("recipients",)}
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 _SCOPE = re.compile(r"^[a-z0-9_.:/-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def file_columns(kind: str) -> tuple[str, ...]:
+    """The columns of `kind` as import and export files name them, in export order."""
+    return tuple(FILE_NAMES.get(c, c) for c in COLUMNS[kind])
+
+
+def renamed_columns(columns: Iterable[str]) -> list[str]:
+    """A warning for each old column name among `columns` (accepted for one more release)."""
+    return [f"column {old} is now {RENAMED[old]} (as the --{RENAMED[old]} flag); {old} will not be read after "
+            "the next release" for old in columns if old in RENAMED]
 
 
 def canonical_json(value: Any) -> str:
@@ -149,6 +169,20 @@ def _word_list(options: tuple[str, ...] | None) -> Callable[[Any, str], str | No
         return canonical_json(words)
 
     return check
+
+
+def boolean(value: Any, field: str) -> str | None:
+    """`true` / `false` (stored as that text), or None: not recorded."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    word = str(value).strip().lower()
+    if word in ("true", "yes", "1"):
+        return "true"
+    if word in ("false", "no", "0"):
+        return "false"
+    raise InvalidValue(f"{field}: expected true or false, got {value!r}")
 
 
 def employment_cba(value: Any, field: str = "employment_cba") -> str | None:
@@ -260,7 +294,6 @@ NORMALIZE: dict[str, Callable[[Any, str], Any]] = {
     "last_interaction_at": normalize_datetime,
     "purpose_satisfied_at": normalize_datetime,
     "scope": scope,
-    "purpose": text,
     "granted_at": normalize_datetime,
     "expires_at": normalize_datetime,
     "term": term,
@@ -278,15 +311,20 @@ NORMALIZE: dict[str, Callable[[Any, str], Any]] = {
     "employment_cba": employment_cba,
     "signer_role": _choice(SIGNER_ROLES),
     "notice_elements": _word_list(NOTICE_ELEMENTS),
+    "purposes": _word_list(PURPOSES),
+    "explicit": boolean,
+    "purpose": text,
     "processed_at": normalize_datetime,
     "capture_region": region,
     "processing_region": region,
     "recipients": _word_list(None),
 }
-# The same column name meaning something else in one kind: a processing `method` is free text
-# (e.g. face-templates), a release's `method` is how it was signed.
+# The same column name meaning something else in one kind: a processing `method` is how
+# identifiers were collected (face-templates...), a release's `method` how it was signed; a
+# processing `purpose` is one word of PURPOSES, a release's `purpose` its own wording.
 NORMALIZE_IN_KIND: dict[tuple[str, str], Callable[[Any, str], Any]] = {
-    ("processing", "method"): identifier,
+    ("processing", "method"): _choice(PROCESSING_METHODS),
+    ("processing", "purpose"): _choice(PURPOSES),
 }
 
 

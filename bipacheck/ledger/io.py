@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from ..csv_cells import neutralize, restore
 from .errors import ImportRejected, InvalidValue, LedgerError
-from .fields import ALIASES, COLUMNS, KEY, LIST_COLUMNS, REQUIRED, complete, normalize
+from .fields import ALIASES, COLUMNS, FILE_NAMES, KEY, LIST_COLUMNS, REQUIRED, complete, file_columns, normalize
 
 FORMATS = ("csv", "json")
 EVENT_COLUMNS = ("seq", "at", "actor", "action", "kind", "key", "before", "after", "note",
@@ -136,7 +136,7 @@ def parse_rows(kind: str, source: SourceFile) -> tuple[list[tuple[int, dict]], l
         missing = [c for c in REQUIRED[kind] if c not in named]
         if unknown:
             problems.append((source.header_line, f"unknown column(s) for {kind}: "
-                             f"{', '.join(unknown)} (expected: {', '.join(COLUMNS[kind])})"))
+                             f"{', '.join(unknown)} (expected: {', '.join(file_columns(kind))})"))
         if missing:
             problems.append((source.header_line,
                              f"missing required column(s): {', '.join(missing)}"))
@@ -173,14 +173,14 @@ def to_export(kind: str, row: dict[str, Any], fmt: str) -> dict[str, Any]:
     if kind == "links" and out["box"]:
         box = json.loads(out["box"])
         out["box"] = box if fmt == "json" else " ".join(map(str, box))
-    return out
+    return {FILE_NAMES.get(name, name): value for name, value in out.items()}
 
 
 def write_rows(kind: str, rows: Iterable[dict[str, Any]], out: TextIO, fmt: str) -> int:
     """Write stored rows (or event rows for kind 'events') as CSV or JSON Lines."""
     if fmt not in FORMATS:
         raise LedgerError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    columns = EVENT_COLUMNS if kind == "events" else COLUMNS[kind]
+    columns = EVENT_COLUMNS if kind == "events" else file_columns(kind)
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n") if fmt == "csv" else None
     if writer:
         writer.writeheader()

@@ -406,6 +406,7 @@ class Ledger:
               method: str = "written", notice_version: str | None = None,
               evidence_uri: str | None = None, evidence_sha256: str | None = None,
               signer_role: str | None = None, notice_elements: list[str] | str | None = None,
+              purposes: list[str] | str | None = None, explicit: bool | str | None = None,
               actor: str | None = None) -> Consent:
         """Record a written release. granted_at defaults to now; consent_id to a new id."""
         given = fields.normalize("consents", {
@@ -415,7 +416,7 @@ class Ledger:
             "expires_at": expires_at, "term": term, "method": method,
             "notice_version": notice_version, "evidence_uri": evidence_uri,
             "evidence_sha256": evidence_sha256, "signer_role": signer_role,
-            "notice_elements": notice_elements})
+            "notice_elements": notice_elements, "purposes": purposes, "explicit": explicit})
         row = fields.complete("consents", given, None)
         problems = fields.check("consents", row)
         if problems:
@@ -484,13 +485,13 @@ class Ledger:
     def record_processing(self, processed_at: datetime | str, photo_sha256: str | None = None,
                           photo_path: str | None = None, *, capture_region: str | None = None,
                           processing_region: str | None = None, method: str | None = None,
-                          recipients: list[str] | str | None = None,
+                          recipients: list[str] | str | None = None, purpose: str | None = None,
                           actor: str | None = None) -> ProcessingEvent:
         """Record that a photo was processed (e.g. templates made); the same call again is a no-op."""
         given = fields.normalize("processing", {
             "processed_at": processed_at, "photo_sha256": photo_sha256, "photo_path": photo_path,
             "capture_region": capture_region, "processing_region": processing_region,
-            "method": method, "recipients": recipients})
+            "method": method, "recipients": recipients, "purpose": purpose})
         row = fields.complete("processing", given, None)
         problems = fields.check("processing", row)
         if problems:
@@ -527,7 +528,7 @@ class Ledger:
                 "cannot tell whether this file holds subjects, consents, links or processing "
                 "events; pass --kind")])
         parsed, problems = io.parse_rows(kind, source)
-        result = ImportResult(kind, source.name)
+        result = ImportResult(kind, source.name, warnings=fields.renamed_columns(source.columns))
         actor = actor or self.actor
         with self._transaction() as chain:
             plan, more = self._plan_import(kind, parsed)

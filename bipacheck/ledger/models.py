@@ -68,14 +68,19 @@ class Consent:
     evidence_sha256: str | None = None
     signer_role: str | None = None  # None: not recorded
     notice_elements: list[str] | None = None  # None: not recorded
+    purposes: list[str] | None = None  # what the release allows (fields.PURPOSES); None: not recorded
+    explicit: bool | None = None  # an explicit consent (GDPR Art. 9(2)(a)); None: not recorded
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Consent":
         values = dict(row)
         for name in ("granted_at", "expires_at", "revoked_at"):
             values[name] = from_stored(values[name])
-        if values.get("notice_elements") is not None:
-            values["notice_elements"] = json.loads(values["notice_elements"])
+        for name in ("notice_elements", "purposes"):
+            if values.get(name) is not None:
+                values[name] = json.loads(values[name])
+        if values.get("explicit") is not None:
+            values["explicit"] = values["explicit"] == "true"
         return cls(**values)
 
     @property
@@ -120,8 +125,9 @@ class ProcessingEvent:
     photo_path: str | None = None
     capture_region: str | None = None
     processing_region: str | None = None
-    method: str | None = None
+    method: str | None = None  # how identifiers were collected (fields.PROCESSING_METHODS)
     recipients: list[str] = field(default_factory=list)
+    purpose: str | None = None  # what the processing served (fields.PURPOSES); None: not recorded
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "ProcessingEvent":
@@ -200,6 +206,7 @@ class ImportResult:
     added: int = 0
     edited: int = 0
     unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)  # e.g. an old column name, still read
 
     @property
     def changed(self) -> int:

@@ -18,12 +18,12 @@ from .errors import NotALedger, SchemaTooNew
 from .fields import canonical_json
 
 APP_ID = "bipacheck-ledger"
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 OLDEST_VERSION = 1
 
 
 def create_tables(db: Database) -> None:
-    """The current (v3) layout. Runs inside the caller's transaction."""
+    """The current (v4) layout. Runs inside the caller's transaction."""
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["subjects"].create(
         {"subject_id": str, "display_name": str, "jurisdictions": str,
@@ -35,7 +35,7 @@ def create_tables(db: Database) -> None:
         {"consent_id": str, "subject_id": str, "scope": str, "purpose": str, "granted_at": str,
          "expires_at": str, "term": str, "revoked_at": str, "method": str,
          "notice_version": str, "evidence_uri": str, "evidence_sha256": str,
-         "signer_role": str, "notice_elements": str},
+         "signer_role": str, "notice_elements": str, "purposes": str, "explicit": str},
         pk="consent_id", not_null={"subject_id", "scope", "granted_at", "method"},
         foreign_keys=[("subject_id", "subjects", "subject_id")],
     )
@@ -58,10 +58,11 @@ def create_tables(db: Database) -> None:
     db["events"].create_index(["kind", "key"])
 
 
-def _create_processing(db: Database) -> None:
+def _create_processing(db: Database, purpose: bool = True) -> None:
+    columns = {"event_id": str, "processed_at": str, "photo_sha256": str, "photo_path": str,
+               "capture_region": str, "processing_region": str, "method": str, "recipients": str}
     db["processing"].create(
-        {"event_id": str, "processed_at": str, "photo_sha256": str, "photo_path": str,
-         "capture_region": str, "processing_region": str, "method": str, "recipients": str},
+        {**columns, **({"purpose": str} if purpose else {})},
         pk="event_id", not_null={"processed_at"},
     )
     db["processing"].create_index(["photo_sha256"])
@@ -110,10 +111,21 @@ def _v2_to_v3(kind: str, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply_v2_to_v3(db: Database) -> None:
-    for table, columns in _V3_COLUMNS.items():
+    _add_columns(db, _V3_COLUMNS)
+    _create_processing(db, purpose=False)  # the v3 shape: v4 adds its purpose column
+
+
+def _add_columns(db: Database, added: dict[str, tuple[str, ...]]) -> None:
+    for table, columns in added.items():
         for column in columns:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
-    _create_processing(db)
+
+
+_V4_COLUMNS = {"consents": ("purposes", "explicit"), "processing": ("purpose",)}
+
+
+def _v3_to_v4(kind: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, **{name: None for name in _V4_COLUMNS.get(kind, ())}}
 
 
 MIGRATIONS: dict[int, Migration] = {
@@ -123,6 +135,9 @@ MIGRATIONS: dict[int, Migration] = {
     2: Migration(2, "subjects: add birth_date, deceased_at, employment_cba; consents: add "
                     "signer_role, notice_elements; new processing table (when and where each "
                     "photo was processed)", _apply_v2_to_v3, _v2_to_v3),
+    3: Migration(3, "consents: add purposes (a vocabulary) and explicit (GDPR Art. 9(2)(a)); "
+                    "processing: add purpose (compared with the release's purposes)",
+                 lambda db: _add_columns(db, _V4_COLUMNS), _v3_to_v4),
 }
 
 

@@ -23,6 +23,7 @@ from ..options import Options
 from ..policy import exposure
 from ..policy.attestation import run_facts as attestation_facts
 from ..policy.evaluate import PolicyContext, evaluate_photo
+from ..policy.evidence import NOT_CHECKED, EvidenceRoot
 from ..policy.operator import operator_findings
 from ..policy.pack_exposure import by_pack
 from ..policy.profiles import profile as get_profile
@@ -106,11 +107,12 @@ def prepare(opts: Options, stack: ExitStack) -> AuditContext:
     tag_map = load_tag_map(opts.tag_map) if opts.tag_map else None
     scope = PackScope.load(opts.packs_path, opts.jurisdiction, opts.packs)  # unknown ids, misspelt facts fail now
     built = opts.detector_config(review).create()  # the detector keeps review-band faces too
+    evidence = EvidenceRoot(opts.evidence, opts.endpoint_url) if opts.evidence else None  # a bad root fails now
     ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger)
     if ledger is not None:
         stack.callback(ledger.close)
     policy = PolicyContext(get_profile(opts.processing), opts.as_of or started, threshold, ledger, opts.org,
-                           tag_map, opts.show_names, scope)
+                           tag_map, opts.show_names, scope, evidence=evidence)
     return AuditContext(opts, started, built, review, policy, facts, scope.rules())
 
 
@@ -152,29 +154,47 @@ def evaluate(results: Iterator[PhotoScan | SkippedFile], ctx: AuditContext, igno
 
 
 def _record_skip(tally: Tally, result: SkippedFile, ignore) -> None:
-    tally.skipped.append({"path": result.url, "reason": result.reason, "message": result.message})
+    tally.skipped.append({"path": result.url, "reason": result.reason, "message": result.message,
+                          **(result.provenance or {})})
     if result.reason == SIDECAR_REASON or (ignore is not None and ignore(result)):
         return  # metadata of a photo, read with it (or a non-image the caller ignores): not a photo that escaped
-    tally.findings.append(Finding(UNSCANNED, "review", f"Not scanned ({result.reason}): {result.message}",
-                                  result.url, result.sha256, result.size, details={"reason": result.reason}))
+    tally.findings.append(_with_provenance(
+        Finding(UNSCANNED, "review", f"Not scanned ({result.reason}): {result.message}", result.url, result.sha256,
+                result.size, details={"reason": result.reason}), result.provenance))
+
+
+def _with_provenance(finding: Finding, provenance: dict | None) -> Finding:
+    """A finding about a blob of git history says which commit added it and whether HEAD still has it."""
+    if provenance:
+        finding.provenance = provenance
+        history = provenance.get("history")
+        if history:
+            where = (f"still in HEAD as {', '.join(history['head_paths'])}" if history["in_head"] else
+                     "only in history (deleted from HEAD, still retained in every clone)")
+            finding.message += (f" [git: added in commit {history['commit'][:12]} on {history['author_date'][:10]} "
+                                f"as {history['added_path']}; {where}]")
+    return finding
 
 
 def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     outcome = evaluate_photo(scan, ctx.policy)
+    for finding in outcome.findings:
+        _with_provenance(finding, scan.provenance)
     for pack_id, reaches in outcome.pack_reach.items():
         tally.pack_reach.setdefault(pack_id, set()).update(reaches)
     tally.findings.extend(outcome.findings)
     if outcome.faces:
         tally.processing.add(outcome.times)
+        tally.processing.add_persons(outcome.processed)
     if scan.frames_scanned < scan.frame_count:
         # the frames left out were never looked at: no clean bill of health for them
-        tally.findings.append(Finding(
+        tally.findings.append(_with_provenance(Finding(
             UNSCANNED, "review",
             f"Only {scan.frames_scanned} of {scan.frame_count} frames were scanned "
             "(raise --max-frames or --max-pixels to scan them all).",
             scan.url, scan.sha256, scan.size,
             details={"reason": "frames-not-scanned", "frames_scanned": scan.frames_scanned,
-                     "frames_total": scan.frame_count}))
+                     "frames_total": scan.frame_count}), scan.provenance))
     tally.unconsented_faces += len(outcome.unconsented_persons)
     tally.faces += len(outcome.faces)
     tally.photos_with_faces += bool(outcome.faces)
@@ -220,8 +240,11 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
         "max_pixels": opts.max_pixels,
         "ledger": ctx.ledger_facts,
         "attestation": attestation_facts(policy.attestation),
+        "evidence": policy.evidence.facts() if policy.evidence is not None else dict(NOT_CHECKED),
         "fail_on": opts.fail_on,
     }
+    if opts.history:
+        run["history"] = {"since": opts.since.isoformat() if opts.since else None, "range": opts.range}
     if cache is not None:
         run["cache"] = cache.report()
     return run
@@ -248,7 +271,7 @@ def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache,
 def _photo_row(scan: PhotoScan, faces: list) -> dict:
     row = {"path": scan.url, "sha256": scan.sha256, "size": scan.size, "format": scan.format,
            "width": scan.width, "height": scan.height, "faces": len(faces),
-           "face_records": [f.as_dict() for f in faces]}  # consented faces too: proof of compliance
+           "face_records": [f.as_dict() for f in faces], **(scan.provenance or {})}  # consented faces too
     warnings = scan.warnings + [f"metadata: {e}" for e in scan.tag_errors]
     if warnings:
         row["warnings"] = warnings

@@ -4,6 +4,10 @@ No paths, line numbers or timestamps: a renamed photo stays accepted, an edited 
 two branches that accept different photos merge without conflicts (entries are sorted, one per key).
 The detection settings the baseline was made with are pinned, as detect-secrets does, so a change
 of detector or threshold is visible instead of silently shifting what counts as accepted.
+
+Findings about the operator (its attestation: 15(a) policy, 15(c), 15(d) recipients, 15(e), a
+pack's attested duties) are company-wide, not a photo's: accepting a photo never accepts them.
+They are accepted only by name (`operator:<rule id>`), each with its own justification.
 """
 
 from __future__ import annotations
@@ -19,6 +23,16 @@ from ..report.model import Report
 
 BASELINE_VERSION = 1
 DEFAULT_BASELINE = ".bipacheck-baseline.json"
+OPERATOR = "operator:"  # the key of an operator finding accepted by name: operator:<rule id>
+
+
+def about_operator(finding: Finding) -> bool:
+    """A finding about the operator's statement, not about a photo or a file."""
+    return finding.sha256 is None and "attestation" in (finding.details or {})
+
+
+def baseline_key(finding: Finding) -> str:
+    return OPERATOR + finding.rule_id if about_operator(finding) else finding.fingerprint
 
 
 @dataclass
@@ -60,10 +74,13 @@ def pinned_settings(run: dict) -> dict:
 
 
 def create(report: Report, justification: str | None = None, previous: Baseline | None = None) -> Baseline:
-    """A baseline accepting every finding of `report` (keeping justifications already written)."""
+    """A baseline accepting every finding of `report` about a photo or file (keeping justifications
+    already written, and any operator findings accepted by name). Operator findings are left out."""
     old = previous.entries if previous else {}
-    entries = {}
+    entries = {key: entry for key, entry in old.items() if key.startswith(OPERATOR)}
     for finding in report.findings:
+        if about_operator(finding):
+            continue  # company-wide: only `accept_operator` accepts it, by name
         fp = finding.fingerprint
         kept = old.get(fp, {}).get("justification")
         entries[fp] = {"rule_id": finding.rule_id, "sha256": finding.sha256,
@@ -82,6 +99,21 @@ def update(report: Report, previous: Baseline, justification: str | None = None,
     return Baseline({**kept, **fresh.entries}, fresh.settings)
 
 
+def accept_operator(previous: Baseline, rule_ids, justification: str, known: set[str]) -> Baseline:
+    """`previous` plus the operator findings of `rule_ids` accepted by name with `justification`
+    (required: each company-wide finding is accepted on its own grounds). known: the operator rule ids."""
+    if not justification or not justification.strip():
+        raise ConfigError("an operator finding is accepted only with its own --justification")
+    unknown = sorted(set(rule_ids) - known)
+    if unknown:
+        raise ConfigError(f"{', '.join(unknown)}: not a finding about the operator; these are: "
+                          f"{', '.join(sorted(known))}")
+    entries = dict(previous.entries)
+    for rule_id in rule_ids:
+        entries[OPERATOR + rule_id] = {"rule_id": rule_id, "sha256": None, "justification": justification.strip()}
+    return Baseline(entries, previous.settings)
+
+
 def apply_baseline(findings: list[Finding], photos: list[dict], run: dict, baseline: Baseline, *,
                    partial: bool) -> dict:
     """Mark each finding new or unchanged (and suppressed when accepted); return the baseline
@@ -93,14 +125,15 @@ def apply_baseline(findings: list[Finding], photos: list[dict], run: dict, basel
     """
     seen = set()
     for finding in findings:
-        entry = baseline.entries.get(finding.fingerprint)
+        key = baseline_key(finding)  # an operator finding matches only its by-name entry, never a photo's
+        entry = baseline.entries.get(key)
         if entry is None:
             finding.baseline_state = "new"
         else:
             finding.baseline_state = "unchanged"
             finding.suppressed = True
             finding.justification = entry.get("justification")
-            seen.add(finding.fingerprint)
+            seen.add(key)
     audited = {p["sha256"] for p in photos} | {f.sha256 for f in findings if f.sha256}
     stale = sorted(
         fp for fp, entry in baseline.entries.items()

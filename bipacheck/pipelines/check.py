@@ -20,6 +20,7 @@ from ..report.model import Report
 from ..sources import Skipped, iter_sources, staged_objects
 from ..sources.local import OUTSIDE_ROOT, within_root
 from .audit import run
+from .baseline import about_operator
 
 
 def repo_root(start: Path | None = None) -> Path | None:
@@ -75,9 +76,13 @@ def human_summary(report: Report) -> str:
     """Short text for a developer whose commit was blocked: what, where, and how to fix it."""
     failing = report.failing()
     unscanned = [f for f in report.unscanned if f not in failing]
+    unknown = [f for f in report.reach_unknown if f not in failing]
     s = report.summary
-    lines = [f"bipacheck check: {s['scanned']} file(s) checked, {s['faces']} face(s), {len(failing)} blocking "
-             f"finding(s), {len(unscanned)} file(s) not scanned"]
+    blockers = [f"{count} {what}" for count, what in ((len(failing), "finding(s)"),
+                                                      (len(unscanned), "file(s) not scanned"),
+                                                      (len(unknown), "face(s) whose reach is unknown")) if count]
+    lines = [f"bipacheck check: {s['scanned']} file(s) checked, {s['faces']} face(s); "
+             + (f"the commit is blocked by {', '.join(blockers)}" if blockers else "nothing blocks the commit")]
     for finding in failing:
         lines.append(f"{finding.path}: {finding.severity.upper()} {finding.rule_id} ({finding.citation})")
         lines.append(f"  {finding.message}")
@@ -90,18 +95,25 @@ def human_summary(report: Report) -> str:
             "  - redact the face (blur or crop it) and stage the new file, or",
             "  - accept it on purpose: `bipacheck baseline update FILE... --justification \"why\"`.",
         ]
+    if any(about_operator(f) for f in failing):
+        lines += [
+            "  Findings about the operator (no photo: its attestation) are company-wide: correct the attestation,",
+            "  or accept one by name: `bipacheck baseline operator RULE_ID --justification \"why\"`.",
+        ]
     for finding in unscanned:
-        lines.append(f"{finding.path}: NOT SCANNED ({finding.details.get('reason')}): {finding.message}")
+        reason = finding.details.get("reason")
+        detail = finding.message.removeprefix(f"Not scanned ({reason}): ")  # the reason is said once
+        lines.append(f"{finding.path}: NOT SCANNED ({reason}): {detail}")
     if unscanned:
         lines.append("bipacheck: files that could not be scanned block the commit too: an image nobody could "
                      "check is never passed. Fix or remove them, or accept them in the baseline.")
-    unknown = [f for f in report.reach_unknown if f not in failing]
     for finding in unknown:
         lines.append(f"{finding.path}: REACH UNKNOWN {finding.rule_id}: {finding.message}")
     if unknown:
         lines.append("bipacheck: faces without a release where nobody stated the processing region block the "
-                     "commit too: whether the law reaches them could not be checked. State processing_regions "
-                     "in [tool.bipacheck.org] or record processing events in the ledger.")
+                     "commit too: whether the law reaches them could not be checked. State where they are processed "
+                     "(`bipacheck init --region REGION`, e.g. US-IL, writes processing_regions into "
+                     ".bipacheck.toml) or record processing events in the ledger.")
     stale = (report.run.get("baseline") or {}).get("stale", [])
     if stale:
         lines.append(f"bipacheck: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} no longer "

@@ -16,13 +16,13 @@ from typing import Any, Mapping
 from ..errors import ConfigError
 from ..ledger import InvalidValue
 from ..ledger.dates import format_datetime, parse_datetime
-from ..ledger.fields import canonical_json, region
+from ..ledger.fields import PURPOSES, canonical_json, region
 from .bipa import EXEMPTIONS
 
 RECIPIENT_KEYS = {"name", "role", "receives", "consideration", "scope"}
 KEYS = {"entity", "attested_by", "attested_at", "policy_url", "policy_adopted_at",
         "retention_schedule", "sells_or_profits", "security_standard", "exemptions",
-        "processing_regions", "recipients", "tag_software"}
+        "processing_regions", "processing_purposes", "recipients", "tag_software"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Attestation:
     security_standard: str | None = None
     exemptions: tuple[str, ...] = ()
     processing_regions: tuple[str, ...] | None = None  # None: not attested
+    processing_purposes: tuple[str, ...] | None = None  # what processing serves (ledger PURPOSES); None: not attested
     recipients: tuple[Recipient, ...] | None = None  # None: not attested; () none
     tag_software: tuple[str, ...] = ()  # face-tag writers that are the operator's own pipeline
     given: frozenset[str] = field(default_factory=frozenset)  # keys the operator stated
@@ -132,6 +133,13 @@ def parse(values: Mapping[str, Any] | Attestation | None, source: str | None = N
                             for r in _list(data["processing_regions"], "processing_regions"))
         except InvalidValue as exc:
             raise ConfigError(str(exc)) from None
+    purposes = None
+    if data.get("processing_purposes") is not None:
+        purposes = tuple(str(p).strip().lower() for p in _list(data["processing_purposes"], "processing_purposes"))
+        unknown = [p for p in purposes if p not in PURPOSES]
+        if unknown:
+            raise ConfigError(f"[tool.bipacheck.org] processing_purposes: {', '.join(unknown)} not one of "
+                              f"{', '.join(PURPOSES)}")
     recipients = None
     if data.get("recipients") is not None:
         recipients = tuple(_recipient(r) for r in _list(data["recipients"], "recipients"))
@@ -146,6 +154,7 @@ def parse(values: Mapping[str, Any] | Attestation | None, source: str | None = N
         security_standard=_text(data.get("security_standard"), "security_standard"),
         exemptions=exemptions,
         processing_regions=regions,
+        processing_purposes=purposes,
         recipients=recipients,
         tag_software=tuple(str(t).strip().lower()
                            for t in _list(data.get("tag_software", []), "tag_software")),

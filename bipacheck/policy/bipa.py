@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..ledger.dates import add_years
-from .pack import builtin
+from .pack import Pack, builtin
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,6 @@ class Law:
     id: str
     name: str
     citation: str
-    territory: tuple[str, ...]  # ISO 3166-2 regions where capture or processing brings it in
     consent_scope: str  # release scope that covers deriving identifiers
     retention_years: int  # destroy within N years of the last interaction (or purpose, if first)
     limitation_years: int  # claims on processing older than this before the audit date are barred
@@ -28,9 +27,12 @@ class Law:
     amendment_date: datetime  # from here on one recovery per person per method (15(b))
     amendment: str
     retroactivity_note: str
+    method_note: str  # what "one recovery per person per method" leaves open
+    policy_standing_note: str  # who may sue over a late 15(a) policy, and where
     minor_age: int  # a person younger than this cannot sign their own release
     disclosure_prefix: str  # release scope naming a recipient: disclose:<recipient>
     marks: dict[str, str]  # fact -> V/S/M
+    pack: Pack  # the pack itself: its reach (policy.timeline.reach) and effective date
 
     def retention_deadline(self, subject) -> datetime | None:
         """15(a): destroy when the purpose is satisfied or `retention_years` after the last
@@ -50,7 +52,6 @@ BIPA = Law(
     id=PACK.id,
     name=PACK.name,
     citation=PACK.citation,
-    territory=PACK.regions,
     consent_scope=PACK.requires["consent_scope"],
     retention_years=PACK.retention["years_after_last_interaction"],
     limitation_years=_ENF["limitation_years"],
@@ -60,9 +61,12 @@ BIPA = Law(
     amendment_date=datetime.fromisoformat(_ENF["amendment_date"]).replace(tzinfo=timezone.utc),
     amendment=_ENF["amendment"],
     retroactivity_note=_ENF["retroactivity_note"],
+    method_note=_ENF["method_note"],
+    policy_standing_note=_ENF["policy_standing_note"],
     minor_age=PACK.requires["minor_age"],
     disclosure_prefix=PACK.requires["disclosure_prefix"],
     marks=dict(PACK.marks),
+    pack=PACK,
 )
 
 # Statutory exemptions an operator may attest (740 ILCS 14/25 and 14/10). [M: wording of 25(c)-(e)]

@@ -17,7 +17,8 @@ from ..ledger.dates import add_months, format_datetime, parse_datetime
 from ..ledger.status import consent_state
 from .release import REPRESENTATIVES
 
-NOT_VALID = ("none", "expired", "revoked", "not-yet-valid", "out-of-scope")
+# release statuses (policy.release.judge) at a processing time that break a consent rule
+NOT_VALID = ("none", "expired", "revoked", "not-yet-valid", "out-of-scope", "not-explicit", "purpose", "unproven")
 SETTINGS = "[tool.bipacheck.packs]"
 
 
@@ -47,14 +48,32 @@ def check(name: str, operator: bool = False):
 
 @check("consent")
 def _consent(ctx, rule: Rule, face: FaceRecord) -> list[Hit]:
-    """Processing times without a release in force for any of the rule's scopes (rule.statuses:
-    which release statuses break it, e.g. only `revoked` for a withdrawal rule)."""
+    """Processing times without a good release for any of the rule's scopes (policy.release.judge:
+    in force, and explicit / for the processing's purposes / proven where the pack requires it).
+    rule.statuses: which statuses break it (e.g. only `revoked` for a withdrawal rule);
+    rule.review_scopes: a release with one of these scopes makes a missing consent `review`, not a
+    violation (CUBI: the person published the image themselves)."""
     wanted = rule.params.get("statuses") or NOT_VALID
-    found = [(i, *ctx.status(face.subject_id, ctx.scopes(rule), p.at)) for i, p in enumerate(ctx.times)]
-    hits = [(i, s, c) for i, s, c in found if s in wanted]
+    softer = list(rule.params.get("review_scopes") or ())
+    hits, statuses, defects, certain, softened = [], set(), set(), False, set()
+    for i, p in enumerate(ctx.times):
+        judged = ctx.judge(face.subject_id, ctx.scopes(rule), p)
+        if judged.status not in wanted:
+            continue
+        sure = judged.certain
+        if sure and softer and ctx.status(face.subject_id, softer, p.at)[0] == "valid":
+            sure = False
+            softened.update(softer)
+        hits.append(i)
+        statuses.add(judged.status)
+        defects.update(judged.defects)
+        certain = certain or sure
     if not hits:
         return []
-    return [Hit([i for i, _, _ in hits], details={"consent_status": sorted({s for _, s, _ in hits})})]
+    note = (f" (a release with scope {', '.join(sorted(softened))} is on record: it removes a bar, it does not "
+            "supply consent; counsel should review)" if softened and not certain else "")
+    details = {"consent_status": sorted(statuses), **({"defects": sorted(defects)} if defects else {})}
+    return [Hit(hits, None if certain else "review", note, details)]
 
 
 @check("child")
@@ -125,13 +144,12 @@ def _present(ctx, rule: Rule, face: FaceRecord) -> list[Hit]:
 @check("ban")
 def _ban(ctx, rule: Rule, face: FaceRecord) -> list[Hit]:
     """A ban no release cures, where the operator's fact (rule.fact) says the banned setting holds;
-    not attested is review; rule.unless names an attested exception; rule.since_value the date
-    the ban starts."""
+    not attested is review; rule.unless names an attested exception. (From when: the pack's
+    effective date, policy.timeline.reach.)"""
     if rule.params.get("unless") and ctx.facts.get(rule.params["unless"]) is True:
         return []
     stated = ctx.facts.get(rule.params["fact"])
-    since = parse_datetime(ctx.value(rule.params["since_value"])) if rule.params.get("since_value") else None
-    every = [i for i, p in enumerate(ctx.times) if since is None or p.at >= since]
+    every = list(range(len(ctx.times)))
     if stated is False or not every:
         return []
     if stated is None:

@@ -23,9 +23,9 @@ from .attestation import Attestation
 from .bipa import BIPA, CONSENT_RULES, EXEMPTIONS, RULES as BIPA_RULES, Law
 from .pack_eval import evaluate_packs
 from .profiles import Profile
-from .release import Judgement, judge
+from .release import Judgement, Needs, judge
 from .scope import PackScope
-from .timeline import IN, OUT, UNKNOWN, Processing, processing_times, territory
+from .timeline import IN, NOT_IN_FORCE, OUT, UNKNOWN, Processing, processing_times, territory
 
 RULES = {**BIPA_RULES, **TOOL_RULES}
 
@@ -45,17 +45,20 @@ class PolicyContext:
     show_names: bool = False
     scope: PackScope | None = None  # the other jurisdiction packs to apply to the same faces
     law: Law = BIPA
+    evidence: Any = None  # a policy.evidence.EvidenceRoot (--evidence): release documents opened; None: not
 
 
-def consent_facts(consent) -> dict | None:
-    """What proves (or disproves) a face's release: the cited consent's dates, method and evidence.
-    `consent` is a ledger Consent (ends_at: when it lapses, explicit expiry or term); None if none."""
+def consent_facts(consent, evidence=None) -> dict | None:
+    """What proves (or disproves) a face's release: the cited consent's dates, method, purposes and
+    evidence (with what opening its document found, when --evidence is given). `consent` is a
+    ledger Consent (ends_at: when it lapses, explicit expiry or term); None if none."""
     if consent is None:
         return None
     return {"granted_at": format_datetime(consent.granted_at), "expires_at": format_datetime(consent.ends_at),
             "revoked_at": format_datetime(consent.revoked_at),
             **{k: getattr(consent, k, None) for k in ("method", "scope", "notice_version", "evidence_uri",
-                                                       "evidence_sha256")}}
+                                                       "evidence_sha256", "purposes", "explicit")},
+            "evidence": evidence.check(consent).as_dict() if evidence is not None else None}
 
 
 @dataclass
@@ -66,6 +69,9 @@ class PhotoOutcome:
     unconsented_persons: list[str] = field(default_factory=list)
     times: list[Processing] = field(default_factory=list)
     pack_reach: dict[str, set[str]] = field(default_factory=dict)  # pack id -> reaches of its faces
+    # person -> (linked, its processing times before the attested policy_adopted_at, as BIPA counts
+    # them): every face's, consented ones too (a policy adopted late aggrieves them all, 15(a))
+    processed: dict[str, tuple[bool, list[dict]]] = field(default_factory=dict)
 
 
 def _assign_links(records: list[FaceRecord], low: list[FaceRecord], links) -> list[FaceRecord]:
@@ -153,7 +159,7 @@ def _tag_finding_details(rows, show_names: bool, lookup, profile: Profile, as_of
     return unconsented_named, {"regions": regions, "named_without_valid_release": unconsented_named}
 
 
-_SEVERITY_OF = {IN: "violation", UNKNOWN: "review", OUT: "info"}
+_SEVERITY_OF = {IN: "violation", UNKNOWN: "review", OUT: "info", NOT_IN_FORCE: "info"}
 _WHY_NOT_COUNTED = {UNKNOWN: "territory unknown", OUT: "outside the law's territory"}
 
 
@@ -184,7 +190,7 @@ class _Photo:
         """One processing time as a finding lists it, with whether it counts towards exposure."""
         where, why = self.places[i]
         out = {**self.times[i].as_dict(), "territory": where, "where": why, **extra}
-        reason = (_WHY_NOT_COUNTED.get(where) or
+        reason = (_WHY_NOT_COUNTED.get(where) or (f"law not in force: {why}" if where == NOT_IN_FORCE else None) or
                   ("exempt: " + "; ".join(self.exemptions) if self.exemptions else None) or
                   (f"preempted: covered by collective bargaining agreement {cba!r} (Walton v. "
                    "Roosevelt University, 2023): grievance/arbitration, route to labour counsel"
@@ -231,16 +237,23 @@ def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
         outcome.faces.append(rec)
         person = rec.subject_id or f"face:{scan.sha256}:{rec.box}"
         if rec.subject_id is not None and lookup is not None:
-            judged = [judge(lookup, rec.subject_id, profile.scope, p.at, law.minor_age) for p in times]
-            now = judged[-1] if judged else judge(lookup, rec.subject_id, profile.scope, as_of, law.minor_age)
+            judged = [_judge(ctx, rec.subject_id, p.at, p.purposes) for p in times]
+            now = judged[-1] if judged else _judge(
+                ctx, rec.subject_id, as_of, tuple(attestation.processing_purposes or ()) if attestation else ())
         else:
             judged = [Judgement("none") for _ in times]
             now = Judgement("none")
         rec.consent_status, rec.consent_id = now.status, now.consent_id
-        rec.consent = consent_facts(lookup.consent(now.consent_id)) if lookup and now.consent_id else None
+        rec.consent = consent_facts(lookup.consent(now.consent_id), ctx.evidence) if lookup and now.consent_id else None
+        _record_verdicts(rec, photo, judged, lookup, ctx.evidence)
         if not times:
             continue  # the ledger's events say this photo was not processed yet on the audit date
-        if any(j.status != "valid" for j in judged):
+        adopted = attestation.policy_adopted_at if attestation else None
+        before_policy = [photo.entry(i, _cba_at(lookup, rec.subject_id, p.at))
+                         for i, p in enumerate(times) if adopted is not None and p.at < adopted]
+        if before_policy:
+            outcome.processed[person] = (rec.subject_id is not None, before_policy)
+        if any(j.status != "valid" and j.certain for j in judged):  # a shortfall nobody could check is review
             outcome.unconsented_persons.append(person)
         outcome.findings.extend(_consent_findings(photo, rec, person, judged, lookup, finding))
         outcome.findings.extend(_disclosure_findings(photo, rec, person, lookup, finding))
@@ -287,10 +300,40 @@ def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
             "a person should review it.", "review" if profile.derives_identifiers else "info"))
     if ctx.scope is not None:
         others = evaluate_packs(ctx.scope.face_packs(), scan, records, times, lookup=lookup, profile=profile,
-                                as_of=as_of, attestation=attestation, settings=ctx.scope.settings)
+                                as_of=as_of, attestation=attestation, settings=ctx.scope.settings,
+                                evidence=ctx.evidence)
         outcome.findings = [f for f in outcome.findings + others.findings if ctx.scope.keeps(f)]
         outcome.pack_reach = others.reach
     return outcome
+
+
+def _judge(ctx: PolicyContext, subject_id: str, at, purposes: tuple[str, ...]) -> Judgement:
+    """BIPA's judgement of a subject's release at one time: in force for the profile's scope, complete
+    (15(b)(1)-(3)), for the purposes the processing served (15(b)(2)) and, with --evidence, backed by
+    its signed document (15(b)(3) "written release")."""
+    req = ctx.law.pack.requires
+    needs = Needs(content=True, explicit=bool(req.get("explicit_consent")),
+                  purposes=bool(req.get("specified_purposes")), used=purposes, writing=bool(req.get("writing")),
+                  evidence=ctx.evidence)
+    return judge(ctx.ledger, subject_id, [ctx.profile.scope], at, ctx.law.minor_age, needs)
+
+
+def _record_verdicts(rec: FaceRecord, photo: _Photo, judged: list[Judgement], lookup, evidence) -> None:
+    """On the face: its release status at each processing time (15(b), and 15(d) per recipient), and
+    every release those verdicts rest on (what the person roll-up shows as each person's documents)."""
+    rec.verdicts = [{"at": format_datetime(p.at), "source": p.source, "scope": photo.profile.scope,
+                     "status": j.status, "consent_id": j.consent_id} for p, j in zip(photo.times, judged)]
+    if rec.subject_id is not None and lookup is not None:
+        for p in photo.times:
+            for name in p.recipients:
+                scope = _disclosure_scope(photo, name)
+                status = lookup.consent_status(rec.subject_id, scope, p.at)
+                rec.verdicts.append({"at": format_datetime(p.at), "source": p.source, "scope": scope,
+                                     "status": status.status, "consent_id": status.consent_id})
+    cited = sorted({v["consent_id"] for v in rec.verdicts if v["consent_id"]} |
+                   ({rec.consent_id} if rec.consent_id else set()))
+    releases = [lookup.consent(cid) for cid in cited] if lookup is not None else []
+    rec.documents = [{"consent_id": c.consent_id, **consent_facts(c, evidence)} for c in releases if c is not None]
 
 
 def _consent_findings(photo: _Photo, rec: FaceRecord, person: str, judged: list[Judgement], lookup,
@@ -308,8 +351,11 @@ def _consent_findings(photo: _Photo, rec: FaceRecord, person: str, judged: list[
         entries = [photo.entry(i, _cba_at(lookup, rec.subject_id, photo.times[i].at),
                                consent_id=judged[i].consent_id) for i in indices]
         defects = sorted({d for i in indices for d in judged[i].defects})
-        if rule == "BIPA-15B-DEFECTIVE-RELEASE" and not any(judged[i].certain for i in indices):
-            severity = "info" if severity == "info" else "review"
+        if not any(judged[i].certain for i in indices) and severity != "info":
+            severity = "review"  # it rests on a fact nobody recorded or could check: not counted as a violation
+            for entry in entries:
+                if entry["counted"]:
+                    entry.update(counted=False, not_counted="review: a fact nobody recorded or could check")
         when = ", ".join(f"{e['at']} ({e['source']})" for e in entries[:3]) + (
             f" and {len(entries) - 3} more" if len(entries) > 3 else "")
         extra = {"defects": defects} if defects else {}
@@ -322,6 +368,12 @@ def _consent_findings(photo: _Photo, rec: FaceRecord, person: str, judged: list[
     return out
 
 
+def _disclosure_scope(photo: _Photo, recipient: str) -> str:
+    """The release scope a disclosure to `recipient` needs: the attested one, else disclose:<name>."""
+    attested = photo.attestation.recipient(recipient) if photo.attestation else None
+    return attested.scope if attested else photo.law.disclosure_prefix + recipient
+
+
 def _disclosure_findings(photo: _Photo, rec: FaceRecord, person: str, lookup, finding) -> list[Finding]:
     """15(d): each recipient needs the person's consent (scope disclose:<recipient>) at the time;
     15(c): a recipient that pays or otherwise profits the operator is a violation consent cannot cure."""
@@ -329,7 +381,7 @@ def _disclosure_findings(photo: _Photo, rec: FaceRecord, person: str, lookup, fi
     for i, p in enumerate(photo.times):
         for name in p.recipients:
             attested = photo.attestation.recipient(name) if photo.attestation else None
-            scope = attested.scope if attested else photo.law.disclosure_prefix + name
+            scope = _disclosure_scope(photo, name)
             status = (lookup.consent_status(rec.subject_id, scope, p.at).status
                       if rec.subject_id is not None and lookup is not None else "none")
             cba = _cba_at(lookup, rec.subject_id, p.at)

@@ -12,17 +12,22 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..findings import MARKS, SEVERITIES, Rule, RuleBook
+from ..ledger import InvalidValue
+from ..ledger.dates import parse_datetime
 from .checks import CHECKS
 
 BUILTIN = Path(__file__).with_name("packs")
 PATH_VARIABLE = "BIPACHECK_PACKS_PATH"
 ENFORCEMENT = ("private-action", "regulator", "unquantified")
-TRIGGER_FACTS = ("residence", "capture", "processing", "establishment")
+# targeting: the operator offers goods or services to, or monitors, people in the territory (the
+# trigger's `targeting` names the facts that say so) and the person was there (GDPR Art. 3(2)).
+TRIGGER_FACTS = ("residence", "capture", "processing", "establishment", "targeting")
 # A pack whose per-face work is a whole evaluator of its own names it (`evaluator = "..."`).
 EVALUATORS = {"bipa-release": "policy/evaluate.py: releases judged at each processing time, 15(a)-(e)"}
 REQUIRED = ("id", "name", "citation", "effective", "mark", "trigger", "requires", "retention", "disclosure",
@@ -49,6 +54,16 @@ class Pack:
     rules: tuple[Rule, ...]
     raw: dict = field(hash=False, compare=False, repr=False)
     source: str = ""
+    sunset: str | None = None  # the day the law stopped applying (repealed, expired), if it did
+
+    def not_in_force(self, at: datetime) -> str | None:
+        """Why the law does not reach processing at `at` (before it took effect, or from its
+        sunset on); None while it is in force. Dates are 00:00 UTC of the day."""
+        if at < _day(self.effective, self.source):
+            return f"before {self.citation} took effect ({self.effective})"
+        if self.sunset and at >= _day(self.sunset, self.source):
+            return f"after {self.citation} ceased to apply ({self.sunset})"
+        return None
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -62,6 +77,16 @@ class Pack:
     def covers(self, region: str | None) -> bool:
         """A region in the pack's territory: the code itself or a subdivision of it (DE-BY in DE)."""
         return bool(region) and any(region == r or region.startswith(r + "-") for r in self.regions)
+
+
+def _day(text: str, where: str) -> datetime:
+    try:
+        day = parse_datetime(text, "date")
+    except InvalidValue as exc:
+        raise ConfigError(f"pack {where}: {exc}") from None
+    if day is None:
+        raise ConfigError(f"pack {where}: an empty date")
+    return day
 
 
 def _need(data: dict, key: str, where: str, kind=str) -> Any:
@@ -107,6 +132,11 @@ def load(path: Path) -> Pack:
         raise ConfigError(f"{where}: enforcement.kind must be one of {', '.join(ENFORCEMENT)}")
     if data["mark"] not in MARKS:
         raise ConfigError(f"{where}: mark must be one of {MARKS}")
+    for key in ("effective", "sunset"):
+        if data.get(key) is not None:
+            _day(str(data[key]), where)
+    if "targeting" in on and not trigger.get("targeting"):
+        raise ConfigError(f"{where}: trigger.on names targeting, so trigger.targeting must list the facts that say so")
     values = data.get("values", {})
     for name, entry in values.items():
         if not isinstance(entry, dict) or "value" not in entry or entry.get("mark") not in MARKS:
@@ -115,10 +145,16 @@ def load(path: Path) -> Pack:
         if data["evaluator"] not in EVALUATORS:
             raise ConfigError(f"{where}: evaluator {data['evaluator']!r} is not one of {', '.join(EVALUATORS)}")
     rules = tuple(_rule(r, data["id"], data["citation"], where) for r in _need(data, "rules", where, list))
+    for owner, amounts in [("enforcement", enforcement)] + [(f"rule {r.id}", r.params) for r in rules]:
+        for key in ("low", "high"):
+            named = amounts.get(key)
+            if (isinstance(named, str) and named not in values) or not isinstance(named, (str, int, type(None))):
+                raise ConfigError(f"{where}: {owner} {key} = {named!r} names no [values.*] entry and is not a number")
     return Pack(data["id"], data["name"], data["citation"], str(data["effective"]), data["mark"],
                 bool(data.get("default", False)), data.get("evaluator"), trigger, data["requires"],
                 data["retention"], data["disclosure"], enforcement, values, data.get("facts", {}),
-                data.get("marks", {}), rules, data, where)
+                data.get("marks", {}), rules, data, where,
+                str(data["sunset"]) if data.get("sunset") is not None else None)
 
 
 def _folders(extra: str | os.PathLike | None) -> list[Path]:

@@ -20,7 +20,8 @@ from .attestation import Attestation
 from .checks import CHECKS, OPERATOR, SETTINGS, Hit
 from .pack import Pack
 from .profiles import Profile
-from .timeline import IN, OUT, UNKNOWN, Processing
+from .release import Judgement, Needs, judge
+from .timeline import IN, NOT_IN_FORCE, OUT, UNKNOWN, Processing, reach
 
 
 @dataclass
@@ -35,12 +36,27 @@ class PackContext:
     profile: Profile
     attestation: Attestation | None
     memo: dict = field(default_factory=dict)  # (subject, scope, time) -> ConsentStatus, shared by a photo's packs
+    evidence: Any = None  # a policy.evidence.EvidenceRoot (--evidence), or None
 
     def value(self, name: str) -> Any:
         return self.pack.value(name, self.facts)
 
     def scopes(self, rule: Rule) -> list[str]:
         return list(rule.params.get("scopes") or [self.pack.requires.get("consent_scope", "face_geometry")])
+
+    def judge(self, subject_id: str | None, scopes: list[str], p: Processing) -> Judgement:
+        """The subject's release at one processing time, with what this pack asks of it: explicit
+        (requires.explicit_consent), for the processing's purposes (requires.specified_purposes),
+        backed by its document when --evidence is given (a violation where requires.writing)."""
+        if subject_id is None or self.lookup is None:
+            return Judgement("none")
+        req = self.pack.requires
+        needs = Needs(explicit=bool(req.get("explicit_consent")), purposes=bool(req.get("specified_purposes")),
+                      used=p.purposes, writing=bool(req.get("writing")), evidence=self.evidence)
+        key = (subject_id, tuple(scopes), p.at, needs)
+        if key not in self.memo:
+            self.memo[key] = judge(self.lookup, subject_id, scopes, p.at, 0, needs)
+        return self.memo[key]
 
     def status(self, subject_id: str | None, scopes: list[str], at: datetime) -> tuple[str, str | None]:
         """The best release status across `scopes` (valid if any is)."""
@@ -83,29 +99,6 @@ def check_settings(packs: Mapping[str, Pack], settings: Mapping | None) -> None:
         facts_for(pack, settings)
 
 
-# -- where: does the pack reach one processing time? ------------------------------------------------
-
-def place(pack: Pack, p: Processing, residence: list[str] | None, facts: dict,
-          attestation: Attestation | None) -> tuple[str, str]:
-    """(IN / OUT / UNKNOWN, why): in when any fact the trigger names is in the pack's territory, out
-    only when every one of them is known and none is, unknown otherwise."""
-    attested = attestation.processing_regions if attestation else None
-    processed = p.processing_region or (attested[0] if attested and len(attested) == 1 else None)
-    known = {
-        "residence": list(residence) if residence else None,
-        "capture": [p.capture_region] if p.capture_region else None,
-        "processing": [processed] if processed else None,
-        "establishment": list(facts["establishments"]) if facts.get("establishments") is not None else None,
-    }
-    on = pack.trigger["on"]
-    why = "; ".join(f"{fact} {', '.join(known[fact]) if known[fact] else 'unknown'}" for fact in on)
-    if any(pack.covers(r) for fact in on for r in known[fact] or ()):
-        return IN, why
-    if all(known[fact] is not None for fact in on):
-        return OUT, why
-    return UNKNOWN, why
-
-
 # -- applying packs ---------------------------------------------------------------------------------
 
 @dataclass
@@ -116,7 +109,7 @@ class PackOutcome:
 
 def evaluate_packs(packs: list[Pack], scan, records: list[FaceRecord], times: list[Processing], *, lookup,
                    profile: Profile, as_of: datetime, attestation: Attestation | None,
-                   settings: Mapping | None) -> PackOutcome:
+                   settings: Mapping | None, evidence=None) -> PackOutcome:
     """Every face of a photo under every pack without its own evaluator."""
     out = PackOutcome()
     if not times:
@@ -127,11 +120,11 @@ def evaluate_packs(packs: list[Pack], scan, records: list[FaceRecord], times: li
             subject = lookup.subject_as_of(rec.subject_id, as_of)
             residences[rec.subject_id] = subject.residence if subject is not None and subject.residence else None
     for pack in packs:
-        ctx = PackContext(pack, facts_for(pack, settings), times, lookup, as_of, profile, attestation, memo)
+        ctx = PackContext(pack, facts_for(pack, settings), times, lookup, as_of, profile, attestation, memo, evidence)
         seen = out.reach.setdefault(pack.id, set())
         for rec in records:
             residence = residences.get(rec.subject_id)
-            places = [place(pack, p, residence, ctx.facts, attestation) for p in times]
+            places = [reach(pack, p, residence, ctx.facts, attestation) for p in times]
             seen.update(where for where, _ in places)
             for rule in pack.rules:
                 if rule.check in OPERATOR or rule.check is None:
@@ -145,12 +138,13 @@ def evaluate_packs(packs: list[Pack], scan, records: list[FaceRecord], times: li
 
 def _finding(ctx: PackContext, rule: Rule, rec: FaceRecord, hit: Hit, places, scan) -> Finding | None:
     reaches = {places[i][0] for i in hit.indices}
-    reach = IN if IN in reaches else UNKNOWN if UNKNOWN in reaches else OUT
-    if reach == OUT or not hit.indices:
+    overall = IN if IN in reaches else UNKNOWN if UNKNOWN in reaches else OUT
+    if overall == OUT or not hit.indices:
         return None
     severity = hit.severity or rule.severity
-    if reach == UNKNOWN and severity == "violation":
+    if overall == UNKNOWN and severity == "violation":
         severity = "review"
+    severity, unstated = _unless_trigger_stated(ctx.pack, ctx.facts, severity)
     if rule.derived and not ctx.profile.derives_identifiers:
         severity = "info"
     person = rec.subject_id or f"face:{scan.sha256}:{rec.box}"
@@ -163,15 +157,26 @@ def _finding(ctx: PackContext, rule: Rule, rec: FaceRecord, hit: Hit, places, sc
                  "counted": where == IN and severity == "violation"}
         if not entry["counted"]:
             entry["not_counted"] = ("territory unknown" if where == UNKNOWN else
+                                    f"law not in force: {why}" if where == NOT_IN_FORCE else
                                     "the declared processing derives no identifiers" if severity == "info"
                                     else f"severity {severity}")
         entries.append(entry)
     who = f"subject {rec.subject_id}" if rec.subject_id else "an unidentified person (no ledger link)"
-    return Finding(rule, severity, f"Face at {rec.box} is {who} ({ctx.pack.name}): {rule.summary}{hit.note}",
-                   scan.url, scan.sha256, scan.size, [rec],
-                   {"pack": ctx.pack.id, "reach": reach, **hit.details,
+    return Finding(rule, severity, f"Face at {rec.box} is {who} ({ctx.pack.name}): {rule.summary}{hit.note}"
+                   f"{unstated}", scan.url, scan.sha256, scan.size, [rec],
+                   {"pack": ctx.pack.id, "reach": overall, **hit.details,
                     "exposure": {"pack": ctx.pack.id, "person": person, "linked": rec.subject_id is not None,
                                  "processing": entries}})
+
+
+def _unless_trigger_stated(pack: Pack, facts: dict, severity: str) -> tuple[str, str]:
+    """A violation is `review` while the operator has not stated the fact that brings the law in
+    (e.g. CUBI's commercial purpose): whether the law applies at all is then unknown."""
+    fact = pack.trigger.get("fact")
+    if severity != "violation" or not fact or facts.get(fact) is not None:
+        return severity, ""
+    return "review", (f" (review: {SETTINGS[:-1]}.{pack.id}] {fact} is not attested, so whether the law "
+                      "applies is unknown)")
 
 
 def operator_pack_findings(pack: Pack, settings: Mapping | None, profile: Profile) -> list[Finding]:
@@ -185,8 +190,8 @@ def operator_pack_findings(pack: Pack, settings: Mapping | None, profile: Profil
             continue
         judged = CHECKS[rule.check](pack, rule, facts)
         if judged:
-            severity, message = judged
-            out.append(Finding(rule, severity, f"{message} {rule.summary}", where, None, None,
+            severity, unstated = _unless_trigger_stated(pack, facts, judged[0])
+            out.append(Finding(rule, severity, f"{judged[1]} {rule.summary}{unstated}", where, None, None,
                                details={"pack": pack.id, "attestation": where,
                                         "exposure": {"pack": pack.id, "person": f"operator:{rule.id}",
                                                      "linked": True, "operator": True,
@@ -200,7 +205,8 @@ def describe(pack: Pack) -> dict:
     req, enf = pack.requires, pack.enforcement
     duties = [f"consent: {req.get('consent', 'none')}"] + [
         f"{k.replace('_', ' ')}: {req[k]}" for k in ("consent_timing", "consent_form") if k in req] + [
-        k.replace("_", " ") for k in ("notice", "signage", "explicit_consent", "ban") if req.get(k) is True]
+        k.replace("_", " ") for k in ("notice", "signage", "explicit_consent", "specified_purposes", "writing", "ban")
+        if req.get(k) is True]
     if enf["kind"] == "unquantified":
         money = enf.get("text", "no fixed amount")
     else:

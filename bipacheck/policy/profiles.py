@@ -1,9 +1,10 @@
 """Processing profiles: what the operator does with uploads decides whether identifiers are derived.
 
-Courts found BIPA liability where face templates were made (Facebook tag suggestions, Google
-Photos, Shutterfly) and dismissed claims where nothing could identify a person (Martell v. X Corp,
-2024, PhotoDNA hashes; Zellmer v. Meta). So the same unconsented face is a violation under one
-profile and informational under another.
+Where face templates were made (Facebook tag suggestions, Google Photos, Shutterfly), BIPA claims
+survived motions to dismiss and then settled; no court decided liability on the merits there
+[V/S]. Where nothing could identify a person, claims were dismissed (Martell v. X Corp, 2024,
+PhotoDNA hashes; Zellmer v. Meta). So the same unconsented face is a violation under one profile
+and informational under another.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ PROFILES: dict[str, Profile] = {
             "face-templates", True, "face_geometry",
             "Uploads go through face recognition, tag suggestions, face grouping or face search, which "
             "compute face templates: a scan of face geometry, i.e. a biometric identifier under 740 ILCS 14/10. "
-            "Each unconsented face is a potential violation of 14/15(b) (In re Facebook Biometric Information "
-            "Privacy Litigation; Monroy v. Shutterfly; Rivera v. Google).",
+            "Each unconsented face is a potential violation of 14/15(b): such claims survived motions to dismiss "
+            "and then settled (In re Facebook Biometric Information Privacy Litigation, $650M; Rivera v. Google, "
+            "$100M; Monroy v. Shutterfly); no court has decided liability on the merits there.",
         ),
         Profile(
             "face-detection-only", False, "face_geometry",

@@ -70,6 +70,9 @@ class PackScope:
             elif "unknown" in seen:
                 status = (f"not evaluated: no processing shown in its territory, and some faces' regions are unknown; "
                           f"record {pack.trigger.get('needs', 'the regions')} or pass --jurisdiction {pack.id}")
+            elif "not-in-force" in seen and not seen - {"not-in-force", "out"}:
+                status = (f"not evaluated: no processing in its territory while it was in force (effective "
+                          f"{pack.effective}{', until ' + pack.sunset if pack.sunset else ''})")
             else:
                 status = "not evaluated: no processing in its territory"
             out[pack.id] = {"citation": pack.citation, "status": status, "reach": sorted(seen)}

@@ -156,7 +156,7 @@
 
   function persons() {
     const table = el("table", { class: "grid", id: "persons-grid" }, el("tr", {}, ...["Person", "Status", "Release",
-      "Valid", "Evidence", "Photos", "Faces", "Rules"].map((t) => el("th", {}, t))));
+      "Valid", "Evidence", "Processed", "Photos", "Faces", "Rules"].map((t) => el("th", {}, t))));
     const more = el("button", { id: "more-persons", type: "button" }, "Show more persons");
     let shown = 0;
     const page = () => {
@@ -175,9 +175,14 @@
     table.append(el("tr", { "data-key": p.key, "data-status": p.status },
       el("td", { class: "mono", title: p.key }, p.subject_id || `unlinked face (${(p.photos[0] || "?").split("/").pop()})`),
       el("td", {}, el("span", { class: `sev ${p.status}` }, p.status)), el("td", {}, release),
-      el("td", { class: "date" }, releaseDates(p.consent)), el("td", {}, safeLink((p.consent || {}).evidence_uri)),
+      el("td", { class: "date" }, releaseDates(p.consent)),
+      el("td", { class: "evidence" }, safeLink((p.consent || {}).evidence_uri), evidenceStatus(p.consent)),
+      el("td", { class: "date processed" }, p.first_processed ? `${day(p.first_processed)} → ${day(p.last_processed)}` : "-"),
       el("td", {}, String(p.photos.length)), el("td", {}, String(p.faces)), el("td", {}, p.rules.join(", ") || "-")));
   }
+
+  // what opening the release's signed document found (--evidence); nothing when documents were not opened
+  const evidenceStatus = (c) => (c && c.evidence ? ` (${c.evidence.status})` : null);
 
   filters();
   apply();

@@ -16,8 +16,11 @@ from .persons import persons_roll_up
 
 # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section,
 # run.attestation; 2.1.0: faces[].consent (dates, evidence), photos[].face_records, persons;
-# 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack); 2.3.0: faces[].found_by
-SCHEMA_VERSION = "2.3.0"
+# 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack); 2.3.0: faces[].found_by;
+# 2.4.0: findings[].history, skipped[].history, photos[].history (audit --history);
+# 2.5.0: legal model v3 (run.evidence, faces[].verdicts/documents, persons dates and documents, per-method 15(b))
+SCHEMA_VERSION = "2.5.0"
+
 
 @dataclass
 class Report:

@@ -3,6 +3,11 @@ shared by the table, markdown and HTML reports."""
 
 from __future__ import annotations
 
+from collections import Counter
+
+REACH_UNKNOWN = "reach-unknown"  # causes next_step groups findings by, besides rule ids
+OPERATOR_FACTS = "operator-facts"
+
 
 def about_operator(finding) -> bool:
     """A finding about the operator (its attestation), not about a photo or a file."""
@@ -29,6 +34,70 @@ def verdict(report) -> tuple[str, str]:
     return "pass", "no findings: every face has a valid release"
 
 
+def next_step(report) -> str | None:
+    """What to do first: the advice for the most common cause of the exit code (failing findings for
+    1; files not scanned or faces of unknown reach for 3; else the reviews left). None: nothing to do."""
+    code = report.exit_code
+    if code == 1:
+        pool = report.failing()
+    elif code == 3:
+        pool = report.unscanned + report.reach_unknown
+    else:
+        pool = [f for f in report.findings if not f.suppressed and f.severity == "review"]
+    if not pool:
+        return None
+    unknown = {id(f) for f in report.reach_unknown}
+
+    def cause(f) -> str:
+        if id(f) in unknown:
+            return REACH_UNKNOWN
+        return OPERATOR_FACTS if about_operator(f) and (f.details or {}).get("missing") else f.rule_id
+
+    causes = Counter(cause(f) for f in pool)
+    sections = Counter(f.rule.section or f.rule_id for f in pool)
+    section = {cause(f): f.rule.section or f.rule_id for f in pool}
+    # ties go to the cause whose statute section has the most findings, then to the worst photo's
+    top = max(dict.fromkeys(cause(f) for f in _table_order(pool)), key=lambda c: (causes[c], sections[section[c]]))
+    return _advice(top, causes[top], [f for f in pool if cause(f) == top], report.run)
+
+
+def _table_order(findings: list) -> list:
+    """Photos as the table lists them: worst severity first, then most findings, then path."""
+    rank = {"info": 0, "review": 1, "violation": 2}
+    by_photo: dict[str, list] = {}
+    for f in findings:
+        by_photo.setdefault(f.path, []).append(f)
+    ordered = sorted(by_photo.values(), key=lambda fs: (-max(rank[f.severity] for f in fs), -len(fs), fs[0].path))
+    return [f for fs in ordered for f in sorted(fs, key=lambda f: -rank[f.severity])]
+
+
+def _advice(cause: str, count: int, findings: list, run: dict) -> str:
+    attestation = run.get("attestation") or {}
+    if cause == REACH_UNKNOWN:
+        where = attestation.get("source")
+        how = ("run `bipacheck init --region REGION` (e.g. US-IL: where face templates are made) in the folder "
+               "you audit from" if not attestation.get("sha256") else
+               f"add processing_regions (e.g. [\"US-IL\"]) to [tool.bipacheck.org] in {where}")
+        return (f"{count} face finding(s) are review because nobody stated where the faces are processed, so "
+                f"whether the law reaches them is unknown: {how}, or record processing_region in the ledger's "
+                "processing events.")
+    if cause == OPERATOR_FACTS:
+        keys = ", ".join(sorted({f.details["missing"] for f in findings}))
+        return (f"{count} fact(s) about the operator are not stated ({keys}): run `bipacheck init` in a terminal "
+                "(it asks for each), or see the operator findings above.")
+    rule = findings[0].rule
+    ledger = (run.get("ledger") or {}).get("path")
+    if cause == "BIPA-15B-NO-RELEASE":
+        if not ledger:
+            return (f"{count} face(s) have no written release because no consent ledger was given: create one "
+                    "(`bipacheck init`), import the releases (`bipacheck ledger import consent.db FILE`) and "
+                    "audit again.")
+        return (f"{count} face(s) have no written release on record ({rule.citation}): import each person's "
+                f"release and a link to the photo (`bipacheck ledger import {ledger} FILE`; `bipacheck init "
+                "--examples` writes files with every column), or obscure the faces (`bipacheck redact`).")
+    return f"{count} finding(s) {rule.id} ({rule.citation}): {rule.fix}"
+
+
 def _span(low: int, high: int, money: bool = False) -> str:
     fmt = (lambda v: f"${v:,}") if money else (lambda v: f"{v:,}")
     return fmt(low) if low == high else f"{fmt(low)}–{fmt(high)}"
@@ -42,8 +111,9 @@ def unconsented_persons(exposure: dict) -> str:
 
 
 def exposure_rows(exposure: dict) -> list[tuple[str, str, str, str]]:
-    """(what, count, negligent, reckless) for the total, each section with persons in it, the 15(b)
-    per-scan figure and the pre-amendment scans: the table the markdown and HTML reports show."""
+    """(what, count, negligent, reckless) for the total, each section with violations in it and the
+    scans before the 2024 amendment (per scan, a contested ceiling): the table the markdown and HTML
+    reports show."""
     def row(label: str, count: str, money: dict) -> tuple[str, str, str, str]:
         return (label, count, _span(money["negligent"]["low"], money["negligent"]["high"], True),
                 _span(money["reckless"]["low"], money["reckless"]["high"], True))
@@ -53,15 +123,13 @@ def exposure_rows(exposure: dict) -> list[tuple[str, str, str, str]]:
     rows = [row(f"total ({law})", _span(total["violations"]["low"], total["violations"]["high"]) + " violation(s)",
                 total)]
     for name, section in exposure["sections"].items():
-        persons = section["persons"]
-        if persons["high"]:
-            rows.append(row(f"{name}, {section['counted']}", _span(persons["low"], persons["high"]), section))
-    scan = exposure["sections"]["15(b)"]["per_scan"]
-    if scan["scans"]:
-        rows.append(row(f"15(b) per scan (Cothron), from {scan['basis']}", f"{scan['scans']} scan(s)", scan))
+        count = section.get("violations", section["persons"])  # 15(b): once per person per method
+        if count["high"]:
+            rows.append(row(f"{name}, {section['counted']}", _span(count["low"], count["high"]), section))
     pre = exposure["pre_amendment"]
     if pre["scans"]:
-        rows.append(row(f"scans before {pre['before'][:10]} (contested ceiling)", f"{pre['scans']} scan(s)",
+        rows.append(row(f"15(b) per scan (Cothron), scans before {pre['before'][:10]} (contested ceiling)",
+                        f"{pre['scans']} scan(s)",
                         pre["per_scan"]))
     return rows
 
@@ -91,18 +159,15 @@ def exposure_lines(exp: dict) -> list[str]:
     lines = [f"exposure (estimate, not legal advice; statutory maxima, total): {span(total, 'negligent')} "
              f"negligent ... {span(total, 'reckless')} reckless"]
     for name, section in exp["sections"].items():
-        persons = section["persons"]
-        if persons["high"]:
-            count = persons["low"] if persons["low"] == persons["high"] else f"{persons['low']}-{persons['high']}"
+        found = section.get("violations", section["persons"])  # 15(b): once per person per method
+        if found["high"]:
+            count = found["low"] if found["low"] == found["high"] else f"{found['low']}-{found['high']}"
             lines.append(f"  {name}, {section['counted']}: {count}; total {span(section, 'negligent')} ... "
                          f"{span(section, 'reckless')}")
-    scan = exp["sections"]["15(b)"]["per_scan"]
-    if scan["scans"]:
-        lines.append(f"  15(b) per scan (Cothron), scans from {scan['basis']}: {scan['scans']}; total "
-                     f"{span(scan, 'negligent')} ... {span(scan, 'reckless')}")
     pre = exp["pre_amendment"]
     if pre["scans"]:
-        lines.append(f"  scans before {pre['before'][:10]}: {pre['scans']}, per scan a contested ceiling "
+        lines.append(f"  15(b) per scan (Cothron), scans before {pre['before'][:10]}: {pre['scans']}, a contested "
+                     "ceiling "
                      f"(total {span(pre['per_scan'], 'negligent')} ... {span(pre['per_scan'], 'reckless')})")
     for reason, count in exp["not_counted"].items():
         lines.append(f"  not counted ({reason}): {count} processing time(s)")

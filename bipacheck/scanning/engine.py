@@ -29,10 +29,16 @@ from .scan import PhotoScan, ScanSettings, SkippedFile, scan_object
 from .sidecar_stamps import SidecarStamper
 
 IN_FLIGHT_PER_WORKER = 4  # enough to keep every worker busy; more only costs memory
-# Fewer misses than this per worker: scanned in this process, where the model is loaded and ONNX
-# Runtime's threads already use every core (bench/hook.py: 10 photos of 2 or 12 MP took as long or
-# longer in a pool of 2 workers as in one process).
+# A job this small is scanned in this process, where the model is loaded and ONNX Runtime's threads
+# use every core: fewer misses than this per worker, and fewer bytes to scan than INLINE_BYTES.
+# Starting the pool costs a few seconds (processes, imports, one model load each); 10 MB of photos
+# (two or three 12 MP JPEGs, a dozen of 2 MP) are several seconds of detection per core, enough to
+# repay it, since one process's threads speed up only the network, not decoding and the passes'
+# Python (README's 20-photo run: 1 worker 0.33 photos/s, 2 workers 0.41). Counting photos alone kept
+# 12 photos of 12 MP, a minute of work, in one process: 2 workers ran no faster than 1 (issue 22).
 INLINE_AHEAD_PER_WORKER = 8
+INLINE_BYTES = 10_000_000
+INLINE_UNKNOWN_SIZE = 2_000_000  # an object whose listing gave no size counts as this many bytes
 MAX_HELD_BACK = 1024  # finished results waiting for a slower earlier one, beyond the in-flight window
 
 
@@ -79,8 +85,14 @@ def detector_for(config: DetectorConfig) -> Detector:
     return cache[config]
 
 
-def _init_pool_worker(config: DetectorConfig) -> None:
-    runtime.set_threads(1)  # one process per core already; nested threads only contend
+def worker_threads(workers: int) -> int:
+    """Network threads in each of `workers` processes: the cores shared out, so N workers on N cores
+    run one thread each and 2 workers on 8 cores four each (more threads than cores only contend)."""
+    return max(1, default_workers() // max(1, workers))
+
+
+def _init_pool_worker(config: DetectorConfig, threads: int = 1) -> None:
+    runtime.set_threads(threads)
     detector_for(config)
 
 
@@ -131,7 +143,7 @@ def run_scans(
         detector = config.create()
     executor = _LazyExecutor(config, settings, workers, dask, detector)
     tasks = _small_jobs_inline(_plan(entries, settings, cache, full), executor)
-    total = len(entries) if hasattr(entries, "__len__") else None  # sources stream: usually unknown
+    total = len(entries) if isinstance(entries, list) else None  # a listing read ahead has a size
     with ScanProgress(progress, total=total) as bar:
         try:
             yield from _in_order(tasks, executor, cache, bar)
@@ -163,17 +175,20 @@ def _plan(entries: Iterable, settings: ScanSettings, cache, full: bool) -> Itera
 
 
 def _small_jobs_inline(tasks: Iterator[_Task], executor: "_LazyExecutor") -> Iterator[_Task]:
-    """Look a few misses ahead: when the whole job is that small, scan it in this process, where the
-    model is already loaded; starting worker processes would cost more than they save. (A long run
-    of cache hits ends the look-ahead too: memory stays bounded.)"""
+    """Look a few misses ahead: when the whole job is that small (few photos, few bytes), scan it in
+    this process, where the model is already loaded; starting worker processes would cost more than
+    they save. (A long run of cache hits ends the look-ahead too: memory stays bounded.)"""
     if not executor.may_stay_inline:
         yield from tasks
         return
-    ahead, misses = [], 0
+    ahead, misses, size = [], 0, 0
     for task in tasks:
         ahead.append(task)
-        misses += task.result is None
-        if misses >= INLINE_AHEAD_PER_WORKER * executor.workers or len(ahead) >= MAX_HELD_BACK:
+        if task.result is None:
+            misses += 1
+            size += getattr(task.entry, "size", None) or INLINE_UNKNOWN_SIZE
+        if (misses >= INLINE_AHEAD_PER_WORKER * executor.workers or size >= INLINE_BYTES
+                or len(ahead) >= MAX_HELD_BACK):
             yield from ahead
             yield from tasks
             return
@@ -181,10 +196,13 @@ def _small_jobs_inline(tasks: Iterator[_Task], executor: "_LazyExecutor") -> Ite
     yield from ahead
 
 
-def _with_modified(result, entry):
-    """A scan carries its object's last-modified time from the listing (fresh even for a cached scan)."""
+def _with_listing(result, entry):
+    """A result carries what the listing knew of its object (fresh even for a cached scan): the
+    last-modified time and the provenance (a git blob's commit and paths)."""
     if isinstance(result, PhotoScan):
         result.modified = getattr(entry, "modified", None)
+    if hasattr(entry, "provenance"):
+        result.provenance = entry.provenance()
     return result
 
 
@@ -252,7 +270,7 @@ def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress
     def settle(seq: int, task: _Task, result) -> None:
         if cache is not None:
             cache.store(task.entry, task.stamp, result)  # now, not in order: a kill loses nothing
-        finished[seq] = (_with_modified(result, task.entry), False)
+        finished[seq] = (_with_listing(result, task.entry), False)
 
     def collect(block: bool) -> None:
         if not in_flight:
@@ -278,7 +296,7 @@ def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress
 
     for seq, task in enumerate(tasks):
         if task.result is not None:
-            finished[seq] = (_with_modified(task.result, task.entry), task.hit)
+            finished[seq] = (_with_listing(task.result, task.entry), task.hit)
         elif isinstance(claimed := with_photos.claim(seq, task), SkippedFile):
             settle(seq, task, claimed)
         elif not claimed:
@@ -357,8 +375,8 @@ class _LazyExecutor:
             self._executor = _Inline(self.detector, self.settings)
         else:
             ctx = multiprocessing.get_context("spawn")  # fork + OpenCV threads can deadlock
-            self._executor = cf.ProcessPoolExecutor(self.workers, mp_context=ctx,
-                                                    initializer=_init_pool_worker, initargs=(self.config,))
+            self._executor = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_pool_worker,
+                                                    initargs=(self.config, worker_threads(self.workers)))
 
     def _start_dask(self) -> None:
         try:

@@ -1,8 +1,9 @@
 """A progress bar on stderr for long scans: count, rate, cache hits, elapsed time and ETA.
 
 Shown only when stderr is a terminal (logs and CI output stay clean) and not asked to be quiet.
-The total is usually unknown (sources are listed while they are scanned), so the ETA appears only
-when a caller knows the total.
+Sources are listed while they are scanned, so the total is known only when the listing was read
+ahead to its end (scanning.step does that for listings of up to LIST_AHEAD objects when the bar is
+shown); then the bar shows N/total and an ETA.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ class ScanProgress:
     """Context manager; `advance(result, hit)` once per result, in output order."""
 
     def __init__(self, enabled: bool = True, total: int | None = None, description: str = "scanning"):
-        self.enabled = enabled and _stderr_is_terminal()
+        self.enabled = shown(enabled)
         self.total = total
         self.description = description
         self.count = self.hits = self.skipped = 0
@@ -51,6 +52,11 @@ class ScanProgress:
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def shown(enabled: bool) -> bool:
+    """Whether a bar asked for would be drawn (only on a terminal)."""
+    return enabled and _stderr_is_terminal()
 
 
 def _stderr_is_terminal() -> bool:

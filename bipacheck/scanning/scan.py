@@ -48,6 +48,8 @@ class PhotoScan:
     tag_errors: list[str] = field(default_factory=list)  # unreadable metadata (the pixels were still scanned)
     # the listing's last-modified time (engine attaches it; not part of the scan or the cache)
     modified: datetime | None = field(default=None, compare=False)
+    # where the object came from beyond its url (git history), from the listing like `modified`
+    provenance: dict | None = field(default=None, compare=False)
     # sidecar name -> (change key it was listed with, what scanning it on its own gives) for the
     # sidecars read with this photo that are not images: the engine hands those on as the sidecars'
     # own results instead of reading them again (not part of the scan or the cache)
@@ -62,6 +64,7 @@ class SkippedFile:
     message: str
     sha256: str | None = None
     size: int | None = None
+    provenance: dict | None = field(default=None, compare=False)
 
 
 def reduction_for(detector: Detector, min_face: int) -> float:

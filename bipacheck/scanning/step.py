@@ -5,12 +5,18 @@ scan cache when there is one."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
 
 from ..detect.base import Detector
 from ..sources import Listing, list_sources
 from .cache import ScanCache, open_cache
 from .engine import DetectorConfig, Execution, run_scans
+from .progress import shown
 from .scan import PhotoScan, ScanSettings, SkippedFile
+
+# A listing this short is read to its end before scanning when a progress bar is shown, so the bar
+# knows its total; a longer one streams as always (memory stays bounded: ~1 KB per listed object).
+LIST_AHEAD = 10_000
 
 
 def open_scan_cache(path: str | None, built: Detector, settings: ScanSettings, sources: Sequence[str], *,
@@ -33,5 +39,15 @@ def iter_scan(paths: Sequence[str], config: DetectorConfig, settings: ScanSettin
     built = built or config.create()
     if entries is None:
         entries = list_sources(list(paths), listing)
+    if shown(execution.progress):
+        entries = listed_ahead(entries)
     yield from run_scans(entries, config, settings, workers=execution.workers, detector=built, cache=cache,
                          full=execution.full, dask=execution.dask, progress=execution.progress)
+
+
+def listed_ahead(entries: Iterable, limit: int = LIST_AHEAD) -> list | Iterator:
+    """The whole listing as a list when it ends within `limit` objects (its size is then known), else
+    the same stream."""
+    entries = iter(entries)
+    head = list(islice(entries, limit + 1))
+    return head if len(head) <= limit else chain(head, entries)

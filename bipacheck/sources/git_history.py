@@ -39,6 +39,7 @@ from datetime import date, datetime, timezone
 
 from ..errors import ConfigError, UnreadableFile
 from ..imaging import sniff_format
+from ..metadata import sidecar_paths
 from .objects import Skipped, SourceObject, printable
 
 DEFAULT_SNIFF_LIMIT = 128 * 1024 * 1024  # above GitHub's 100 MB file limit: nearly every blob is sniffed
@@ -121,6 +122,9 @@ class HistoryObject(SourceObject):
     in_head: bool
     head_paths: tuple[str, ...]  # its paths in HEAD's tree (empty if only in history)
     refs: tuple[str, ...]  # refs it is reachable from (full names; "HEAD" when detached)
+
+    def provenance(self) -> dict:
+        return {"history": self.history()}
 
     def history(self) -> dict:
         """The block a finding carries in the reports."""
@@ -554,8 +558,6 @@ def _parse_tree(content: bytes, hash_len: int) -> dict[bytes, bytes]:
 
 
 def _sidecar_names(relpath: str) -> list[str]:
-    from ..metadata import sidecar_paths
-
     return sorted({posixpath.basename(p) for p in sidecar_paths(relpath)})
 
 

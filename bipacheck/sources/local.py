@@ -160,6 +160,11 @@ def _list_children(folder: bytes, folder_rel: str, root_real: bytes | None) -> l
     return children
 
 
+GIT_HISTORY = ("git-history", "a git repository's history (its object store, where photos deleted from the "
+               "work tree are still kept): audit it with --history, or pass --exclude .git to audit the work tree "
+               "only")
+
+
 def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
           root_real: bytes | None) -> Iterator[SourceObject | Skipped]:
     root_key = (root_st.st_dev, root_st.st_ino)
@@ -186,6 +191,11 @@ def _walk(root: bytes, url_root: str, root_st: os.stat_result, filt: PathFilter,
                 yield Skipped(url, *child.skip)
         elif child.is_dir:
             if filt.prunes(child.relpath):
+                continue
+            if posixpath.basename(child.relpath) == ".git":
+                # git's object store holds every photo ever committed, compressed: not walked as
+                # files, and never passed over in silence either
+                yield Skipped(url, *GIT_HISTORY)
                 continue
             key = (child.st.st_dev, child.st.st_ino)
             if key in ancestors:

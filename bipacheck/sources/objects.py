@@ -41,6 +41,11 @@ class SourceObject:
         """The whole object. Raises bipacheck.errors.UnreadableFile with the reason."""
         return self.location.read()
 
+    def provenance(self) -> dict | None:
+        """Where the object came from beyond its url, for the report (git history: the commit that
+        added it, its paths, whether HEAD still holds it); None for plain files and bucket objects."""
+        return None
+
     def sibling(self, name: str) -> bytes | None:
         """Bytes of the file `name` in the same folder/prefix (e.g. an XMP sidecar), None if absent.
 

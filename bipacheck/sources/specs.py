@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from ..errors import ConfigError
 from .filters import ManifestKey, PathFilter, load_manifest
+from .git_history import list_history
 from .local import iter_local
 from .objects import Skipped, SourceObject, printable
 from .remote import BUCKET_PROTOCOLS, get, iter_bucket, open_filesystem, storage_options
@@ -28,6 +30,9 @@ class Listing:
     manifest: str | None = None
     endpoint_url: str | None = None  # S3-compatible endpoint for s3://
     follow_symlinks: bool = False  # local links that lead outside the source's folder
+    history: bool = False  # each source is a git repository: list every image blob of its history
+    since: datetime | None = None  # with history: only blobs of commits since then
+    rev_range: str | None = None  # with history: only blobs of the commits `git rev-list RANGE` names
 
 
 def _local_path(spec: str) -> bytes:
@@ -132,6 +137,23 @@ def iter_sources(
 
 
 def list_sources(specs: Iterable[str | os.PathLike[str]], listing: Listing = Listing()) -> Iterator[SourceObject | Skipped]:
-    """iter_sources with a Listing's settings."""
+    """iter_sources with a Listing's settings; with listing.history, the blobs of each repository's
+    history instead of its files (include/exclude apply to their paths)."""
+    if listing.history:
+        return _history(list(specs), listing)
+    if listing.since is not None or listing.rev_range is not None:
+        raise ConfigError("--since and --range limit --history: pass --history too")
     return iter_sources(specs, include=listing.include, exclude=listing.exclude, manifest=listing.manifest,
                         endpoint_url=listing.endpoint_url, follow_symlinks=listing.follow_symlinks)
+
+
+def _history(specs: list, listing: Listing) -> Iterator[SourceObject | Skipped]:
+    if listing.manifest is not None:
+        raise ConfigError("--manifest lists files of a folder; it cannot select blobs of a history")
+    filt = PathFilter(tuple(listing.include), tuple(listing.exclude))
+    # every repository is checked (not a repository, a bad range or date) before anything is yielded
+    listers = [list_history(os.fspath(spec), since=listing.since, rev_range=listing.rev_range) for spec in specs]
+    for lister in listers:
+        for item in lister:
+            if not isinstance(item, SourceObject) or filt.accepts(item.relpath):
+                yield item

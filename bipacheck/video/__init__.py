@@ -1,0 +1,18 @@
+"""Faces in video: streamed decoding, sampling with a stated guarantee, face tracks, coverage.
+
+Self-contained: depends on bipacheck.detect.base, bipacheck.errors and a detector the caller
+passes in. `scan_video` is the entry point; PyAV (the [video] extra) is imported only when a
+video is opened.
+"""
+
+from .decode import VIDEO_FORMATS, DecodeLimits, open_video, sniff_video
+from .errors import (CorruptVideo, DecodeBudgetExceeded, FrameTooLarge, NoVideoStream, TruncatedVideo,
+                     UnsupportedCodec, VideoSupportMissing, ZeroSizeVideo)
+from .sampling import Sample, Sampler
+from .scan import Coverage, VideoScan, VideoSettings, scan_video
+from .tracks import FaceTrack, Tracker, TrackPoint
+
+__all__ = ["VIDEO_FORMATS", "Coverage", "CorruptVideo", "DecodeBudgetExceeded", "DecodeLimits", "FaceTrack",
+           "FrameTooLarge", "NoVideoStream", "Sample", "Sampler", "TrackPoint", "Tracker", "TruncatedVideo",
+           "UnsupportedCodec", "VideoScan", "VideoSettings", "VideoSupportMissing", "ZeroSizeVideo", "open_video",
+           "scan_video", "sniff_video"]
