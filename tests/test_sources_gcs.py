@@ -109,3 +109,42 @@ def test_audit_of_a_gcs_prefix_finds_the_face(gcs, request, centerface, operator
     (finding,) = [f for f in report["findings"] if f["rule_id"] == "BIPA-15B-NO-RELEASE"]
     assert finding["photo"]["path"] == f"gs://{BUCKET}/{name}/portrait"
     assert finding["severity"] == "violation" and result.exit_code == 1
+
+
+def test_a_gcs_audit_reads_each_object_once_and_an_unchanged_reaudit_only_lists(gcs, request, tmp_path, centerface,
+                                                                                 operator):
+    """The same reading rules as S3 (tests/test_bucket_requests.py), through gcsfs, counted at the server."""
+    from tests.request_counter import RequestCounter
+    from tests.test_cache import ALICE_TAG
+    from tests.test_metadata_support import mwg_regions, packet
+
+    url, fs = gcs
+    name = request.node.name
+    objects = {".picasa.ini": b"[b.png]\nfaces=\n", "a.jpg": encode(rgb("astronaut"), "JPEG"),
+               "a.xmp": packet(mwg_regions([])), "b.png": encode(rgb("coffee")), "c.jpg": encode(rgb("rocket"), "JPEG"),
+               "c.jpg.json": b'{"people": []}', "notes.txt": b"not a photo"}
+    for key, body in objects.items():
+        fs.pipe(f"{BUCKET}/{name}/{key}", body)
+    counter = RequestCounter(url)
+
+    def audit() -> dict:
+        counter.clear()
+        result = CliRunner().invoke(cli, ["audit", f"gs://{BUCKET}/{name}", "--endpoint-url", counter.url,
+                                          "--format", "json", "--cache", str(tmp_path / "c.db"), "--workers", "1"])
+        return json.loads(result.output)
+
+    def read() -> list[str]:
+        return sorted(p.rsplit("/", 1)[1] for p in counter.paths("GET"))
+
+    try:
+        assert audit()["summary"]["faces"] == 1
+        assert counter.kinds() == {"LIST": 1, "GET": len(objects)} and read() == sorted(objects)
+        audit()
+        assert counter.kinds() == {"LIST": 1}
+        fs.pipe(f"{BUCKET}/{name}/a.xmp", packet(mwg_regions([ALICE_TAG])))
+        tagged = audit()
+        assert read() == ["a.jpg", "a.xmp"]
+        assert [f["rule_id"] for f in tagged["findings"] if f["photo"]["path"].endswith("/a.jpg")].count(
+            "BIPACHECK-FACE-TAGS") == 1
+    finally:
+        counter.close()

@@ -13,14 +13,17 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import posixpath
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..detect import runtime
 from ..detect.base import Detector
 from ..detect.detectors import DEFAULT_DETECTOR, create_detector
 from ..errors import BipacheckError, ConfigError
+from ..sources.objects import printable
 from .progress import ScanProgress
 from .scan import PhotoScan, ScanSettings, SkippedFile, scan_object
 from .sidecar_stamps import SidecarStamper
@@ -140,8 +143,7 @@ def run_scans(
         detector = config.create()
     executor = _LazyExecutor(config, settings, workers, dask, detector)
     tasks = _small_jobs_inline(_plan(entries, settings, cache, full), executor)
-    # a listing read ahead has a size; hidden sidecars get no result, so they do not count
-    total = sum(not getattr(e, "hidden", False) for e in entries) if isinstance(entries, list) else None
+    total = len(entries) if isinstance(entries, list) else None  # a listing read ahead has a size
     with ScanProgress(progress, total=total) as bar:
         try:
             yield from _in_order(tasks, executor, cache, bar)
@@ -157,15 +159,12 @@ def _plan(entries: Iterable, settings: ScanSettings, cache, full: bool) -> Itera
     """Tasks in input order, with results already filled in for source skips and cache hits."""
     if cache is None:
         for entry in entries:
-            if not getattr(entry, "hidden", False):
-                yield _Task(entry, None if hasattr(entry, "read") else skipped_from_source(entry))
+            yield _Task(entry, None if hasattr(entry, "read") else skipped_from_source(entry))
         return
     stamped = ((entry, "") for entry in entries)
     if settings.read_tags:
         stamped = SidecarStamper().stamped(entries)
     for entry, stamp in stamped:
-        if getattr(entry, "hidden", False):
-            continue  # a filtered-out sidecar: it only had to pass the stamper
         if not hasattr(entry, "read"):
             cache.protect(entry.url)
             yield _Task(entry, skipped_from_source(entry))
@@ -207,10 +206,71 @@ def _with_listing(result, entry):
     return result
 
 
+class _ReadWithPhotos:
+    """Sidecars that a photo's scan reads anyway (a.jpg.xmp next to a.jpg): when the listing hands
+    one on as an object of its own, its result comes from that read, so a bucket object is fetched
+    once even when the photo and its sidecar would have run in two worker processes. Only the
+    version the photo was listed with counts; anything else is scanned on its own."""
+
+    def __init__(self, remember: int = 4096):
+        self.remember = remember
+        self._awaited: dict[str, int] = {}  # sidecar URL -> seq of the photo in flight that reads it
+        self._waiting: dict[int, list[tuple[int, _Task]]] = {}  # photo seq -> sidecar tasks waiting for it
+        self._skips: OrderedDict[tuple[str, str], SkippedFile] = OrderedDict()  # (URL, change key) -> skip
+
+    def expect(self, seq: int, entry) -> None:
+        for name, _ in getattr(entry, "sidecars", None) or ():
+            self._awaited[_sibling_url(entry, name)] = seq
+
+    def claim(self, seq: int, task: _Task) -> SkippedFile | bool:
+        """The task's result if a photo's read gave it; True if it waits for a photo in flight."""
+        entry = task.entry
+        skip = self._skips.pop((entry.url, entry.change_key), None)
+        if skip is not None:
+            return replace(skip, url=entry.url, relpath=entry.relpath)
+        photo = self._awaited.get(entry.url)
+        if photo is None:
+            return False
+        self._waiting.setdefault(photo, []).append((seq, task))
+        return True
+
+    def photo_done(self, seq: int, entry, result) -> list[tuple[int, _Task, SkippedFile | None]]:
+        """The sidecar tasks that waited for this photo, with their result (None: scan it on its own)."""
+        skips = getattr(result, "sidecar_skips", {})
+        for name, _ in getattr(entry, "sidecars", None) or ():
+            url = _sibling_url(entry, name)
+            if self._awaited.get(url) == seq:
+                del self._awaited[url]
+            if name in skips:
+                self._skips[(url, skips[name][0])] = skips[name][1]
+        while len(self._skips) > self.remember:
+            self._skips.popitem(last=False)
+        done = []
+        for waiting_seq, task in self._waiting.pop(seq, []):
+            skip = self._skips.pop((task.entry.url, task.entry.change_key), None)
+            done.append((waiting_seq, task,
+                         None if skip is None else replace(skip, url=task.entry.url, relpath=task.entry.relpath)))
+        return done
+
+
+def _sibling_url(entry, name: str) -> str:
+    return entry.url[: len(entry.url) - len(posixpath.basename(entry.relpath))] + printable(name)
+
+
 def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress) -> Iterator:
     in_flight: dict[cf.Future, tuple[int, _Task]] = {}
     finished: dict[int, tuple[PhotoScan | SkippedFile, bool]] = {}
+    with_photos = _ReadWithPhotos()
     next_out = 0
+
+    def submit(seq: int, task: _Task) -> None:
+        in_flight[executor.submit(task.entry)] = (seq, task)
+        with_photos.expect(seq, task.entry)
+
+    def settle(seq: int, task: _Task, result) -> None:
+        if cache is not None:
+            cache.store(task.entry, task.stamp, result)  # now, not in order: a kill loses nothing
+        finished[seq] = (_with_listing(result, task.entry), False)
 
     def collect(block: bool) -> None:
         if not in_flight:
@@ -219,9 +279,12 @@ def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress
         for future in done:
             seq, task = in_flight.pop(future)
             result = _result_of(future)
-            if cache is not None:
-                cache.store(task.entry, task.stamp, result)  # now, not in order: a kill loses nothing
-            finished[seq] = (_with_listing(result, task.entry), False)
+            settle(seq, task, result)
+            for sidecar_seq, sidecar_task, skip in with_photos.photo_done(seq, task.entry, result):
+                if skip is None:
+                    submit(sidecar_seq, sidecar_task)
+                else:
+                    settle(sidecar_seq, sidecar_task, skip)
 
     def ready() -> Iterator:
         nonlocal next_out
@@ -234,10 +297,12 @@ def _in_order(tasks: Iterator[_Task], executor: "_LazyExecutor", cache, progress
     for seq, task in enumerate(tasks):
         if task.result is not None:
             finished[seq] = (_with_listing(task.result, task.entry), task.hit)
-        else:
+        elif isinstance(claimed := with_photos.claim(seq, task), SkippedFile):
+            settle(seq, task, claimed)
+        elif not claimed:
             while len(in_flight) >= executor.window:
                 collect(block=True)
-            in_flight[executor.submit(task.entry)] = (seq, task)
+            submit(seq, task)
         collect(block=False)
         yield from ready()
         while seq + 1 - next_out > executor.window + MAX_HELD_BACK:

@@ -12,7 +12,7 @@ from ..detect.base import Detector, Face, iou
 from ..errors import ImageError, TooLarge, UnsupportedFormat
 from ..imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, load_image
 from ..metadata import TagRegion, read_face_tags, sidecar_paths
-from ..metadata.sidecars import sidecar_kind
+from ..metadata.sidecars import PICASA_NAMES, sidecar_kind
 
 SIDECAR_REASON = "sidecar-metadata"  # an XMP/Takeout/Picasa file: read with its photo, not a photo itself
 
@@ -50,6 +50,10 @@ class PhotoScan:
     modified: datetime | None = field(default=None, compare=False)
     # where the object came from beyond its url (git history), from the listing like `modified`
     provenance: dict | None = field(default=None, compare=False)
+    # sidecar name -> (change key it was listed with, what scanning it on its own gives) for the
+    # sidecars read with this photo that are not images: the engine hands those on as the sidecars'
+    # own results instead of reading them again (not part of the scan or the cache)
+    sidecar_skips: dict[str, tuple[str, SkippedFile]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -73,16 +77,9 @@ def scan_bytes(data: bytes, url: str, relpath: str, detector: Detector,
                sibling: Callable[[str], bytes | None] | None = None) -> PhotoScan | SkippedFile:
     """sibling: reads a file next to this one by name (for XMP/Takeout/Picasa sidecars)."""
     sha = hashlib.sha256(data).hexdigest()
-    try:
-        image = load_image(data, max_pixels=settings.max_pixels, max_frames=settings.max_frames,
-                           reduce_by=reduction_for(detector, settings.min_face))
-    except UnsupportedFormat as exc:
-        if sidecar_kind(relpath):
-            return SkippedFile(url, relpath, SIDECAR_REASON, f"metadata sidecar, read with its photo ({exc.message})",
-                               sha, len(data))
-        return SkippedFile(url, relpath, exc.reason, exc.message, sha, len(data))
-    except ImageError as exc:
-        return SkippedFile(url, relpath, exc.reason, exc.message, sha, len(data))
+    image = _load(data, url, relpath, sha, detector, settings)
+    if isinstance(image, SkippedFile):
+        return image
     try:
         faces = _merge_frames([detector.detect(frame) for frame in image.frames], image.scale)
     except MemoryError:
@@ -96,6 +93,20 @@ def scan_bytes(data: bytes, url: str, relpath: str, detector: Detector,
     if settings.read_tags:
         _read_tags(scan, data, sibling)
     return scan
+
+
+def _load(data: bytes, url: str, relpath: str, sha: str, detector: Detector, settings: ScanSettings):
+    """The decoded image, or the skip that says why there is none."""
+    try:
+        return load_image(data, max_pixels=settings.max_pixels, max_frames=settings.max_frames,
+                          reduce_by=reduction_for(detector, settings.min_face))
+    except UnsupportedFormat as exc:
+        if sidecar_kind(relpath):
+            return SkippedFile(url, relpath, SIDECAR_REASON, f"metadata sidecar, read with its photo ({exc.message})",
+                               sha, len(data))
+        return SkippedFile(url, relpath, exc.reason, exc.message, sha, len(data))
+    except ImageError as exc:
+        return SkippedFile(url, relpath, exc.reason, exc.message, sha, len(data))
 
 
 def _read_tags(scan: PhotoScan, data: bytes, sibling) -> None:
@@ -134,4 +145,23 @@ def scan_object(obj, detector: Detector, settings: ScanSettings = ScanSettings()
         data = obj.read()
     except ImageError as exc:
         return SkippedFile(obj.url, obj.relpath, exc.reason, exc.message, None, obj.size)
-    return scan_bytes(data, obj.url, obj.relpath, detector, settings, getattr(obj, "sibling", None))
+    if not hasattr(obj, "sibling"):
+        return scan_bytes(data, obj.url, obj.relpath, detector, settings)
+    read: dict[str, bytes] = {}
+
+    def sibling(name: str) -> bytes | None:
+        found = read[name] = obj.sibling(name)
+        return found
+
+    scan = scan_bytes(data, obj.url, obj.relpath, detector, settings, sibling)
+    if isinstance(scan, PhotoScan):
+        listed = dict(getattr(obj, "sidecars", None) or ())
+        for name, content in read.items():
+            if content is None or name not in listed or name in PICASA_NAMES:
+                continue  # a folder's Picasa file: hashing it for every photo costs more than one read
+            folder = posixpath.dirname(obj.relpath)
+            skip = _load(content, name, posixpath.join(folder, name), hashlib.sha256(content).hexdigest(),
+                         detector, settings)
+            if isinstance(skip, SkippedFile):  # an image in a sidecar's name is scanned on its own
+                scan.sidecar_skips[name] = (listed[name], skip)
+    return scan

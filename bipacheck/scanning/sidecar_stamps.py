@@ -3,18 +3,17 @@
 Someone tagging a face in Lightroom rewrites `a.xmp`, not `a.jpg`; the photo's own change key
 stays the same, so its cache entry also carries a stamp of the sidecars found next to it.
 
-Local folders (and bucket listings held whole) hand each object the change keys of its sidecars
-as they list it (SourceObject.sidecars), so --include/--exclude/--manifest, which keep sidecars
-out of the listing, cannot hide a sidecar-only edit. Streamed S3 listings cannot know them in
-advance; they pass the sidecars they leave out on as `hidden` entries instead, and for them and
-for sources that cannot tell at all (git's index) the stamp is worked out from the listing:
-it is sorted by URL within each source, so a photo's own sidecars (a.xmp, a.jpg.xmp,
-a.jpg.json...) are listed a few objects before or after it: photos wait in a short queue until
-the listing has passed their last candidate name, and are released in listing order. Folder-wide
-Picasa files (.picasa.ini, picasa.ini) can sort far away in a large folder; when the queue is
-full they are read instead, once per folder. Picasa files are stamped by content, the others by
-their listing change key. The stamp is None ("unknown", always rescanned) when a candidate can
-no longer be told apart from an absent file.
+Local folders and buckets hand each object the change keys of its sidecars as they list it
+(SourceObject.sidecars), so --include/--exclude/--manifest, which keep sidecars out of the
+listing, cannot hide a sidecar-only edit, and the stamp costs no read at all. For sources that
+cannot tell (git's index) the stamp is worked out from the listing: it is sorted by URL within
+each source, so a photo's own sidecars (a.xmp, a.jpg.xmp, a.jpg.json...) are listed a few objects
+before or after it: photos wait in a short queue until the listing has passed their last
+candidate name, and are released in listing order. Folder-wide Picasa files (.picasa.ini,
+picasa.ini) can sort far away in a large folder; when the queue is full they are read instead,
+once per folder, and stamped by content from then on (by their listing change key otherwise).
+The stamp is None ("unknown", always rescanned) when a candidate can no longer be told apart
+from an absent file.
 """
 
 from __future__ import annotations
@@ -85,8 +84,10 @@ class SidecarStamper:
         parts = []
         for url, name in candidates:
             picasa = name in PICASA_NAMES
-            if url in self._sidecars:
-                value = self._read_picasa(entry, url, name) if picasa else self._sidecars[url]
+            if picasa and url in self._picasa:  # read already: stamps of one folder stay alike
+                value = self._picasa[url]
+            elif url in self._sidecars:
+                value = self._sidecars[url]
             elif all_listed or url <= self._cursor:
                 if self._forgotten is not None and url <= self._forgotten:
                     return None  # listed long ago, or absent: cannot tell any more
@@ -102,15 +103,9 @@ class SidecarStamper:
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32] if parts else ""
 
     def _stamp_listed(self, entry) -> str | None:
-        """The stamp from the sidecars the source saw next to `entry`; the same value _stamp gives."""
-        folder_url = _folder_url(entry)
-        parts = []
-        for name, key in sorted(entry.sidecars):
-            value = self._read_picasa(entry, folder_url + name, name) if name in PICASA_NAMES else key
-            if value is None:
-                return None
-            if value != _ABSENT:
-                parts.append([name, value])
+        """The stamp from the sidecars the source saw next to `entry` (the value _stamp gives when
+        it did not have to read a Picasa file)."""
+        parts = [[name, key] for name, key in sorted(entry.sidecars)]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32] if parts else ""
 
     def _read_picasa(self, entry, url: str, name: str) -> str | None:

@@ -38,7 +38,7 @@ def iter_scan(paths: Sequence[str], config: DetectorConfig, settings: ScanSettin
     `paths`. cache: an open ScanCache (the caller closes it)."""
     built = built or config.create()
     if entries is None:
-        entries = list_sources(list(paths), listing, hidden_sidecars=True)
+        entries = list_sources(list(paths), listing)
     if shown(execution.progress):
         entries = listed_ahead(entries)
     yield from run_scans(entries, config, settings, workers=execution.workers, detector=built, cache=cache,

@@ -33,9 +33,6 @@ class SourceObject:
     # listing (whatever --include/--exclude/--manifest let through); None: the source cannot tell
     # cheaply, and sidecar stamps are worked out from the listing order instead.
     sidecars: tuple[tuple[str, str], ...] | None = field(default=None, repr=False, compare=False)
-    # A sidecar that --include/--exclude/--manifest left out, listed only so that sidecar stamps
-    # can see it (streamed listings, where `sidecars` cannot be known): never scanned or reported.
-    hidden: bool = field(default=False, repr=False, compare=False)
     # When the object was last written (file mtime, bucket LastModified), as the listing saw it: the
     # audit's documented fallback for when a photo was first processed. None: not known.
     modified: datetime | None = field(default=None, repr=False, compare=False)

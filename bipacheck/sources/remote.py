@@ -2,24 +2,31 @@
 
 S3 listings are streamed page by page in key order (memory stays flat however large the bucket;
 a manifest is merged into the stream); other stores list the prefix once with fsspec's find().
+Each object leaves the listing knowing which sidecars lie next to it and in which version, so
+reading costs one GET per object (the version the listing showed, or a refusal if it changed
+since), and nothing is asked of the store for sidecars that do not exist (docs/buckets.md).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import posixpath
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 import fsspec
 import fsspec.asyn
 
 from ..errors import ConfigError, UnreadableFile
-from .filters import ManifestKey, PathFilter
 from ..metadata.sidecars import sidecar_kind
-from .objects import Skipped, SourceObject, printable, with_sidecars
+from .filters import ManifestKey, PathFilter
+from .objects import Skipped, SourceObject, printable
+from .sidecar_window import SidecarWindow, candidates, look_up_groups
 
 # protocol -> (fsspec implementation package, bipacheck extra that installs it)
 BUCKET_PROTOCOLS = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs")}
@@ -44,7 +51,13 @@ def open_filesystem(protocol: str, options: dict[str, Any]) -> fsspec.AbstractFi
         raise ConfigError(f"cannot load {package} for {protocol}:// sources: {e}") from None
 
 
+class ChangedSinceListing(Exception):
+    """The store no longer holds the version of the object that the listing showed."""
+
+
 def _error_message(exc: Exception) -> str:
+    if isinstance(exc, ChangedSinceListing):
+        return f"{exc}; audit again"
     if isinstance(exc, FileNotFoundError):
         return "vanished since listing"
     if isinstance(exc, PermissionError):
@@ -52,32 +65,113 @@ def _error_message(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def version_of(info: dict[str, Any]) -> str | None:
+    """Which version of an object the listing showed: its ETag (S3) or generation (GCS)."""
+    value = info.get("ETag") or info.get("generation")
+    return None if value is None else str(value)
+
+
+async def _s3_get(fs, bucket: str, key: str, etag: str) -> bytes:
+    try:
+        response = await fs._call_s3("get_object", Bucket=bucket, Key=key, IfMatch=etag)
+    except OSError as exc:
+        cause = getattr(exc.__cause__, "response", None) or {}
+        if cause.get("Error", {}).get("Code") == "PreconditionFailed":
+            raise ChangedSinceListing("changed since listing (another version than the one listed)") from None
+        raise
+    try:
+        return await response["Body"].read()
+    finally:
+        response["Body"].close()
+
+
+def get(fs: fsspec.AbstractFileSystem, protocol: str, path: str, version: str | None = None) -> bytes:
+    """The object's bytes in one request (no size probe first); with a version, that version only:
+    ChangedSinceListing (S3 ETag) or FileNotFoundError (GCS generation) if the store has moved on."""
+    if version is not None and protocol == "s3":
+        bucket, key, _ = fs.split_path(path)
+        return fsspec.asyn.sync(fs.loop, _s3_get, fs, bucket, key, version)
+    if version is not None and protocol in ("gs", "gcs"):
+        try:
+            return fs.cat_file(path, generation=version)
+        except FileNotFoundError:  # that generation is gone: deleted, or written again
+            raise ChangedSinceListing("vanished or rewritten since listing") from None
+    return fs.cat_file(path, max_concurrency=1) if protocol == "s3" else fs.cat_file(path)
+
+
+class _RecentSidecars:
+    """Sidecars this process read lately, by path and version: photos of a folder share its
+    .picasa.ini (one GET per folder, not per photo), and a sidecar scanned as a listed object and
+    then read with its photo is fetched once when both run in the same process."""
+
+    def __init__(self, max_bytes: int = 64_000_000, max_items: int = 256):
+        self.max_bytes, self.max_items = max_bytes, max_items
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: tuple, data: bytes) -> None:
+        if len(data) > self.max_bytes // 2:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = data
+            self._bytes += len(data)
+            while self._bytes > self.max_bytes or len(self._items) > self.max_items:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
+
+
+_recent_sidecars = _RecentSidecars()
+
+
 @dataclass(frozen=True)
 class BucketObject:
     """An object by protocol, storage options and path: pickles without sessions or sockets;
-    workers get the filesystem back from fsspec's instance cache."""
+    workers get the filesystem back from fsspec's instance cache. `version` and `sidecars` are
+    what the listing showed: reads ask for that version, and a sidecar name the listing did not
+    show next to the object is absent without a request."""
 
     protocol: str
     path: str  # "bucket/key", as fsspec names it
     options: dict[str, Any] = field(default_factory=dict)
+    version: str | None = None  # ETag or generation; None: whatever the store holds now
+    sidecars: tuple[tuple[str, str | None], ...] = ()  # (name, version) of the sidecars listed next to it
 
     def _fs(self) -> fsspec.AbstractFileSystem:
         return open_filesystem(self.protocol, self.options)
 
     def read(self) -> bytes:
         try:
-            return self._fs().cat_file(self.path)
+            return self._get(self.path, self.version, remember=bool(sidecar_kind(self.path)))
         # Network and service errors of any kind make this one object unreadable, not the audit.
         except Exception as e:  # noqa: BLE001
             raise UnreadableFile(_error_message(e)) from None
 
     def sibling(self, name: str) -> bytes | None:
+        versions = dict(self.sidecars)
+        if name not in versions:
+            return None  # the listing showed no such object next to this one
         try:
-            return self._fs().cat_file(posixpath.join(posixpath.dirname(self.path), name))
-        except FileNotFoundError:
-            return None
-        except Exception as e:  # noqa: BLE001
+            return self._get(posixpath.join(posixpath.dirname(self.path), name), versions[name], remember=True)
+        except Exception as e:  # noqa: BLE001 - a warning on the photo; its next listing differs, so it is rescanned
             raise UnreadableFile(f"sidecar {name}: {_error_message(e)}") from None
+
+    def _get(self, path: str, version: str | None, remember: bool) -> bytes:
+        key = (self.protocol, repr(sorted(self.options.items())), path, version) if remember and version else None
+        data = None if key is None else _recent_sidecars.get(key)
+        if data is None:
+            data = get(self._fs(), self.protocol, path, version)
+            if key is not None:
+                _recent_sidecars.put(key, data)
+        return data
 
 
 def change_key(info: dict[str, Any]) -> str:
@@ -116,12 +210,46 @@ def modified_at(info: dict[str, Any]) -> datetime | None:
     return None
 
 
-def _object(protocol: str, name: str, relpath: str, info: dict[str, Any], options: dict[str, Any]) -> SourceObject:
-    return SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"),
-                        change_key(info), BucketObject(protocol, name, options), modified=modified_at(info))
+def _sidecar_facts(info: dict[str, Any]) -> tuple[str, str | None]:
+    """What an object's photo needs to know of it as a sidecar: (change key, version)."""
+    return change_key(info), version_of(info)
+
+
+def _object(protocol: str, name: str, relpath: str, info: dict[str, Any], options: dict[str, Any],
+            sidecars: dict[str, tuple[str, str | None]]) -> SourceObject:
+    """The listed object `name` with the sidecars listed next to it ({key: _sidecar_facts})."""
+    listed = sorted((posixpath.basename(key), facts) for key, facts in sidecars.items())
+    location = BucketObject(protocol, name, options, version_of(info),
+                            tuple((sidecar, version) for sidecar, (_, version) in listed))
+    return SourceObject(printable(f"{protocol}://{name}"), printable(relpath), info.get("size"), change_key(info),
+                        location, sidecars=tuple((sidecar, key) for sidecar, (key, _) in listed),
+                        modified=modified_at(info))
+
+
+def _look_up(fs, keys: list[str]) -> dict[str, tuple[str, str | None]]:
+    """_sidecar_facts of those of `keys` that exist, with one narrow listing request per group of
+    them (keys next to one photo share one)."""
+    found: dict[str, tuple[str, str | None]] = {}
+    try:
+        for folder, prefix, group in look_up_groups(keys):
+            listed = fs.find(folder, prefix=prefix, detail=True)
+            found.update((key, _sidecar_facts(listed[key])) for key in group
+                         if key in listed and listed[key].get("type", "file") == "file")
+    finally:
+        fs.invalidate_cache()  # a listing of part of a folder must never answer for all of it later
+    return found
+
+
+def _single(fs, protocol: str, name: str, info: dict[str, Any], options: dict[str, Any],
+            filt: PathFilter) -> Iterator[SourceObject]:
+    """A spec that names one object: its sidecars are looked up next to it."""
+    relpath = posixpath.basename(name)
+    if filt.accepts(printable(relpath)):
+        yield _object(protocol, name, relpath, info, options, _look_up(fs, candidates(name)))
 
 
 _PAGE = 1000  # objects per hop from fsspec's event loop (S3 lists 1,000 keys per request)
+_SIDECARS_UNKNOWN = ("unreadable", "not read: the listing failed before the files next to it (sidecars) were listed")
 
 
 async def _take(listing, count: int) -> list[dict[str, Any]]:
@@ -136,13 +264,14 @@ async def _take(listing, count: int) -> list[dict[str, Any]]:
 def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], filt: PathFilter,
               manifest: list[ManifestKey] | None) -> Iterator[SourceObject | Skipped]:
     """Objects under root in S3's key order (UTF-8 byte order, the order of their URLs), a page
-    at a time. A manifest is merged into the listing as it streams (both are sorted), so only the
-    manifest is held. Objects left out (by the filters or the manifest) that are sidecars are
-    passed on as hidden entries for the sidecar stamper."""
+    at a time, each with its sidecars (sidecar_window.py: every listed key counts, chosen by the
+    filters and the manifest or not). A manifest is merged into the listing as it streams (both
+    are sorted), so only the manifest is held."""
     bucket, _, key = root.partition("/")
     listing = fs._iterdir(bucket, delimiter="", prefix=f"{key}/" if key else "")
     wanted = None if manifest is None else iter(sorted(manifest, key=lambda k: k.key))
     pending = None if wanted is None else next(wanted, None)
+    window: SidecarWindow = SidecarWindow(partial(_look_up, fs))
     listed = 0
 
     def unlisted(below: str | None) -> Iterator[Skipped]:
@@ -156,6 +285,16 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], 
                 yield Skipped(url, "not-found", "listed in the manifest but not found")
             pending = next(wanted, None)
 
+    def handed_on(released) -> Iterator[SourceObject | Skipped]:
+        for item, sidecars in released:
+            if isinstance(item, Skipped):
+                yield item
+            elif sidecars is None:
+                yield Skipped(printable(f"{protocol}://{item[0]}"), *_SIDECARS_UNKNOWN)
+            else:
+                yield _object(protocol, *item, options, sidecars)
+
+    failure = None
     try:
         while page := fsspec.asyn.sync(fs.loop, _take, listing, _PAGE):
             for info in page:
@@ -163,33 +302,36 @@ def _streamed(fs, spec: str, root: str, protocol: str, options: dict[str, Any], 
                 if info.get("type", "file") != "file" or name.endswith("/"):
                     continue
                 listed += 1
+                window.listed(name, _sidecar_facts(info))  # what is remembered of it: two short strings
                 relpath = name[len(root) + 1:]
                 chosen = filt.accepts(printable(relpath))
                 if wanted is not None:
-                    yield from unlisted(relpath)
+                    for skipped in unlisted(relpath):
+                        yield from handed_on(window.add(skipped, None))
                     chosen = chosen and pending is not None and pending.key == relpath and not pending.invalid
                     if chosen:
                         pending = next(wanted, None)
                 if chosen:
-                    yield _object(protocol, name, relpath, info, options)
-                elif sidecar_kind(relpath):  # everything else left out is dropped unbuilt
-                    yield replace(_object(protocol, name, relpath, info, options), hidden=True)
+                    yield from handed_on(window.add((name, relpath, info), name))
         if wanted is not None:
-            yield from unlisted(None)
+            for skipped in unlisted(None):
+                yield from handed_on(window.add(skipped, None))
         elif not listed:  # no prefix of that name: one object, an empty prefix, or nothing at all
-            if key and fs.isfile(root):
-                relpath = posixpath.basename(root)
-                if filt.accepts(printable(relpath)):
-                    yield _object(protocol, root, relpath, fs.info(root), options)
+            info = fs.info(root) if key else {}  # FileNotFoundError: nothing at all
+            if info.get("type") == "file":
+                yield from _single(fs, protocol, root, info, options, filt)
             elif not fs.exists(root):
                 raise FileNotFoundError(root)
     except Exception as e:  # noqa: BLE001 - a listing failure skips (and protects) this spec, not the audit
-        yield Skipped(printable(spec), *_listing_failure(e))
+        failure = e
     finally:
         try:
             fsspec.asyn.sync(fs.loop, listing.aclose)
         except Exception:  # noqa: BLE001 - the listing is over either way
             pass
+    yield from handed_on(window.finish(complete=failure is None))
+    if failure is not None:
+        yield Skipped(printable(spec), *_listing_failure(failure))
 
 
 def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: PathFilter,
@@ -210,23 +352,17 @@ def iter_bucket(spec: str, protocol: str, options: dict[str, Any], *, filt: Path
         yield Skipped(printable(spec), *_listing_failure(e))
         return
 
-    by_relpath: dict[str, tuple[str, dict[str, Any]]] = {}
-    for name, info in found.items():
-        if info.get("type", "file") != "file" or name.endswith("/"):
-            continue  # folder placeholders, not objects
-        relpath = name[len(root) + 1:] if name.startswith(root + "/") else posixpath.basename(name)
-        by_relpath[relpath] = (name, info)
+    by_name = {name: info for name, info in found.items()
+               if info.get("type", "file") == "file" and not name.endswith("/")}  # not folder placeholders
+    if root in by_name:  # the spec names one object
+        yield from _single(fs, protocol, root, by_name[root], options, filt)
+        return
+    by_relpath = {name[len(root) + 1:]: name for name in by_name}
 
     def make(relpath: str) -> SourceObject:
-        name, info = by_relpath[relpath]
-        obj = _object(protocol, name, relpath, info, options)
-        folder = posixpath.dirname(relpath)
-
-        def sibling_key(sidecar: str) -> str | None:  # the whole prefix is listed, filters or not
-            found = by_relpath.get(posixpath.join(folder, sidecar))
-            return None if found is None else change_key(found[1])
-
-        return with_sidecars(obj, sibling_key)
+        name = by_relpath[relpath]  # the whole prefix is listed: sidecars are found, filters or not
+        sidecars = {key: _sidecar_facts(by_name[key]) for key in candidates(name) if key in by_name}
+        return _object(protocol, name, relpath, by_name[name], options, sidecars)
 
     if manifest is None:
         for relpath in sorted(by_relpath, key=printable):

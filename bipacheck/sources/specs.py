@@ -16,7 +16,7 @@ from .filters import ManifestKey, PathFilter, load_manifest
 from .git_history import list_history
 from .local import iter_local
 from .objects import Skipped, SourceObject, printable
-from .remote import BUCKET_PROTOCOLS, iter_bucket, open_filesystem, storage_options
+from .remote import BUCKET_PROTOCOLS, get, iter_bucket, open_filesystem, storage_options
 
 Lister = Callable[[], Iterator[SourceObject | Skipped]]
 
@@ -67,7 +67,7 @@ def _read_local(path_of: Callable[[str], bytes]):
 
 
 def _read_bucket(spec: str, scheme: str, endpoint_url: str | None) -> bytes:
-    return open_filesystem(scheme, storage_options(endpoint_url)).cat_file(spec.split("://", 1)[1])
+    return get(open_filesystem(scheme, storage_options(endpoint_url)), scheme, spec.split("://", 1)[1])
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,6 @@ def iter_sources(
     manifest: str | None = None,
     endpoint_url: str | None = None,
     follow_symlinks: bool = False,
-    hidden_sidecars: bool = False,
 ) -> Iterator[SourceObject | Skipped]:
     """Every object under each spec, sorted by relpath within a spec; problems come as Skipped.
 
@@ -124,8 +123,6 @@ def iter_sources(
     decides what is an image. Raises ConfigError at call time for an unusable spec or manifest.
     follow_symlinks: also follow local symbolic links that lead outside the spec's folder (skipped
     as `outside-root` otherwise; links that stay inside are always followed).
-    hidden_sidecars: also pass on the sidecars include/exclude dropped, marked `hidden`, where a
-    streamed listing cannot record them with their photo (what sidecar stamps need).
     """
     if isinstance(specs, (str, bytes, os.PathLike)):
         specs = [specs]
@@ -136,12 +133,10 @@ def iter_sources(
               follow_symlinks=follow_symlinks)
         for spec in specs
     ]
-    items = (item for lister in listers for item in lister())
-    return items if hidden_sidecars else (i for i in items if not getattr(i, "hidden", False))
+    return (item for lister in listers for item in lister())
 
 
-def list_sources(specs: Iterable[str | os.PathLike[str]], listing: Listing = Listing(), *,
-                 hidden_sidecars: bool = False) -> Iterator[SourceObject | Skipped]:
+def list_sources(specs: Iterable[str | os.PathLike[str]], listing: Listing = Listing()) -> Iterator[SourceObject | Skipped]:
     """iter_sources with a Listing's settings; with listing.history, the blobs of each repository's
     history instead of its files (include/exclude apply to their paths)."""
     if listing.history:
@@ -149,8 +144,7 @@ def list_sources(specs: Iterable[str | os.PathLike[str]], listing: Listing = Lis
     if listing.since is not None or listing.rev_range is not None:
         raise ConfigError("--since and --range limit --history: pass --history too")
     return iter_sources(specs, include=listing.include, exclude=listing.exclude, manifest=listing.manifest,
-                        endpoint_url=listing.endpoint_url, follow_symlinks=listing.follow_symlinks,
-                        hidden_sidecars=hidden_sidecars)
+                        endpoint_url=listing.endpoint_url, follow_symlinks=listing.follow_symlinks)
 
 
 def _history(specs: list, listing: Listing) -> Iterator[SourceObject | Skipped]:
