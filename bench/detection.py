@@ -185,7 +185,7 @@ def decode_reduction(min_face: int, forced: float | None):
     Lets the accuracy pass call scan_bytes with min_face=1 (so the standard protocol sees every
     detection) while decoding exactly as the product does at `min_face`.
     """
-    from bipacheck import scanner
+    from bipacheck.scanning import scan as scanner
 
     original = scanner.reduction_for
     scanner.reduction_for = ((lambda det, _mf: original(det, min_face)) if forced is None
