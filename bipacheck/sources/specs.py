@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from ..errors import ConfigError
+from ..errors import ConfigError, NothingListed
+from ..metadata.sidecars import sidecar_kind
 from .filters import ManifestKey, PathFilter, load_manifest
 from .local import iter_local
+from ..names import unprintable
 from .objects import Skipped, SourceObject, printable
 from .remote import BUCKET_PROTOCOLS, iter_bucket, open_filesystem, storage_options
 
@@ -96,9 +98,10 @@ def _plan(spec: str, *, filt: PathFilter, manifest: list[ManifestKey] | None,
 
 
 def read_url(url: str, endpoint_url: str | None = None) -> bytes:
-    """The bytes of one object named as a report names it (a local path or a bucket URL)."""
+    """The bytes of one object named as a report names it (a local path or a bucket URL, printable:
+    escaped names are read by their exact bytes)."""
     name, scheme = _scheme(url)
-    return scheme.read(url, name, endpoint_url)
+    return scheme.read(unprintable(url), name, endpoint_url)
 
 
 def iter_sources(
@@ -122,22 +125,73 @@ def iter_sources(
     hidden_sidecars: also pass on the sidecars include/exclude dropped, marked `hidden`, where a
     streamed listing cannot record them with their photo (what sidecar stamps need).
     """
+    listers = _listers(specs, include=include, exclude=exclude, manifest=manifest, endpoint_url=endpoint_url,
+                       follow_symlinks=follow_symlinks)
+    items = (item for _, lister in listers for item in lister())
+    return items if hidden_sidecars else (i for i in items if not getattr(i, "hidden", False))
+
+
+def _listers(specs, *, include=(), exclude=(), manifest=None, endpoint_url=None,
+             follow_symlinks=False) -> list[tuple[str, Lister]]:
+    """(spec, lister) for each spec, every spec checked up front."""
     if isinstance(specs, (str, bytes, os.PathLike)):
         specs = [specs]
     filt = PathFilter(tuple(include), tuple(exclude))
     keys = load_manifest(manifest) if manifest is not None else None
-    listers = [
-        _plan(os.fsdecode(spec), filt=filt, manifest=keys, endpoint_url=endpoint_url,
-              follow_symlinks=follow_symlinks)
-        for spec in specs
-    ]
-    items = (item for lister in listers for item in lister())
-    return items if hidden_sidecars else (i for i in items if not getattr(i, "hidden", False))
+    return [(os.fsdecode(spec), _plan(os.fsdecode(spec), filt=filt, manifest=keys, endpoint_url=endpoint_url,
+                                      follow_symlinks=follow_symlinks))
+            for spec in specs]
 
 
 def list_sources(specs: Iterable[str | os.PathLike[str]], listing: Listing = Listing(), *,
-                 hidden_sidecars: bool = False) -> Iterator[SourceObject | Skipped]:
-    """iter_sources with a Listing's settings."""
-    return iter_sources(specs, include=listing.include, exclude=listing.exclude, manifest=listing.manifest,
-                        endpoint_url=listing.endpoint_url, follow_symlinks=listing.follow_symlinks,
-                        hidden_sidecars=hidden_sidecars)
+                 hidden_sidecars: bool = False, verb: str | None = None,
+                 photos_only: bool = True) -> Iterator[SourceObject | Skipped]:
+    """iter_sources with a Listing's settings. verb ("audit", "scan", "check"): every source must list
+    something to audit, else NothingListed (exit 2) names it and says why: a missing path, a missing or
+    empty prefix, an unreachable store, or (photos_only) only sidecar files. Raised as soon as that
+    source's listing ends (a missing local path before anything is read). `check` is given the
+    files of a commit one by one, where a lone sidecar is something to check: photos_only=False."""
+    listers = _listers(specs, include=listing.include, exclude=listing.exclude, manifest=listing.manifest,
+                       endpoint_url=listing.endpoint_url, follow_symlinks=listing.follow_symlinks)
+    if verb is not None:
+        for spec, _ in listers:
+            _must_exist(spec, verb)
+        listers = [(spec, partial(_lists_something, spec, lister, verb, photos_only)) for spec, lister in listers]
+    items = (item for _, lister in listers for item in lister())
+    return items if hidden_sidecars else (i for i in items if not getattr(i, "hidden", False))
+
+
+def _must_exist(spec: str, verb: str) -> None:
+    """A local path that does not exist fails before the audit starts (buckets say so as they list)."""
+    name, _ = _scheme(spec)
+    if name in ("", "file") and not os.path.exists(_spec_path(spec, name)):
+        raise NothingListed(verb, [printable(spec)], "does not exist (no such file or folder)")
+
+
+def _spec_path(spec: str, scheme: str) -> bytes:
+    return _file_url_path(spec) if scheme == "file" else _local_path(spec)
+
+
+def _lists_something(spec: str, lister: Lister, verb: str, photos_only: bool) -> Iterator[SourceObject | Skipped]:
+    """The source's items, passed on; at the end NothingListed if none of them is something to audit
+    (a photo candidate, or a file found that could not be read), naming why."""
+    url, candidates, sidecars, failure = printable(spec), 0, 0, None
+    for item in lister():
+        if isinstance(item, Skipped) and item.url == url:
+            failure = failure or item  # the source itself: missing, unreachable, not a folder
+        elif getattr(item, "hidden", False):
+            pass
+        elif isinstance(item, SourceObject) and sidecar_kind(item.relpath):
+            sidecars += 1
+        else:
+            candidates += 1
+        yield item
+    if candidates or (sidecars and not photos_only and failure is None):
+        return
+    if failure is not None:
+        why = f"could not be listed ({failure.reason}: {failure.message})"
+    elif sidecars:
+        why = f"holds only sidecar metadata files ({sidecars}: XMP, Takeout, Picasa), no photo"
+    else:
+        why = None
+    raise NothingListed(verb, [url], why)
