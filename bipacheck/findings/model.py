@@ -33,6 +33,7 @@ class FaceRecord:
     consent_id: str | None = None
     found_by: str | None = None  # detector faces: "upright" or the rotated pass that found it (detect/passes.py)
     consent: dict | None = None  # the cited release's dates and evidence (policy.evaluate.consent_facts)
+    found_in: str | None = None  # an alpha view or an embedded image, when not the frame's colours (scanning/views.py)
 
     def as_dict(self) -> dict:
         return {
@@ -44,6 +45,7 @@ class FaceRecord:
             "consent_id": self.consent_id,
             "found_by": self.found_by,
             "consent": self.consent,
+            **({"found_in": self.found_in} if self.found_in else {}),
         }
 
 

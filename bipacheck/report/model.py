@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 
 from ..exits import exit_code
 from ..findings import Finding, RuleBook, severity_at_least
+from ..outputs import REPORT_MODE
 from .formats import formatter, write_report
 from .persons import persons_roll_up
 
 # 1.1.0: run.detector.runtime; 1.2.0: run.fail_on, run.ledger.chain; 2.0.0: exposure per section,
 # run.attestation; 2.1.0: faces[].consent (dates, evidence), photos[].face_records, persons;
-# 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack); 2.3.0: faces[].found_by
-SCHEMA_VERSION = "2.3.0"
+# 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack); 2.3.0: faces[].found_by;
+# 2.4.0: run.root (paths relative to it), faces[].found_in, run.ledger.expected_head, BIPACHECK-HIDDEN-FACE
+SCHEMA_VERSION = "2.4.0"
 
 @dataclass
 class Report:
@@ -79,5 +81,7 @@ class Report:
 
     def write(self, path: str | os.PathLike, format: str = "json", opts=None) -> None:
         """Write the report in `format` to `path` atomically; an existing file is replaced only when it
-        is a previous bipacheck report (never a ledger, a cache or a photo)."""
-        write_report(os.fspath(path), self.render(format, opts))
+        is a previous bipacheck report (never a ledger, a cache or a photo). The file's mode is
+        opts.output_mode (default 0600: only its owner reads it)."""
+        mode = getattr(opts, "output_mode", None)
+        write_report(os.fspath(path), self.render(format, opts), REPORT_MODE if mode is None else mode)

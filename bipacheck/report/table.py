@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..names import visible
 from .base import ReportFormat
 from .verdict import exposure_lines, pack_exposure_lines as pack_lines
 
@@ -46,7 +47,7 @@ class TableFormat(ReportFormat):
         suppressed = sum(f.suppressed for f in report.findings)
         if suppressed:
             lines.append(f"{suppressed} finding(s) accepted in the baseline")
-        return "\n".join(lines) + "\n"
+        return "".join(visible(line) + "\n" for line in lines)  # a name cannot drive the terminal
 
     @staticmethod
     def recognises(head: str) -> bool:

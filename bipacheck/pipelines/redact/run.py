@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from ...errors import ConfigError
 from ...ledger import Ledger
 from ...metadata.batch import write_copy_of
+from ...names import unprintable
+from ...sources import locate
 from ...metadata.strip import StripError, strip_face_tags_report
 from ...report.formats import write_atomic
 from ...report.model import Report
@@ -78,8 +80,8 @@ def plan(report: Report, sources: list[str], out_dir: str, all_faces: bool) -> l
         faces = photo.get("face_records", []) + low.get(photo["path"], [])
         obscure = [f for f in faces if all_faces or f["consent_status"] != "valid"]
         keep = [f for f in faces if f not in obscure]
-        plans.append(PhotoPlan(photo["path"], output_for(photo["path"], sources, out_dir), photo["sha256"],
-                               obscure, keep))
+        source = os.fsdecode(os.fsencode(unprintable(locate(report.run.get("root"), photo["path"]))))
+        plans.append(PhotoPlan(source, output_for(source, sources, out_dir), photo["sha256"], obscure, keep))
     return plans
 
 
