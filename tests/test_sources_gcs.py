@@ -107,5 +107,5 @@ def test_audit_of_a_gcs_prefix_finds_the_face(gcs, request, centerface, operator
     report = json.loads(result.output)
     assert report["summary"]["scanned"] == 2 and report["summary"]["faces"] == 1
     (finding,) = [f for f in report["findings"] if f["rule_id"] == "BIPA-15B-NO-RELEASE"]
-    assert finding["photo"]["path"] == f"gs://{BUCKET}/{name}/portrait"
+    assert finding["photo"]["path"] == "portrait" and report["run"]["root"] == f"gs://{BUCKET}/{name}"
     assert finding["severity"] == "violation" and result.exit_code == 1
