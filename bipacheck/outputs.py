@@ -54,10 +54,12 @@ def write_beneath(out_dir: str, parts: Sequence[str], data: bytes, *, mode: int 
     (O_NOFOLLOW, an openat walk), so a link planted anywhere under out_dir (`out/photos ->
     ../photos`) stops the write instead of redirecting it; the file is renamed into place, which
     replaces a link of that name rather than writing through it. out_dir itself is the caller's
-    choice. mode / times (ns): the copy's permission bits and (atime, mtime). Returns the path."""
+    choice (created if missing). mode / times (ns): the copy's permission bits and (atime, mtime).
+    Returns the path."""
     names = [_component(p, out_dir) for p in parts]
     if not names:
         raise UnsafeOutput(f"{out_dir}: no file name to write")
+    os.makedirs(out_dir, exist_ok=True)
     fds = [os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))]
     try:
         for name in names[:-1]:

@@ -63,6 +63,29 @@ def find_previews(data: bytes, fmt: str, info: dict | None = None) -> tuple[list
     return found, blocks.notes
 
 
+def holds_image(block: bytes) -> bool:
+    """Does a block (an ICC profile, a text) hold an image signature or a base64-encoded image?"""
+    return next(_images_in("", block), None) is not None
+
+
+def image_end(data: bytes, fmt: str) -> int | None:
+    """Where the image data of a JPEG, PNG or WebP file ends (what follows is not the image), or None."""
+    if fmt == "JPEG":
+        header = _jpeg(data)
+        return next((len(data) - len(block) for where, block in header.found if where == "after-end"), len(data))
+    if fmt == "PNG":
+        pos = len(_PNG_SIGNATURE)
+        while pos + 12 <= len(data):
+            (length,) = struct.unpack(">I", data[pos:pos + 4])
+            if data[pos + 4:pos + 8] == b"IEND":
+                return pos + 12 + length
+            pos += 12 + length
+        return None
+    if fmt == "WEBP":
+        return min(len(data), 8 + struct.unpack("<I", data[4:8])[0])
+    return None
+
+
 def _images_in(where: str, block: bytes) -> Iterator[Preview]:
     """Images in a block: at each image signature in it, and in each base64 run that encodes one
     (from wherever in the run the encoding of a signature starts)."""
