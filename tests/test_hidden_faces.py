@@ -168,3 +168,12 @@ def test_an_embedded_decompression_bomb_is_refused_not_decoded(tmp_path, ledger,
         base64.b64encode(bomb.getvalue()).decode())))
     code, scanned = scan_json(folder)
     assert code == 3 and "over the pixel budget" in scanned["not_scanned"][0]
+
+
+def test_a_file_full_of_decoy_signatures_is_not_scanned_rather_than_searched_forever(tmp_path, ledger, centerface):
+    """Hundreds of image signatures after the end of the image (decoys before a real face) cost no
+    memory (views, not copies); past the limit the photo is 'not scanned', never clean."""
+    decoys = b"\xff\xd8\xff\x00" * 300
+    folder = folder_with(tmp_path, "decoys.jpg", encode(SCENE, "JPEG", quality=90) + decoys + thumbnail_of(FACE))
+    code, scanned = scan_json(folder)
+    assert code == 3 and any("possible embedded images" in note for note in scanned["not_scanned"])

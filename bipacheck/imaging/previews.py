@@ -30,13 +30,39 @@ _BASE64_RUN = re.compile(rb"(?:[A-Za-z0-9+/]|\s|&#x?[0-9A-Fa-f]{1,2};){136,}={0,
 _BASE64_NOISE = re.compile(rb"\s|&#x?[0-9A-Fa-f]{1,2};")
 # how the signatures above start in base64 (JPEG, PNG, GIF, RIFF): wherever the encoding begins in a run
 _BASE64_IMAGE = re.compile(rb"/9j/|iVBORw0KGgo|R0lGOD[dl]h|UklGR")
-MAX_CANDIDATES = 64  # signatures looked at per block: an image is made of few; more is noise or an attack
+MAX_CANDIDATES = 256  # possible embedded images looked at per file: real files hold a handful; more is an attack
+HEAD = 1 << 20  # what a decoder needs to tell an image's header from chance bytes
 
 
 @dataclass(frozen=True)
 class Preview:
+    """A possible embedded image: the bytes from its signature on (trailing bytes are the decoder's to
+    ignore), or base64 text from where the encoded signature starts. Views, not copies: a file full of
+    signatures costs no memory until one is decoded."""
+
     where: str  # where in the file: "exif", "xmp", "png-text:Thumb", "after-end", "jpeg-app13"...
-    data: bytes  # the embedded image file, from its signature on (trailing bytes are the decoder's to ignore)
+    raw: memoryview
+    encoded: bool = False  # raw is base64 text
+
+    def head(self, size: int = HEAD) -> bytes:
+        """The first `size` bytes of the image (enough to read its header)."""
+        if not self.encoded:
+            return bytes(self.raw[:size])
+        return _b64(bytes(self.raw[:(size + 2) // 3 * 4]))
+
+    @property
+    def data(self) -> bytes:
+        """The whole embedded image file."""
+        return _b64(bytes(self.raw)) if self.encoded else bytes(self.raw)
+
+
+def _b64(text: bytes) -> bytes:
+    text = text.rstrip(b"=")
+    text = text[:-1] if len(text) % 4 == 1 else text  # a stray last character
+    try:
+        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 @dataclass
@@ -54,12 +80,15 @@ def find_previews(data: bytes, fmt: str, info: dict | None = None) -> tuple[list
     blocks = walker(data) if walker else Blocks(list(_pillow_blocks(info or {})), [])
     found: list[Preview] = []
     seen: set[bytes] = set()
-    for where, block in blocks.found:
-        for preview in _images_in(where, block):
-            key = preview.data[:4096]
-            if key not in seen:  # the same image reached twice (a nested thumbnail, a duplicate block)
-                seen.add(key)
-                found.append(preview)
+    candidates = (preview for where, block in blocks.found for preview in _images_in(where, block))
+    for count, preview in enumerate(candidates):
+        if count == MAX_CANDIDATES:
+            blocks.notes.append(f"more than {MAX_CANDIDATES} possible embedded images: the rest were not looked at")
+            break
+        key = preview.head(4096)
+        if key not in seen:  # the same image reached twice (a nested thumbnail, a duplicate block)
+            seen.add(key)
+            found.append(preview)
     return found, blocks.notes
 
 
@@ -87,25 +116,16 @@ def image_end(data: bytes, fmt: str) -> int | None:
 
 
 def _images_in(where: str, block: bytes) -> Iterator[Preview]:
-    """Images in a block: at each image signature in it, and in each base64 run that encodes one
-    (from wherever in the run the encoding of a signature starts)."""
-    for count, match in enumerate(_SIGNATURES.finditer(block)):
-        if count == MAX_CANDIDATES:
-            break
-        yield Preview(where, block[match.start():])
-    candidates = 0
+    """Possible images in a block: at each image signature in it, and in each base64 run that encodes
+    one (from wherever in the run the encoding of a signature starts)."""
+    view = memoryview(block)
+    for match in _SIGNATURES.finditer(block):
+        yield Preview(where, view[match.start():])
     for run in _BASE64_RUN.finditer(block):
         text = _BASE64_NOISE.sub(b"", run.group())
+        text_view = memoryview(text)
         for start in _BASE64_IMAGE.finditer(text):
-            candidates += 1
-            if candidates > MAX_CANDIDATES:
-                return
-            encoded = text[start.start():].rstrip(b"=")
-            encoded = encoded[: len(encoded) - 1] if len(encoded) % 4 == 1 else encoded  # a stray last char
-            try:
-                yield Preview(where, base64.b64decode(encoded + b"=" * (-len(encoded) % 4), validate=True))
-            except (binascii.Error, ValueError):
-                continue
+            yield Preview(where, text_view[start.start():], encoded=True)
 
 
 # -- JPEG: every segment before the scan, and whatever follows the end of the image ---------------

@@ -124,6 +124,8 @@ def open_ledger(path: str | None, *, allow_broken: bool = False,
     A broken hash chain, or a ledger that no longer holds the head quoted in `head_file`, is a
     configuration error unless `allow_broken`, which the report records."""
     if path is None:
+        if head_file:
+            raise ConfigError(f"ledger head file {head_file} given, but no ledger to check it against (--ledger)")
         return None, {"path": None, "sha256": None}
     expected = read_head_file(head_file) if head_file else None
     ledger = Ledger.open(path, read_only=True)

@@ -36,6 +36,8 @@ def content_security_policy(script: str, style: str) -> str:
     their SHA-256 (no 'unsafe-inline'): markup a hostile name smuggled into the page could not run."""
     return (f"default-src 'none'; img-src data:; style-src {_source_hash(style)}; "
             f"script-src {_source_hash(script)}; base-uri 'none'; form-action 'none'")
+
+
 _RANK = {"violation": 3, "review": 2, "info": 1, "consented": 0}
 
 

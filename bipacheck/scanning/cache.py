@@ -5,9 +5,9 @@ of the sidecars next to the object, the content SHA-256 and the detection result
 scores, face tags: never pixels). A row is reused only when fingerprint, change key and stamp all
 match, the row authenticates (an HMAC under a key kept outside this file: cache_auth.py), and, for
 local files, the file's content still hashes to the row's SHA-256: a same-size file swapped in
-with its times reset, or a row edited in the file, is scanned again. The consent ledger is never cached: findings are always evaluated afresh from cached
-detections. Each result is committed as soon as it is produced (WAL mode), so an audit killed at
-any point resumes where it stopped.
+with its times reset, or a row edited in the file, is scanned again. The consent ledger is never
+cached: findings are always evaluated afresh from cached detections. Each result is committed as
+soon as it is produced (WAL mode), so an audit killed at any point resumes where it stopped.
 
 Each settings fingerprint is also recorded with its settings and when it was last used, so
 `cache info` can say what a cache holds and `cache prune` can drop rows no current audit reads

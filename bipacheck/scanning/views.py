@@ -24,9 +24,12 @@ from ..detect.base import Detector, Face, iou
 from ..errors import ImageError, TooLarge
 from ..imaging import LoadedImage, apply_orientation, load_image
 from ..imaging.guard import pixels_allowed
+from ..imaging.previews import HEAD
 
-ALPHA_VIEWS = ("alpha-over-light", "alpha-over-dark", "alpha-plane")
 MAX_EMBEDDED = 16  # embedded images scanned per photo (nested ones included)
+# Embedded images together decode at most this share of --max-pixels, while the photo's own frames
+# are still held: the memory a worker needs stays within the photo's bound (README: Bad input).
+EMBEDDED_SHARE = 4
 MAX_DEPTH = 2  # an embedded image's own embedded images are searched; theirs are not
 # An embedded image this large that shows the photo itself (every block of it within SAME_LEVELS of the
 # photo scaled down to its size) holds no face the photo's own, full-resolution search did not see:
@@ -78,7 +81,7 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
     """Faces in the images embedded in the file, mapped to the photo (image: loaded with embedded=True)."""
     out = Embedded(unscanned=list(image.unexamined))
     queue = [(preview, 1) for preview in image.previews]
-    budget, scanned = max_pixels, 0
+    budget, scanned = max_pixels // EMBEDDED_SHARE, 0
     while queue:
         preview, depth = queue.pop(0)
         if scanned == MAX_EMBEDDED:
@@ -86,7 +89,7 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
                                  "per photo)")
             break
         where = f"embedded:{preview.where}"
-        if not _is_image(preview.data):
+        if not _is_image(preview.head()) and (len(preview.raw) <= HEAD or not _is_image(preview.data)):
             continue  # a signature by chance in binary data: not an image anyone can show
         scanned += 1
         try:

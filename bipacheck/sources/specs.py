@@ -12,9 +12,9 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from ..errors import ConfigError, NothingListed
 from ..metadata.sidecars import sidecar_kind
+from ..names import unprintable
 from .filters import ManifestKey, PathFilter, load_manifest
 from .local import iter_local
-from ..names import unprintable
 from .objects import Skipped, SourceObject, printable
 from .remote import BUCKET_PROTOCOLS, iter_bucket, open_filesystem, storage_options
 

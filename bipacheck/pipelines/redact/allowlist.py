@@ -107,7 +107,7 @@ def xmp_packet(data: bytes) -> bytes | None:
             body.append(f"<{tag}><rdf:Seq>{items}</rdf:Seq></{tag}>")
         else:
             body.append(f"<{tag}>{escape(texts[0])}</{tag}>")
-    namespaces = " ".join(f'xmlns:{p}="{ns}"' for ns, p in {(ns, p) for ns, _, p, _ in _XMP_KEPT})
+    namespaces = " ".join(f'xmlns:{p}="{ns}"' for ns, p in sorted({(ns, p) for ns, _, p, _ in _XMP_KEPT}))
     return (f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
             f'<rdf:RDF xmlns:rdf="{RDF}"><rdf:Description rdf:about="" {namespaces}>{"".join(body)}'
             f'</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
@@ -149,11 +149,11 @@ class Kept:
 
     def jpeg_segments(self, source: bytes) -> tuple[list[bytes], list[str]]:
         """The metadata segments of a JPEG copy: the source's JFIF (without a thumbnail) and Adobe
-        segments as they are, then ICC, EXIF and XMP as allowed. Returns (segments, notes)."""
+        segments as they are, then EXIF, ICC and XMP as allowed. Returns (segments, notes)."""
         kept, notes, dropped = [], [], []
         for seg in segments(source)[0]:
             marker, body = seg[1], seg[4:]
-            if not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in (0xE1, 0xE2):
+            if not (0xE0 <= marker <= 0xEF or marker == 0xFE) or _rebuilt(marker, body):
                 continue  # pixels' own segments are the encoder's; EXIF, XMP and ICC are rebuilt below
             if marker == 0xE0 and body[:5] == b"JFIF\x00" and body[12:14] == b"\x00\x00":
                 kept.append(seg)
@@ -170,6 +170,12 @@ class Kept:
         if dropped:
             notes.append(f"metadata left out: {', '.join(sorted(set(dropped)))} (only allow-listed metadata is copied)")
         return kept, notes
+
+
+def _rebuilt(marker: int, body: bytes) -> bool:
+    """EXIF, XMP and ICC segments: written again from what the allow-list keeps of them."""
+    return (marker == 0xE1 and body.startswith((b"Exif\x00", b"http://ns.adobe.com/xap/1.0/\x00"))) or \
+        (marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"))
 
 
 def _app(marker: int, payload: bytes) -> bytes:
