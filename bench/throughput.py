@@ -18,6 +18,7 @@ Throughputs are reported as ratios to the floor; re-audits also as a share of th
 Targets (issue 6): full audit >= 0.5x the floor, unchanged re-audit <= 2% of a full audit.
 
     python bench/throughput.py [--images 40] [--naive 4] [--min-face 24] [--detector centerface]
+    python bench/throughput.py --reaudit-only [--repeat 5] [--baseline DIR]   # what an unchanged re-audit costs
 
 Exits 0 with a message when ../shared is absent.
 """
@@ -200,6 +201,10 @@ def main() -> None:
                         "earlier commit), in the same run, for before/after ratios")
     parser.add_argument("--baseline-detector", default=None,
                         help="detector the baseline audits with (default: --detector)")
+    parser.add_argument("--reaudit-only", action="store_true",
+                        help="only a full audit filling the cache and --repeat unchanged re-audits (and the same with "
+                        "--baseline): what verifying the cache costs")
+    parser.add_argument("--repeat", type=int, default=5, help="unchanged re-audits with --reaudit-only (median)")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--args", help=argparse.SUPPRESS)
     opts = parser.parse_args()
@@ -227,6 +232,9 @@ def main() -> None:
               f"detector {opts.detector} on {default_runtime()}",
               flush=True)
         cache = str(workdir / "scan-cache.db")
+        if opts.reaudit_only:
+            reaudits(corpus, files, workdir, min_face, opts)
+            return
         subset = files[: opts.naive]
         m = {}
         m["floor"] = run_phase("floor", corpus, files, min_face=min_face, detector=opts.detector)
@@ -290,6 +298,24 @@ def main() -> None:
     target_inc = m["re-audit, unchanged"]["seconds"] / full
     print(f"\ntargets: full audit {target_full:.3f}x floor (target >= 0.5); unchanged re-audit "
           f"{target_inc:.1%} of a full audit (target <= 2%)")
+
+
+def reaudits(corpus: Path, files: list[Path], workdir: Path, min_face: int, opts) -> None:
+    """A full audit (2 workers) filling a cache, then unchanged re-audits, for this code and the baseline:
+    each re-audit as a share of its own full audit, the median of --repeat runs."""
+    import statistics
+
+    for label, code in [("this code", REPO)] + ([("baseline", opts.baseline)] if opts.baseline else []):
+        cache = str(workdir / f"cache-{label.replace(' ', '-')}.db")
+        full = run_phase("audit", corpus, files, code=code, workers=2, cache=cache, min_face=min_face,
+                         detector=opts.detector)
+        again = [run_phase("audit", corpus, files, code=code, workers=2, cache=cache, min_face=min_face,
+                           detector=opts.detector) for _ in range(opts.repeat)]
+        seconds = statistics.median(r["seconds"] for r in again)
+        each = ", ".join(f"{r['seconds']:.3f}" for r in again)
+        hits = again[-1]["cache"]["hits"]
+        print(f"{label}: full audit {full['seconds']:.1f} s; unchanged re-audit median {seconds:.3f} s ({each}), "
+              f"{hits} of {len(files)} from the cache: {seconds / full['seconds']:.2%} of the full audit", flush=True)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def scan(paths, *, config=True, **options):
     opts, _ = opts_mod.build("scan", options, config=config)
     result = scan_pipeline.run_scan(sources_list(paths, "paths"), opts)
     if opts.output:
-        result.write(opts.output, opts.format_for("scan"))
+        result.write(opts.output, opts.format_for("scan"), opts=opts)
     return result
 
 
@@ -51,5 +51,6 @@ def check(files=(), *, config=True, **options):
     opts, _ = opts_mod.build("check", options, config=config)
     report = check_pipeline.run_check(sources_list(files, "files"), opts)
     if opts.output:
-        report.write(opts.output, "json" if opts.format_for("check") == "text" else opts.format_for("check"))
+        report.write(opts.output, "json" if opts.format_for("check") == "text" else opts.format_for("check"),
+                     opts=opts)
     return report

@@ -12,11 +12,13 @@ class ConfigError(BipacheckError):
 
 
 class NothingListed(ConfigError):
-    """The sources listed no file at all: an empty run is an error, never a pass."""
+    """A source listed nothing to audit (missing, empty, unreachable, or only sidecar files): an
+    audit of nothing is an error naming what was not found, never a pass."""
 
-    def __init__(self, verb: str, sources):
-        super().__init__(f"nothing to {verb}: {', '.join(map(str, sources))} listed no files (an empty folder "
-                         "or prefix, or --include/--exclude/--manifest matched nothing)")
+    def __init__(self, verb: str, sources, why: str | None = None):
+        why = why or ("listed no files (an empty folder or prefix, or --include/--exclude/--manifest matched "
+                      "nothing)")
+        super().__init__(f"nothing to {verb}: {', '.join(map(str, sources))} {why}")
 
 
 class ImageError(BipacheckError):

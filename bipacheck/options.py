@@ -28,6 +28,7 @@ from typing import Any
 from .detect import detectors
 from .errors import BipacheckError, ConfigError
 from .ledger.dates import parse_datetime
+from .outputs import REPORT_MODE
 from .policy import attestation, profiles
 from .report.formats import FORMATS as REPORT_FORMATS
 from .scanning.cache import default_cache_path
@@ -109,6 +110,16 @@ def _patterns(value: Any, name: str) -> tuple[str, ...]:
     if isinstance(value, Iterable):
         return tuple(_text(v, name) for v in value)
     raise ConfigError(f"{name}: expected a pattern or a list of patterns, got {value!r}")
+
+
+def _octal_mode(value: Any, name: str) -> int:
+    """Text is octal digits ("640", "0o640"); a number is the mode itself (0o640 in TOML or Python)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o777:
+        return value
+    text = str(value).strip().removeprefix("0o") if isinstance(value, str) else ""
+    if not text or any(c not in "01234567" for c in text) or int(text, 8) > 0o777:
+        raise ConfigError(f"{name}: expected permission bits in octal such as \"600\" or 0o640, got {value!r}")
+    return int(text, 8)
 
 
 @_typed("date")
@@ -222,6 +233,11 @@ class Options:
               "(a violation where the law requires a writing); notice texts are read from ROOT/notices/ and "
               "hashed per notice_version. Where documents are looked for: docs/law.md.", _path,
         commands=POLICY, path=True, metavar="ROOT")
+    ledger_head: str | None = option(
+        None, "A file holding the ledger's head as quoted outside it (`bipacheck ledger head DB -o FILE`, kept under "
+              "version control): the ledger must still hold that event, else events were cut from its end and "
+              "nothing is audited (exit 2; --allow-broken-ledger audits anyway, recorded).", _path,
+        commands=POLICY, path=True, metavar="FILE")
     allow_broken_ledger: bool = option(
         False, "Audit even when the ledger's hash chain is broken (`bipacheck ledger verify` names the edit); "
                "the report records the override. Without it a broken chain is a configuration error.",
@@ -309,6 +325,10 @@ class Options:
     output: str | None = option(
         None, "Write the report here (atomically) instead of standard output. An existing file is replaced "
               "only if it is a previous bipacheck report.", _path, path=True, short="-o", metavar="FILE")
+    output_mode: int = option(
+        REPORT_MODE, "Permission bits of the --output file, in octal (the umask does not apply). Default 600: "
+                     "only its owner can read it, since reports list people's photos and may show their faces.",
+        _octal_mode, metavar="MODE", show_default="600")
 
     # -- derived values (one place for each rule) -------------------------------------------------
     def format_for(self, command: str) -> str:

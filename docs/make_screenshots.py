@@ -73,7 +73,7 @@ def main() -> None:
             summary = page.locator("#summary").bounding_box()
             small_png(page.screenshot(clip={"x": 0, "y": 0, "width": 1200, "height": summary["y"] + summary["height"]}),
                       docs / "report-html-summary.png")
-            card = page.locator("article.photo[data-path$='/team_offsite.jpg']")
+            card = page.locator("article.photo[data-path='team_offsite.jpg']")
             small_png(card.screenshot(), docs / "report-html-photo.png")
             small_png(page.locator("#persons").screenshot(), docs / "report-html-persons.png")
             for name in ("markdown", "csv"):

@@ -17,6 +17,8 @@ def model_dir(tmp_path_factory) -> Path:
     developer's own imported variants never leak into the tests)."""
     path = tmp_path_factory.mktemp("models")
     os.environ["BIPACHECK_MODEL_DIR"] = str(path)
+    # the scan cache's row key lives outside the cache file: here, outside the developer's home too
+    os.environ["BIPACHECK_CACHE_KEY_FILE"] = str(tmp_path_factory.mktemp("cache-key") / "cache.key")
     return path
 
 

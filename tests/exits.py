@@ -23,7 +23,9 @@ def expected_exit(report: dict) -> int:
 
 
 def expected_scan_exit(doc: dict) -> int:
-    """scan: 3 when any file (or frame) was not scanned (sidecars are read with their photo), else 0."""
+    """scan: 3 when any file (or frame, or embedded image) was not scanned (sidecars are read with their
+    photo), else 0."""
     partial = any(f["frames"]["scanned"] < f["frames"]["total"] for f in doc["files"] if "frames" in f)
+    partial = partial or any(f.get("not_scanned") for f in doc["files"])
     skipped = any(s["reason"] != "sidecar-metadata" for s in doc["skipped"])
     return 3 if partial or skipped else 0

@@ -62,7 +62,7 @@ def test_without_history_only_the_work_tree_is_audited_and_the_history_is_named(
     assert [Path(p["path"]).name for p in report["photos"]] == ["scene.png"]
     assert "history" not in report["photos"][0]
     (git,) = report["skipped"]
-    assert git["path"] == f"{root}/.git" and git["reason"] == "git-history" and "--history" in git["message"]
+    assert git["path"] == ".git" and report["run"]["root"] == str(root) and git["reason"] == "git-history" and "--history" in git["message"]
     code, report = audit(root, "--exclude", ".git")
     assert code == 0 and [Path(p["path"]).name for p in report["photos"]] == ["scene.png"]
 

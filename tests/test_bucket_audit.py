@@ -105,8 +105,8 @@ def scanned_urls(monkeypatch):
 def test_bucket_prefix_audit_reports_s3_urls_and_faces(endpoint, prefix, tmp_path, centerface):
     spec = f"s3://{BUCKET}/{prefix}"
     report = audit(endpoint, spec, "--cache", tmp_path / "c.db")
-    assert {p["path"] for p in report["photos"]} | {s["path"] for s in report["skipped"]} == {
-        f"{spec}/{key}" for key in CORPUS}
+    assert {p["path"] for p in report["photos"]} | {s["path"] for s in report["skipped"]} == set(CORPUS)
+    assert report["run"]["root"] == spec  # recorded once; every path is below it
     faces = {Path(p["path"]).name: p["faces"] for p in report["photos"]}
     assert faces["astronaut.jpg"] == 1 and faces["pair.jpg"] == 2
     assert faces["coffee.jpg"] == faces["rocket.png"] == 0
@@ -156,14 +156,14 @@ def test_sidecar_only_edits_count_when_the_listing_hides_the_sidecars(s3, endpoi
     first = audit(endpoint, spec, "--cache", cache, *args)
     assert not any(f["rule_id"] == "BIPACHECK-FACE-TAGS" for f in first["findings"])
     if listing == "manifest":
-        assert [p["path"] for p in first["photos"]] == [f"{spec}/team/astronaut.jpg", f"{spec}/team/pair.jpg"]
-        assert [(s["path"], s["reason"]) for s in first["skipped"]] == [(f"{spec}/scenes/gone.jpg", "not-found")]
+        assert [p["path"] for p in first["photos"]] == ["team/astronaut.jpg", "team/pair.jpg"]
+        assert [(s["path"], s["reason"]) for s in first["skipped"]] == [("scenes/gone.jpg", "not-found")]
 
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/team/astronaut.xmp", Body=packet(mwg_regions([ALICE_TAG])))
     second = audit(endpoint, spec, "--cache", cache, *args)
     assert cache_stats(second) == (cache_stats(first)[1] - 1, 1, 0)
     tagged = [f["photo"]["path"] for f in second["findings"] if f["rule_id"] == "BIPACHECK-FACE-TAGS"]
-    assert tagged == [f"{spec}/team/astronaut.jpg"]
+    assert tagged == ["team/astronaut.jpg"]
 
 
 def test_a_failed_listing_drops_nothing(s3, endpoint, prefix, tmp_path, centerface):
@@ -171,9 +171,10 @@ def test_a_failed_listing_drops_nothing(s3, endpoint, prefix, tmp_path, centerfa
     audit(endpoint, spec, "--cache", cache)
     for key in CORPUS:
         s3.delete_object(Bucket=BUCKET, Key=f"{prefix}/{key}")
-    # The source cannot be listed at all: that is not evidence that its objects were deleted.
-    report = audit(endpoint, spec, "--cache", cache)
-    assert [s["reason"] for s in report["skipped"]] == ["not-found"] and cache_stats(report) == (0, 0, 0)
+    # The source cannot be listed at all: nothing is audited (exit 2), and that is not evidence that
+    # its objects were deleted.
+    result = CliRunner().invoke(cli, ["audit", spec, "--endpoint-url", endpoint, "--cache", str(cache)])
+    assert result.exit_code == 2 and "no such bucket or prefix" in result.output
     with sqlite3.connect(cache) as db:
         assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == len(CORPUS)
 

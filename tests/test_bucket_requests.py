@@ -212,9 +212,9 @@ def test_a_listing_that_fails_midway_says_so_and_hands_on_nothing_it_could_not_p
 
 def test_a_read_that_fails_is_skipped_and_read_again_next_time(counter, prefix, tmp_path, centerface):
     spec, cache = f"s3://{BUCKET}/{prefix}", tmp_path / "c.db"
-    counter.answer = lambda r: ACCESS_DENIED if r.method == "GET" and r.path.endswith("/trip/a.jpg") else None
+    counter.answer = lambda r: ACCESS_DENIED if r.method == "GET" and r.path.endswith("trip/a.jpg") else None
     first = audit(counter, spec, "--cache", cache)
-    (skip,) = [s for s in first["skipped"] if s["path"].endswith("/trip/a.jpg")]
+    (skip,) = [s for s in first["skipped"] if s["path"].endswith("trip/a.jpg")]
     assert (skip["reason"], skip["message"]) == ("unreadable", "permission denied")
     counter.answer = lambda r: None
     second = audit(counter, spec, "--cache", cache)
@@ -236,7 +236,7 @@ def test_an_object_rewritten_between_listing_and_reading_is_skipped_then_rescann
     skipped = {Path(s["path"]).name: s for s in first["skipped"]}
     assert skipped["05.jpg"]["reason"] == "unreadable" and "changed since listing" in skipped["05.jpg"]["message"]
     assert "changed since listing" in skipped["a.xmp"]["message"]
-    (a_jpg,) = [p for p in first["photos"] if p["path"].endswith("/trip/a.jpg")]
+    (a_jpg,) = [p for p in first["photos"] if p["path"].endswith("trip/a.jpg")]
     assert any("sidecar a.xmp: changed since listing" in w for w in a_jpg["warnings"])
     assert first["summary"]["faces"] == 1 and tagged(first) == []  # neither old nor new data of 05.jpg
 

@@ -85,7 +85,7 @@ def test_sidecar_only_edits_rescan_their_photo(tmp_path, centerface):
     second = audit(folder, "--cache", cache)
     assert stats(second) == (1, 2, 0)  # b.jpg from the cache; a.jpg and its sidecar rescanned
     tagged = [f["photo"]["path"] for f in second["findings"] if f["rule_id"] == "BIPACHECK-FACE-TAGS"]
-    assert tagged == [str(folder / "a.jpg")]
+    assert tagged == ["a.jpg"]
 
     # A sidecar that appears under the other naming convention counts as well.
     (folder / "b.xmp").write_bytes(packet(mwg_regions([ALICE_TAG])))
@@ -109,7 +109,7 @@ def test_sidecar_only_edits_count_when_the_listing_hides_sidecars(tmp_path, cent
     second = audit(folder, "--cache", cache, *args)
     assert stats(second) == (1, 1, 0)
     tagged = [f["photo"]["path"] for f in second["findings"] if f["rule_id"] == "BIPACHECK-FACE-TAGS"]
-    assert tagged == [str(folder / "a.jpg")]
+    assert tagged == ["a.jpg"]
 
     (folder / "b.xmp").write_bytes(packet(mwg_regions([ALICE_TAG])))  # a new hidden sidecar
     third = audit(folder, "--cache", cache, *args)

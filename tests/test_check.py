@@ -209,6 +209,35 @@ def test_unscannable_images_block_the_commit_and_non_images_pass_quietly(project
     assert bipacheck.check(["notes.txt"]).exit_code == 0
 
 
+def test_every_argument_after_a_double_dash_is_a_file(project):
+    """A committed file named like an option is a file to check, never an option obeyed (the hook's
+    entry ends with `--`, so pre-commit's file names all come after it)."""
+    (project / "--fail-on=never").write_bytes(b"")
+    code, out = run("check", "--", "--fail-on=never", "assets/team.jpg")
+    assert code == 1 and "BIPA-15B-NO-RELEASE" in out
+    manifest = (Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml").read_text()
+    entry = next(line for line in manifest.splitlines() if line.strip().startswith("entry:"))
+    assert entry.split() == ["entry:", "bipacheck", "check", "--"]
+
+
+def test_every_format_pillow_reads_is_checked_by_content(project):
+    """A face in a PPM named .dat (or a TGA named .bin) is an image whatever its name; a PDF, an HDF5
+    file or an empty __init__.py is not, and passes like source code."""
+    face = side_by_side("astronaut", "camera")
+    for name, fmt in (("frame.dat", "PPM"), ("texture.bin", "TGA")):
+        (project / "assets" / name).write_bytes(encode(face, fmt))
+        code, out = run("check", f"assets/{name}")
+        assert code == 1 and "BIPA-15B-NO-RELEASE" in out and f"assets/{name}" in out, (name, out)
+    (project / "manual.pdf").write_bytes(encode(rgb("coffee")[::4, ::4], "PDF"))
+    (project / "data.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    (project / "__init__.py").write_bytes(b"")
+    code, out = run("check", "manual.pdf", "data.h5", "__init__.py")
+    assert code == 0 and "NOT SCANNED" not in out, out
+    (project / "assets" / "empty.jpg").write_bytes(b"")  # named like an image: still blocks
+    code, out = run("check", "assets/empty.jpg")
+    assert code == 3 and "NOT SCANNED (empty-file)" in out
+
+
 def test_check_spreads_files_over_worker_processes(project, monkeypatch):
     """A commit of many photos goes to a process pool (one model load per worker), with the same
     findings as scanning them one by one in this process; a few photos stay in the hook's process."""

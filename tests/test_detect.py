@@ -34,8 +34,8 @@ def detector(request):
 
 def test_face_box_holds_box_and_score_only():
     # never landmarks, crops or embeddings: the dataclass itself has no room for them (found_by
-    # names the detection pass, a string from a fixed set)
-    assert [f.name for f in dataclasses.fields(Face)] == ["x", "y", "w", "h", "score", "found_by"]
+    # names the detection pass, found_in the view or embedded image: strings, never pixels)
+    assert [f.name for f in dataclasses.fields(Face)] == ["x", "y", "w", "h", "score", "found_by", "found_in"]
 
 
 def test_finds_the_astronaut_and_the_cameraman(detector):

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bipacheck"
 
 # bottom to top; a module may import from its own layer or any layer below it
 LAYERS = [
-    {"version", "errors", "exits", "hashing", "csv_cells"},  # leaves
+    {"version", "errors", "exits", "hashing", "csv_cells", "names", "outputs"},  # leaves
     {"findings"},  # the findings vocabulary: rules, severities, findings, face records, fingerprints
     {"imaging", "ledger", "detect", "video"},  # inputs and records (the ledger stores and verifies, no law)
     {"metadata"},  # face tags already in files (reads images through imaging's guard)

@@ -157,6 +157,7 @@ def _corpus(tmp_path: Path) -> dict:
     ledger.grant("u-1", "face_geometry", "2025-01-01", method="electronic", purpose="tagging", term="P3Y",
                  notice_elements="collection;purpose;term", purposes="tagging")
     ledger.link("u-1", photo_path="face.jpg", box=[165, 40, 110, 140])
+    (tmp_path / "consent.head").write_text("%d %s\n" % ledger.head())  # for --ledger-head
     ledger.close()
     (tmp_path / "names.csv").write_text("name,subject_id\nEileen,u-1\n")
     (tmp_path / "keys.txt").write_text("face.jpg\n")
@@ -188,6 +189,7 @@ def _value(name: str, tmp_path: Path):
         "no_cache": True, "full": True, "quiet": True, "staged": False, "format": "sarif", "follow_symlinks": True,
         "output": str(tmp_path / "out.any"), "html_thumbnails": "none", "jurisdiction": "texas-cubi",
         "packs_path": str(tmp_path / "packs"), "history": True, "evidence": str(tmp_path / "evidence"),
+        "output_mode": "640", "ledger_head": str(tmp_path / "consent.head"),
     }[name]
 
 
@@ -257,6 +259,8 @@ def test_cli_api_and_config_give_the_same_report(name, tmp_path, monkeypatch, ce
         base["output"] = str(out)
     else:
         base["format"] = "json"
+    if name == "ledger_head":
+        base["ledger"] = str(tmp_path / "consent.db")  # a head is checked against a ledger
     base.pop(name, None)
     source = str(corpus["folder"])
     results = {}
@@ -288,7 +292,8 @@ def test_cli_api_and_config_give_the_same_report(name, tmp_path, monkeypatch, ce
     cli_run("audit", source, *default_flags, "--no-config")
     default = _normalised((tmp_path / "default.json").read_text())
     execution_only = {"workers", "dask", "quiet", "full", "no_cache", "endpoint_url", "output",
-                      "allow_broken_ledger", "html_thumbnails"}  # html_thumbnails: tests/test_html_report.py
+                      "allow_broken_ledger", "html_thumbnails",  # html_thumbnails: tests/test_html_report.py
+                      "output_mode"}  # the file's mode, not its content: tests/test_report_files.py
     if name not in execution_only:
         assert results["cli"] != default, f"{name}={value!r} changed nothing"
 

@@ -102,3 +102,24 @@ def test_hook_blocks_then_passes_after_consent_baseline_and_rename(tmp_path, che
     git(repo, "add", "poster-final.png")
     blocked = git(repo, "commit", "-m", "crop poster", check=False)
     assert blocked.returncode != 0 and "BIPA-15B-NO-RELEASE" in blocked.stdout + blocked.stderr
+
+
+def test_a_committed_file_named_like_an_option_cannot_turn_the_hook_off(tmp_path, checkout_rev, model_dir):
+    """pre-commit appends the staged file names to the hook's entry; without `--` an empty file named
+    `--fail-on=never` was read as that option and the blocked photo passed."""
+    repo = tmp_path / "site"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    Ledger.create(tmp_path / "consent.db").close()
+    (repo / "pyproject.toml").write_text(f'[tool.bipacheck]\nledger = "{tmp_path / "consent.db"}"\n' + ATTESTATION)
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {CHECKOUT}\n  rev: {checkout_rev}\n  hooks:\n  - id: bipacheck\n")
+    git(repo, "add", "pyproject.toml", ".pre-commit-config.yaml")
+    git(repo, "commit", "-q", "-m", "setup", "--no-verify")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, check=True, capture_output=True)
+    (repo / "--fail-on=never").write_bytes(b"")
+    (repo / "team.jpg").write_bytes(encode(side_by_side("astronaut", "coffee"), "JPEG", quality=90))
+    git(repo, "add", "--", "--fail-on=never", "team.jpg")
+    blocked = git(repo, "commit", "-m", "sneak a face past the hook", check=False)
+    assert blocked.returncode != 0, blocked.stdout + blocked.stderr
+    assert "BIPA-15B-NO-RELEASE" in blocked.stdout + blocked.stderr

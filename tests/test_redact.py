@@ -126,7 +126,8 @@ def test_an_obscured_face_overlapping_a_kept_one_is_reported(tmp_path):
     face = lambda box, status: {"box": box, "subject_id": None, "consent_status": status}  # noqa: E731
     item = PhotoPlan(str(source), str(tmp_path / "out.png"), hashlib.sha256(source.read_bytes()).hexdigest(),
                      [face(BOX, "none")], [face([760, 120, 40, 40], "valid"), face([180, 60, 90, 115], "valid")])
-    write_copy(item, "fill")
+    item.parts = ["out.png"]
+    write_copy(item, "fill", str(tmp_path))
     assert item.error is None
     assert [n for n in item.notes if "overlaps the kept face" in n] == [
         "the area changed around an obscured face overlaps the kept face at [760, 120, 40, 40] (unidentified)"]

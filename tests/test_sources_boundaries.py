@@ -147,3 +147,27 @@ def test_a_sidecar_link_out_or_a_file_swapped_for_one_is_not_read(tmp_path, cent
     os.symlink("/etc/passwd", root / "inner" / "own.jpg")
     skipped = scan_object(photo, centerface)
     assert isinstance(skipped, SkippedFile) and skipped.reason == "outside-root"
+
+
+def test_a_link_swapped_after_the_check_and_before_the_open_is_not_read(tmp_path, monkeypatch):
+    """The race of a check-then-open: the link points inside when checked and outside when opened.
+    The swap is made by the open itself, at exactly the moment an attacker would need."""
+    from bipacheck.errors import OutsideRoot
+
+    root = outside_links(tmp_path)
+    secret = tmp_path / "outside" / "secret.jpg"
+    secret.write_bytes(b"the secret outside the audited folder")
+    (root / "inner" / "own.jpg").write_bytes(b"the photo inside")
+    (root / "swap.jpg").symlink_to(root / "inner" / "own.jpg")
+    photo = {o.relpath: o for o in iter_sources([str(root)]) if not isinstance(o, Skipped)}["swap.jpg"]
+    real_open = os.open
+
+    def open_after_the_swap(path, flags, *args, **kwargs):
+        if os.fsencode(path).endswith(b"swap.jpg"):
+            os.unlink(root / "swap.jpg")
+            os.symlink(secret, root / "swap.jpg")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_after_the_swap)
+    with pytest.raises(OutsideRoot):
+        photo.read()

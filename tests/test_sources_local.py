@@ -75,7 +75,7 @@ def test_nested_folder_lists_every_file_sorted_by_relpath(tree: Path):
     assert photo.size == len(b"jpeg one")
     assert photo.read() == b"jpeg one"
     st = (tree / "2019/party/IMG_1.jpg").stat()
-    assert photo.change_key == f"{st.st_size}:{st.st_mtime_ns}"
+    assert photo.change_key == f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
 
 
 def test_url_keeps_the_root_as_the_user_wrote_it(tree: Path, monkeypatch):

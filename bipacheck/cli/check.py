@@ -38,9 +38,9 @@ def check(files, **params):
         if fmt == "text":
             click.echo(human_summary(report), nl=False, err=report.exit_code != Exit.OK)
             if opts.output:
-                report.write(opts.output, "json")
+                report.write(opts.output, "json", opts=opts)
         else:
-            emit(report, opts.output, fmt)
+            emit(report, opts.output, fmt, opts)
     except BipacheckError as exc:
         fail(str(exc))
     sys.exit(report.exit_code)

@@ -10,9 +10,10 @@ import sys
 import click
 
 from ..exits import HELP as EXIT_HELP, Exit
+from ..names import visible
 from ..options import OPTIONS, build, flag_name, formats_for, help_for, names_for
 
-__all__ = ["Exit", "build_options", "command_options", "emit", "fail", "warn", "with_exit_help"]
+__all__ = ["Exit", "build_options", "command_options", "emit", "fail", "visible_lines", "warn", "with_exit_help"]
 
 
 def warn(message: str) -> None:
@@ -79,8 +80,13 @@ def _shown_default(name: str, command: str) -> str | None:
 
 def fail(message: str) -> None:
     """Usage or configuration error: nothing was done (exit 2)."""
-    click.echo(f"Error: {message}", err=True)
+    click.echo(visible_lines(f"Error: {message}"), err=True)
     sys.exit(Exit.ERROR)
+
+
+def visible_lines(text: str) -> str:
+    """Text for the terminal: line breaks kept, every other control or bidi character escaped."""
+    return "\n".join(visible(line) for line in text.split("\n"))
 
 
 def command_options(command: str, only: tuple[str, ...] | None = None):
@@ -126,11 +132,10 @@ def build_options(command: str, params: dict):
 
 
 def emit(result, output: str | None, fmt: str, opts=None) -> None:
-    """Write `result` (a Report or ScanReport) to --output, or print it. opts: an audit's Options,
-    for the format settings of its own that a format may have (html)."""
-    extra = {} if opts is None else {"opts": opts}
+    """Write `result` (a Report or ScanReport) to --output, or print it. opts: the command's Options,
+    for the file's mode and the settings of its own that a format may have (html)."""
     if output:
-        result.write(output, fmt, **extra)
-        click.echo(f"report written to {output}", err=True)
+        result.write(output, fmt, opts=opts)
+        click.echo(visible_lines(f"report written to {output}"), err=True)
     else:
-        click.echo(result.render(fmt, **extra), nl=False)
+        click.echo(result.render(fmt, opts), nl=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,9 +13,11 @@ import click
 
 from ..errors import BipacheckError
 from ..hashing import sha256_file
+from ..outputs import write_atomic
 from ..ledger import fields
 from ..ledger.dates import format_datetime, now_utc, parse_datetime
 from ..ledger.fields import KINDS
+from ..ledger.anchor import head_file_text, parse_head, read_head_file
 from ..ledger.ledger import Ledger
 from ..ledger.models import Event
 from ..ledger.status import consent_state
@@ -35,6 +38,8 @@ class _LedgerGroup(click.Group):
             return super().invoke(ctx)
         except BipacheckError as exc:
             raise _LedgerError(str(exc)) from None
+        except sqlite3.DatabaseError as exc:  # a file that only looks like a ledger, or a damaged one
+            raise _LedgerError(f"the ledger cannot be read ({exc}): is it a bipacheck ledger?") from None
 
 
 DB = click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
@@ -420,14 +425,24 @@ def history(db: Path, subject: str | None, limit: int | None, as_json: bool) -> 
 @ledger.command()
 @DB
 @JSON_OUT
-def verify(db: Path, as_json: bool) -> None:
+@click.option("--expect-head", metavar="HEAD",
+              help="A head quoted outside the ledger (`SEQ HASH` as `bipacheck ledger head` prints it, or the "
+                   "hash alone): the ledger must still hold that event, else events were cut from its end.")
+@click.option("--head-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the expected head from this file (`bipacheck ledger head DB -o FILE` writes it; keep it "
+                   "under version control).")
+def verify(db: Path, as_json: bool, expect_head: str | None, head_file: Path | None) -> None:
     """Check DB's hash chain and every row against it; exit 1 naming the first broken event.
 
-    Keep the printed head hash somewhere else (e.g. in the audit report): the chain proves
-    the past, and a quoted head also proves nothing was cut from its end.
+    The chain proves that the events it holds are intact and in order, not that none were removed
+    from its end. Keep the head somewhere the ledger's editor cannot rewrite (`bipacheck ledger head
+    DB -o consent.head`, committed with your code) and pass it here: a truncated log then fails.
     """
+    if expect_head and head_file:
+        raise click.UsageError("give --expect-head or --head-file, not both")
+    expect = parse_head(expect_head) if expect_head else read_head_file(head_file) if head_file else None
     with Ledger(db) as opened:
-        result = opened.verify()
+        result = opened.verify(expect)
     if as_json:
         _echo_json(result.__dict__)
     elif result.ok:
@@ -436,6 +451,30 @@ def verify(db: Path, as_json: bool) -> None:
         click.echo(f"BROKEN at event {result.first_broken_event}: {result.reason}", err=True)
     if not result.ok:
         sys.exit(Exit.FINDINGS)
+
+
+@ledger.command()
+@DB
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the head to this file (replacing it) instead of printing it.")
+def head(db: Path, output: Path | None) -> None:
+    """Print DB's head: the last event's number and hash (`SEQ HASH`).
+
+    Keep it outside the ledger after every change, e.g. in a file under version control that
+    `ledger verify --head-file` and audits (`ledger_head` in the config) check: the ledger must still
+    hold that event, so events cut from its end are caught.
+    """
+    with Ledger(db) as opened:
+        if not opened.verify().ok:
+            raise _LedgerError("the hash chain is broken (`bipacheck ledger verify` names the edit): "
+                               "refusing to anchor it")
+        seq, hash_ = opened.head()
+    text = head_file_text(seq, hash_)
+    if output:
+        write_atomic(str(output), text, 0o644)
+        click.echo(f"head {seq} written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 @ledger.command()

@@ -10,7 +10,7 @@ from ..errors import BipacheckError
 from ..imaging.obscure import STYLES
 from ..pipelines.audit import run as run_audit
 from ..pipelines.redact import run
-from .common import Exit, build_options, command_options, fail
+from .common import Exit, build_options, command_options, fail, visible_lines
 
 # the audit's options that decide which faces are found and which releases are valid
 AUDIT_OPTIONS = ("ledger", "processing", "as_of", "review_threshold", "tag_map", "allow_broken_ledger", "detector",
@@ -36,11 +36,14 @@ def redact_command(sources, out_dir, style, all_faces, dry_run, link_copies, **p
     SOURCE: local files or folders. The photos are audited first (as `bipacheck audit` would, same
     options and config file); every face without a valid written release, and every possible face
     scoring above the review threshold, is blurred, pixelated or filled; consented faces are left
-    as they are (without --ledger, every face is obscured). Copies keep their format, EXIF
-    orientation and metadata, minus face tags and embedded previews (the EXIF thumbnail would show
-    the faces). PNG, BMP and WebP (written lossless) copies keep every pixel outside the obscured
-    regions; JPEG copies change only the 8-16 px blocks under them. Sources are never edited. A
-    manifest (bipacheck-redaction.json) in --out lists what was done.
+    as they are (without --ledger, every face is obscured). Copies keep their format and EXIF
+    orientation, and only allow-listed metadata (capture time, camera settings, ICC profile, XMP
+    title/creator/rights): never thumbnails or previews, text chunks, maker notes or face tags.
+    Alpha is obscured too. PNG, BMP and WebP (written lossless) copies keep every pixel outside the
+    obscured regions; JPEG copies change only the 8-16 px blocks under them. Sources are never
+    edited; copies are written below --out only, never through a symbolic link (sources with the
+    same name go to separate folders). A manifest (bipacheck-redaction.json) in --out lists what
+    was done.
 
     \b
     Exit codes: 0 every photo copied; 1 some photos could not be redacted (nothing written for
@@ -56,23 +59,24 @@ def redact_command(sources, out_dir, style, all_faces, dry_run, link_copies, **p
         fail(str(exc))
     for item in plans:
         if not dry_run:
-            run.write_copy(item, style)
+            run.write_copy(item, style, out_dir)
         what = (f"{len(item.obscure)} face(s) {'to obscure' if dry_run else 'obscured'} ({style}), "
                 f"{len(item.keep)} kept")
         if item.error:
-            click.echo(f"{item.source}: error: {item.error}; nothing written", err=True)
+            click.echo(visible_lines(f"{item.source}: error: {item.error}; nothing written"), err=True)
         else:
-            click.echo(f"{item.source} -> {item.output}: {what}")
+            click.echo(visible_lines(f"{item.source} -> {item.output}: {what}"))
         for face in item.obscure:
             who = face.get("subject_id") or "unidentified"
-            click.echo(f"  obscure {face['box']} ({who}, release {face['consent_status']})")
-    for skipped in report.skipped:
-        click.echo(f"{skipped['path']}: not copied ({skipped['reason']}): {skipped['message']}", err=True)
+            click.echo(visible_lines(f"  obscure {face['box']} ({who}, release {face['consent_status']})"))
+    for skipped in run.not_copied(report):
+        click.echo(visible_lines(f"{skipped['path']}: not copied ({skipped['reason']}): {skipped['message']}"),
+                   err=True)
     if dry_run:
         sys.exit(Exit.OK)
     manifest = run.write_manifest(out_dir, report, plans, {"style": style, "all_faces": all_faces,
                                                           "sources": sources})
-    click.echo(f"manifest written to {manifest}", err=True)
+    click.echo(visible_lines(f"manifest written to {manifest}"), err=True)
     if link_copies and opts.ledger:
         click.echo(f"{run.link_copies(opts.ledger, plans)} link(s) recorded for the copies in {opts.ledger}",
                    err=True)

@@ -24,7 +24,7 @@ def scan(paths, **params):
     try:
         opts = build_options("scan", params)
         result = run_scan(list(paths), opts)
-        emit(result, opts.output, opts.format_for("scan"))
+        emit(result, opts.output, opts.format_for("scan"), opts)
     except BipacheckError as exc:
         fail(str(exc))
     if opts.format_for("scan") == "table":

@@ -24,6 +24,9 @@ class Face:
     # which pass found it: "upright", or "rotated-90/180/270" when only a pass on the photo turned
     # that many degrees counterclockwise did (content stored sideways without an EXIF tag)
     found_by: str = "upright"
+    # where in the file, when not in a frame's own colours: an alpha view ("alpha-over-light",
+    # "alpha-over-dark", "alpha-plane") or an embedded image ("embedded:exif", "embedded:xmp"...)
+    found_in: str | None = None
 
     @property
     def box(self) -> list[int]:

@@ -37,6 +37,7 @@ class FaceRecord:
     verdicts: list[dict] = field(default_factory=list)
     # every release a verdict rests on: its facts and evidence, with the consent id
     documents: list[dict] = field(default_factory=list)
+    found_in: str | None = None  # an alpha view or an embedded image, when not the frame's colours (scanning/views.py)
 
     def as_dict(self) -> dict:
         return {
@@ -50,6 +51,7 @@ class FaceRecord:
             "consent": self.consent,
             "verdicts": self.verdicts,
             "documents": self.documents,
+            **({"found_in": self.found_in} if self.found_in else {}),
         }
 
 

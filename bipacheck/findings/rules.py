@@ -45,6 +45,12 @@ TOOL_RULES: dict[str, Rule] = {r.id: r for r in [
          "A fact the operator attested is contradicted by the ledger (e.g. processing in a region the "
          "attestation does not list), so findings that rely on the attestation cannot be trusted.",
          "Correct the attestation in [tool.bipacheck.org] or the ledger's processing events.", True, "S"),
+    Rule("BIPACHECK-HIDDEN-FACE", "face-in-embedded-image", "740 ILCS 14/15(b)",
+         "A face was found in an image embedded in the file (an EXIF or XMP thumbnail, an MPF preview, a "
+         "base64 image in a text chunk) and not in the photo itself: viewers, photo libraries and pipelines "
+         "that read previews show and process it.",
+         "Look at the embedded image; redact the photo (`bipacheck redact` writes copies without embedded "
+         "images) or record the person's release.", False),
     Rule("BIPACHECK-FACE-TAGS", "face-tags-present", "740 ILCS 14/15(a), 14/15(b)",
          "The file's metadata holds face regions; named regions show a face was recognised or tagged. "
          "A tag typed by a person or made by other software is not the operator's scan (Barnett v. "
@@ -53,6 +59,7 @@ TOOL_RULES: dict[str, Rule] = {r.id: r for r in [
          "(`bipacheck strip-face-tags`) and destroy derived data.", True, "S"),
 ]}
 UNSCANNED = TOOL_RULES["BIPACHECK-UNSCANNED"]
+HIDDEN_FACE = TOOL_RULES["BIPACHECK-HIDDEN-FACE"]
 LOW_CONFIDENCE = TOOL_RULES["BIPACHECK-LOW-CONFIDENCE"]
 
 

@@ -4,7 +4,9 @@ The format is sniffed from content (upload buckets store extension-less keys), t
 orientation is applied (phones store photos sideways), a pixel limit guards against
 decompression bombs, and large JPEGs are decoded at reduced scale when the minimum face size
 allows it. Boxes found on the returned frames map back to full-resolution upright pixels by
-multiplying with `LoadedImage.scale`.
+multiplying with `LoadedImage.scale`. A frame with transparency also gives its alpha plane (a face
+can be drawn in alpha alone), and with `embedded=True` the images embedded in the file (EXIF and
+XMP thumbnails, MPF images, base64 images in text...) are found (imaging/previews.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, Unsuppor
 from .formats import DECODED, sniff_format
 from .guard import pixels_allowed
 from .pngtext import without_oversized_text
+from .previews import Preview, find_previews
 
 DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
 DEFAULT_MAX_FRAMES = 16
@@ -36,7 +39,7 @@ def _describe_non_image(data: bytes) -> str:
         return "not an image: the file is a PDF document"
     if head[:2] == b"PK":
         return "not an image: the file is a ZIP archive"
-    return f"not a recognised image format ({', '.join(DECODED)})"
+    return f"not a recognised image format ({', '.join(DECODED)}, or any raster format Pillow reads)"
 
 
 _heif_registered = False
@@ -63,6 +66,11 @@ class LoadedImage:
     format: str
     frame_count: int  # frames in the file; more than len(frames) when capped
     warnings: list[str] = field(default_factory=list)
+    # per frame: its alpha plane (uint8, same size and orientation as the frame), None when opaque
+    alphas: list[np.ndarray | None] = field(default_factory=list)
+    orientation: int = 1  # the EXIF orientation that turned the stored pixels upright
+    previews: list[Preview] = field(default_factory=list)  # embedded images (with embedded=True)
+    unexamined: list[str] = field(default_factory=list)  # blocks that could hold an embedded image, not looked into
 
 
 def load_image(
@@ -71,13 +79,14 @@ def load_image(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     reduce_by: float = 1.0,
     max_frames: int = DEFAULT_MAX_FRAMES,
+    embedded: bool = False,
 ) -> LoadedImage:
     """Decode `data` into upright RGB frames.
 
     reduce_by: how much smaller than full resolution the frames may be (the caller derives it from
     the minimum face size and the detector's smallest reliable face). JPEGs use the codec's own
     reduced decode (DCT scaling, much cheaper than decoding and resizing); other formats are
-    resized after decoding.
+    resized after decoding. embedded: also find the images embedded in the file (previews).
     """
     if not data:
         raise EmptyFile("empty file (0 bytes)")
@@ -91,7 +100,7 @@ def load_image(
         # (process-wide, the host program's) only widens while this image is open
         with warnings.catch_warnings(), pixels_allowed(max_pixels):
             warnings.simplefilter("ignore")  # Pillow warns on odd EXIF; we report what matters
-            return _decode(data, fmt, max_pixels, max(1.0, reduce_by), max_frames)
+            return _decode(data, fmt, max_pixels, max(1.0, reduce_by), max_frames, embedded)
     except (TooLarge, CorruptImage, TruncatedImage, UnsupportedFormat):
         raise
     except Image.DecompressionBombError as exc:
@@ -110,11 +119,14 @@ def load_image(
         raise CorruptImage(f"corrupt {fmt}: {msg}") from None
 
 
-def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames: int) -> LoadedImage:
+def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames: int,
+            embedded: bool) -> LoadedImage:
     notes: list[str] = []
+    original = data
     if fmt == "PNG":
         data, notes = without_oversized_text(data)
     im = Image.open(io.BytesIO(data))
+    previews, unexamined = find_previews(original, fmt, _metadata(im)) if embedded else ([], [])
     full_w, full_h = im.size
     if full_w <= 0 or full_h <= 0:
         raise CorruptImage(f"{fmt} declares an empty size {full_w}x{full_h}")
@@ -124,7 +136,8 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
             "(possible decompression bomb; raise --max-pixels to scan it)"
         )
     orientation = exif_orientation(im, notes)
-    frame_count = getattr(im, "n_frames", 1)
+    # a JPEG's MPF images (previews, a stereo pair) are embedded images, not frames of the photo
+    frame_count = 1 if im.format == "MPO" else getattr(im, "n_frames", 1)
     if frame_count > max_frames:
         notes.append(f"only the first {max_frames} of {frame_count} frames were scanned")
 
@@ -133,10 +146,10 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
         # exactly the floor size: one pixel more and the 1/2 scale is refused
         im.draft("RGB", (max(1, int(full_w // reduce_by)), max(1, int(full_h // reduce_by))))
 
-    frames = []
+    frames, alphas = [], []
     decoded_pixels = 0
     for index, frame in enumerate(ImageSequence.Iterator(im)):
-        if index >= max_frames:
+        if index >= min(max_frames, frame_count):
             break
         # pages of a TIFF declare their own sizes: a small first page can hide a bomb behind it
         page_w, page_h = frame.size
@@ -148,8 +161,8 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
             notes.append(f"only the first {index} of {frame_count} frames were scanned: together they reach "
                          f"the --max-pixels budget of {max_pixels:,}")
             break
-        rgb = _to_rgb_array(frame)
-        frames.append(rgb)
+        frames.append(_to_rgb_array(frame))
+        alphas.append(_alpha_plane(frame))
     if not frames:
         raise CorruptImage(f"{fmt} holds no frames")
 
@@ -160,11 +173,44 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
 
         target_h = max(1, round(full_h / reduce_by))
         frames = [cv2.resize(f, (target_w, target_h), interpolation=cv2.INTER_AREA) for f in frames]
+        alphas = [None if a is None else cv2.resize(a, (target_w, target_h), interpolation=cv2.INTER_AREA)
+                  for a in alphas]
     scale = full_w / frames[0].shape[1]
     frames = [apply_orientation(f, orientation) for f in frames]
+    alphas = [None if a is None else apply_orientation(a[..., None], orientation)[..., 0] for a in alphas]
     if orientation in (5, 6, 7, 8):
         full_w, full_h = full_h, full_w
-    return LoadedImage(frames, scale, full_w, full_h, fmt, frame_count, notes)
+    return LoadedImage(frames, scale, full_w, full_h, fmt, frame_count, notes, alphas, orientation, previews,
+                       unexamined)
+
+
+def _metadata(im: Image.Image) -> dict:
+    """What Pillow read of the file's metadata (for formats whose blocks previews.py does not walk)."""
+    info = dict(im.info)
+    tags = getattr(im, "tag_v2", None)
+    if tags is not None:
+        info["tiff_tags"] = dict(tags)
+    return info
+
+
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+def _alpha_plane(frame: Image.Image) -> np.ndarray | None:
+    """The frame's alpha (uint8, converted in bands like the colour), None when it has none or it is
+    opaque everywhere: then nothing can hide in it."""
+    mode = frame.mode
+    if mode not in _ALPHA_MODES and "transparency" not in frame.info:
+        return None
+    if mode in _HIGH_DEPTH:
+        return None  # a transparent grey level of a 16-bit frame: its pixels are scanned as they are
+    w, h = frame.size
+    out = np.empty((h, w), np.uint8)
+    band = max(1, _CONVERT_BAND_PIXELS // max(w, 1))
+    for y in range(0, h, band):
+        part = frame.crop((0, y, w, min(h, y + band)))
+        out[y:y + band] = np.asarray(part.convert("RGBA"), dtype=np.uint8)[..., 3]
+    return None if out.min() == 255 else out
 
 
 def exif_orientation(im: Image.Image, notes: list[str]) -> int:

@@ -19,7 +19,8 @@ from typing import Any, TextIO
 from sqlite_utils import Database
 
 from ..hashing import sha256_file
-from . import events, fields, io
+from . import anchor, events, fields, io
+from .anchor import Head
 from .dates import format_datetime, normalize_datetime, now_utc, parse_datetime
 from .errors import ImportRejected, InvalidValue, LedgerError, NotALedger
 from .models import (Consent, ConsentStatus, Event, ImportResult, PhotoLink, ProcessingEvent,
@@ -246,7 +247,7 @@ class Ledger:
                           relpath: str | None = None) -> list[ProcessingEvent]:
         """Times the photo (by content hash OR relative path) was processed, oldest first."""
         digest = fields.sha256(sha256, "sha256")
-        path = fields.photo_path(relpath, "relpath")
+        path = _normalized_path(relpath)  # a name no event could spell (`\\x01a.jpg`) matches nothing
         if digest is None and path is None:
             return []
         rows = self.db.query("SELECT * FROM processing WHERE photo_sha256 = ? OR photo_path = ? "
@@ -299,8 +300,7 @@ class Ledger:
     def photo_links(self, sha256: str | None = None, relpath: str | None = None) -> list[PhotoLink]:
         """Subjects linked to a photo by content hash OR relative path, one per subject+box."""
         digest = fields.sha256(sha256, "sha256")
-        # exact paths only: `bs\\x.jpg` or `./bs/x.jpg` is not the photo a link to `bs/x.jpg` means
-        path = relpath if relpath and _normalized_path(relpath) == relpath else None
+        path = _exact_path(relpath)
         if digest is None and path is None:
             return []
         rows = self.db.query("SELECT * FROM links WHERE photo_sha256 = ? OR photo_path = ?",
@@ -340,11 +340,25 @@ class Ledger:
         """(last event number, its hash): quote it elsewhere to anchor the chain."""
         return events.head(self.db)
 
-    def verify(self) -> VerifyResult:
-        """Replay the hash chain and compare every row with it, in one consistent snapshot."""
+    def verify(self, expect: Head | None = None) -> VerifyResult:
+        """Replay the hash chain and compare every row with it, in one consistent snapshot.
+
+        expect: a head quoted outside the ledger (anchor.py): the ledger must still hold that event,
+        unchanged, or events were cut from its end (which the chain alone cannot show)."""
         self.db.execute("BEGIN")
         try:
-            return events.verify(self.db)
+            result = events.verify(self.db)
+            if result.ok and expect is not None:
+                missing = anchor.missing_head(self.db, expect, result.events)
+                if missing:
+                    return VerifyResult(False, expect.seq, missing, result.events, result.head_hash, [missing],
+                                        head_held=False)
+                result.head_held = True
+                which = f"event {expect.seq}" if expect.seq is not None else "the event"
+                result.reason += f"; it still holds {which} that {expect.source} quotes as its head"
+            return result
+        except sqlite3.DatabaseError as exc:
+            raise NotALedger(f"{self.path} cannot be read as a ledger ({exc})") from None
         finally:
             self.db.rollback()
 
@@ -599,8 +613,14 @@ class Ledger:
         return written
 
 
-def _normalized_path(relpath: str) -> str | None:
+def _normalized_path(relpath: str | None) -> str | None:
     try:
         return fields.photo_path(relpath, "relpath")
     except InvalidValue:
         return None
+
+
+def _exact_path(relpath: str | None) -> str | None:
+    """`relpath` if a link could name it exactly, else None: `bs\\x.jpg` or `./bs/x.jpg` is not the
+    photo a link to `bs/x.jpg` means."""
+    return relpath if relpath and _normalized_path(relpath) == relpath else None

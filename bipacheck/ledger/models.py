@@ -176,6 +176,7 @@ class VerifyResult:
     events: int = 0
     head_hash: str | None = None
     problems: list[str] = field(default_factory=list)  # every finding, first one first
+    head_held: bool | None = None  # verify(expect=...): whether the quoted head is still there (None: not checked)
 
 
 @dataclass

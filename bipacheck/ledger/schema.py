@@ -141,6 +141,26 @@ MIGRATIONS: dict[int, Migration] = {
 }
 
 
+# What a ledger of each version holds (tables, and the event columns the chain is made of): a file
+# with bipacheck's meta table and less than this is not a ledger, whatever its meta table says.
+_TABLES = {1: {"meta", "subjects", "consents", "links", "events"},
+           2: {"meta", "subjects", "consents", "links", "events"},
+           3: {"meta", "subjects", "consents", "links", "events", "processing"},
+           4: {"meta", "subjects", "consents", "links", "events", "processing"}}
+_EVENT_COLUMNS = {"seq", "at", "actor", "action", "kind", "key", "before", "after", "note", "prev_hash", "hash"}
+
+
+def _check_tables(conn: sqlite3.Connection, path: str, version: int, tables: set[str]) -> None:
+    missing = sorted(_TABLES[version] - tables)
+    if missing:
+        raise NotALedger(f"{path} is not a bipacheck ledger: its meta table says schema v{version}, but the "
+                         f"table(s) {', '.join(missing)} are missing")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    if not _EVENT_COLUMNS <= columns:
+        raise NotALedger(f"{path} is not a bipacheck ledger: its events table lacks the hash chain's columns "
+                         f"({', '.join(sorted(_EVENT_COLUMNS - columns))})")
+
+
 def read_meta(conn: sqlite3.Connection, path: str) -> dict[str, str]:
     """The meta table of a bipacheck ledger; NotALedger/SchemaTooNew otherwise."""
     try:
@@ -166,4 +186,8 @@ def read_meta(conn: sqlite3.Connection, path: str) -> dict[str, str]:
                            f"understands (v{CURRENT_VERSION}); upgrade bipacheck to open it")
     if version < OLDEST_VERSION:
         raise NotALedger(f"{path} uses ledger schema v{version}, which no migration covers")
+    try:
+        _check_tables(conn, path, version, tables)
+    except sqlite3.DatabaseError as exc:
+        raise NotALedger(f"{path} is not a readable ledger ({exc})") from None
     return meta

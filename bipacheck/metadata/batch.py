@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..errors import ConfigError
 from ..imaging.formats import image_suffixes
+from ..outputs import UnsafeOutput, write_beneath
 from .read import read_face_tags
 from .sidecars import sidecar_paths
 from .strip import StripError, strip_face_tags_report
@@ -71,28 +70,19 @@ def strip_face_tags_to_dir(sources: list[str], out_dir: str) -> Iterator[StripOu
             with open(source, "rb") as fh:
                 data = fh.read()
             result = strip_face_tags_report(data)
-            write_copy_of(source, output, result.data)
+            write_copy_of(source, out_dir, os.path.relpath(output, out_dir), result.data)
             outcome.removed, outcome.notes = result.removed, result.notes
-        except (OSError, StripError) as exc:
+        except (OSError, StripError, UnsafeOutput) as exc:
             outcome.error = str(exc)
         outcome.notes += _sidecar_warnings(source)
         yield outcome
 
 
-def write_copy_of(source: str, output: str, data: bytes) -> None:
-    """Write `data` to `output` atomically, with `source`'s timestamps and mode (strip and redact copies)."""
-    folder = os.path.dirname(output) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bipacheck-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        shutil.copystat(source, tmp)  # keep timestamps: photo libraries sort by them
-        os.replace(tmp, output)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def write_copy_of(source: str, out_dir: str, relpath: str, data: bytes) -> None:
+    """Write `data` to out_dir/relpath atomically, with `source`'s timestamps and mode (photo libraries
+    sort by them), never through a symbolic link below out_dir (outputs.write_beneath)."""
+    st = os.stat(source)
+    write_beneath(out_dir, relpath.split(os.sep), data, mode=st.st_mode, times=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def _sidecar_warnings(source: str) -> list[str]:

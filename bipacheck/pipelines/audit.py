@@ -19,6 +19,8 @@ from ..errors import ConfigError, NothingListed
 from ..findings import SEVERITIES, Finding, RuleBook
 from ..findings.rules import UNSCANNED
 from ..ledger import Ledger
+from ..ledger.anchor import read_head_file
+from ..names import printable
 from ..options import Options
 from ..policy import exposure
 from ..policy.attestation import run_facts as attestation_facts
@@ -33,6 +35,7 @@ from ..report.formats import ensure_replaceable
 from ..report.model import Report
 from ..scanning.scan import SIDECAR_REASON, PhotoScan, SkippedFile
 from ..scanning.step import iter_scan, open_scan_cache
+from ..sources import absolute_root, name_in, report_root
 from ..version import __version__
 from .baseline import Baseline, apply_baseline
 
@@ -73,11 +76,12 @@ class Tally:
 
 
 def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = None, command: str = "audit",
-        ignore: Callable[[SkippedFile], bool] | None = None) -> Report:
+        ignore: Callable[[SkippedFile], bool] | None = None, root: str | None = None) -> Report:
     """Audit `sources` (or pre-listed `entries`, e.g. staged git blobs) with `opts`.
 
     ignore(skipped) -> True drops a skip without a finding (check: files whose name and content
-    are both not an image). Raises NothingListed when nothing at all was listed."""
+    are both not an image). root: the folder report names are relative to (printable; default: the
+    deepest one holding every source). Raises NothingListed when a source lists nothing to audit."""
     partial = entries is not None  # listed elsewhere: a chunk of a commit, not whole sources
     with ExitStack() as stack:
         ctx = prepare(opts, stack)
@@ -91,7 +95,7 @@ def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = Non
         tally = evaluate(results, ctx, ignore)
         if not partial and not tally.photos and not tally.skipped:
             raise NothingListed("audit", sources)
-        return build_report(sources, ctx, tally, cache, partial=partial)
+        return build_report(sources, ctx, tally, cache, partial=partial, root=root)
 
 
 def prepare(opts: Options, stack: ExitStack) -> AuditContext:
@@ -108,7 +112,7 @@ def prepare(opts: Options, stack: ExitStack) -> AuditContext:
     scope = PackScope.load(opts.packs_path, opts.jurisdiction, opts.packs)  # unknown ids, misspelt facts fail now
     built = opts.detector_config(review).create()  # the detector keeps review-band faces too
     evidence = EvidenceRoot(opts.evidence, opts.endpoint_url) if opts.evidence else None  # a bad root fails now
-    ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger)
+    ledger, facts = open_ledger(opts.ledger, allow_broken=opts.allow_broken_ledger, head_file=opts.ledger_head)
     if ledger is not None:
         stack.callback(ledger.close)
     policy = PolicyContext(get_profile(opts.processing), opts.as_of or started, threshold, ledger, opts.org,
@@ -116,14 +120,19 @@ def prepare(opts: Options, stack: ExitStack) -> AuditContext:
     return AuditContext(opts, started, built, review, policy, facts, scope.rules())
 
 
-def open_ledger(path: str | None, *, allow_broken: bool = False) -> tuple[Ledger | None, dict]:
+def open_ledger(path: str | None, *, allow_broken: bool = False,
+                head_file: str | None = None) -> tuple[Ledger | None, dict]:
     """The ledger, read-only, with the facts the report pins: file hash, chain head, chain check.
-    A broken hash chain is a configuration error unless `allow_broken`, which the report records."""
+    A broken hash chain, or a ledger that no longer holds the head quoted in `head_file`, is a
+    configuration error unless `allow_broken`, which the report records."""
     if path is None:
+        if head_file:
+            raise ConfigError(f"ledger head file {head_file} given, but no ledger to check it against (--ledger)")
         return None, {"path": None, "sha256": None}
+    expected = read_head_file(head_file) if head_file else None
     ledger = Ledger.open(path, read_only=True)
     try:
-        check = ledger.verify()
+        check = ledger.verify(expected)
         if not check.ok and not allow_broken:
             raise ConfigError(
                 f"ledger {path}: hash chain broken at event {check.first_broken_event}: {check.reason}. "
@@ -133,6 +142,9 @@ def open_ledger(path: str | None, *, allow_broken: bool = False) -> tuple[Ledger
         seq, head = ledger.head()
         facts = {"path": path, "sha256": ledger.file_sha256(), "head_event": seq, "head_hash": head,
                  "chain": {"ok": check.ok, "reason": check.reason, "overridden": not check.ok}}
+        if expected is not None:
+            facts["expected_head"] = {"file": head_file, "event": expected.seq, "hash": expected.hash,
+                                      "held": check.head_held}
         wal = ledger.wal_sha256()
         if wal:
             facts["wal_sha256"] = wal
@@ -195,6 +207,12 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
             scan.url, scan.sha256, scan.size,
             details={"reason": "frames-not-scanned", "frames_scanned": scan.frames_scanned,
                      "frames_total": scan.frame_count}), scan.provenance))
+    if scan.unscanned:
+        # an embedded image nobody could look into may hold a face: no clean bill of health for the photo
+        tally.findings.append(_with_provenance(Finding(
+            UNSCANNED, "review", "Embedded images not scanned: " + "; ".join(scan.unscanned),
+            scan.url, scan.sha256, scan.size, details={"reason": "embedded-not-scanned", "parts": scan.unscanned}),
+            scan.provenance))
     tally.unconsented_faces += len(outcome.unconsented_persons)
     tally.faces += len(outcome.faces)
     tally.photos_with_faces += bool(outcome.faces)
@@ -230,7 +248,7 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
     run = {
         "started_at": ctx.started.isoformat(),
         "finished_at": now_utc().isoformat(),
-        "sources": [str(s) for s in sources],
+        "sources": [printable(str(s)) for s in sources],
         "processing": {"profile": prof.name, "derives_identifiers": prof.derives_identifiers,
                        "consent_scope": prof.scope, "explanation": prof.explanation},
         "as_of": policy.as_of.isoformat(),
@@ -250,16 +268,31 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
     return run
 
 
-def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache, *, partial: bool) -> Report:
+def relative_names(sources: Sequence[str], tally: Tally, root: str | None = None) -> str | None:
+    """Name every photo, skip and finding by its path below the audited root (an absolute local
+    layout appears once, in run.root, not in every finding); returns that root as run.root records it."""
+    if root is None:
+        root = report_root(sources, [p["path"] for p in tally.photos] + [s["path"] for s in tally.skipped])
+    for row in tally.photos + tally.skipped:
+        row["path"] = name_in(root, row["path"])
+    for finding in tally.findings:
+        finding.path = name_in(root, finding.path)
+    return absolute_root(root)
+
+
+def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache, *, partial: bool,
+                 root: str | None = None) -> Report:
     """The audit-wide findings, then the baseline, then the summary: exposure is computed once, from
     findings already marked accepted or not."""
     policy, scope = ctx.policy, ctx.policy.scope
+    root = relative_names(sources, tally, root)
     in_scope = scope.in_scope(tally.pack_reach)
     tally.findings.extend(operator_findings(policy.attestation, policy.profile, tally.processing))
     tally.findings.extend(scope.operator_findings(in_scope, policy.profile))
     # a pack out of scope leaves no findings (its unknown-region faces are named in summary.packs)
     tally.findings = [f for f in tally.findings if f.pack is None or f.pack in in_scope]
     run = run_facts(sources, ctx, cache)
+    run["root"] = root
     if ctx.options.baseline:
         baseline = Baseline.read_or_empty(ctx.options.baseline)
         run["baseline"] = {"path": ctx.options.baseline,

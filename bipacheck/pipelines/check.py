@@ -15,9 +15,10 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..imaging import named_like_image
+from ..names import printable, visible
 from ..options import Options
 from ..report.model import Report
-from ..sources import Skipped, iter_sources, staged_objects
+from ..sources import Listing, Skipped, list_sources, locate, staged_objects
 from ..sources.local import OUTSIDE_ROOT, within_root
 from .audit import run
 from .baseline import about_operator
@@ -33,18 +34,21 @@ def _relative_objects(files: Sequence[str], root: Path, follow_symlinks: bool = 
     """The files as source objects whose relpath is relative to the repository root, so ledger
     links by path (`assets/team.jpg`) match whatever folder the hook runs from. A file whose real
     path lies outside the repository (a committed link to /etc/passwd) is skipped as outside-root."""
-    for entry in iter_sources(list(files), follow_symlinks=follow_symlinks):
+    # a file named on the command line that is missing (or cannot be listed) is an error naming it
+    for entry in list_sources(list(files), Listing(follow_symlinks=follow_symlinks), verb="check",
+                              photos_only=False):
         real = getattr(getattr(entry, "location", None), "path", None)
         repository = os.fsencode(os.path.realpath(root))
         if real is not None and not follow_symlinks and not within_root(real, repository):
             entry = Skipped(entry.url, *OUTSIDE_ROOT)
+        try:
+            rel = Path(os.path.abspath(entry.url)).relative_to(root).as_posix()
+        except ValueError:
+            yield entry  # outside the repository: keep the source's own names
+            continue
         if hasattr(entry, "read"):
-            try:
-                rel = Path(os.path.abspath(entry.url)).relative_to(root).as_posix()
-                entry = dataclasses.replace(entry, relpath=rel)
-            except ValueError:
-                pass  # outside the repository: keep the source's own relpath
-        yield entry
+            entry = dataclasses.replace(entry, relpath=rel)
+        yield dataclasses.replace(entry, url=locate(printable(str(root)), rel))  # named from the repository root
 
 
 def run_check(files: Sequence[str], opts: Options) -> Report:
@@ -61,15 +65,18 @@ def run_check(files: Sequence[str], opts: Options) -> Report:
         raise ConfigError(f"consent ledger {opts.ledger} does not exist (create it with `bipacheck ledger init`)")
     root = repo_root() or Path.cwd()
     if opts.staged:
-        entries = staged_objects(str(root), list(files) or None)
+        entries = (dataclasses.replace(e, url=locate(printable(str(root)), e.url))
+                   for e in staged_objects(str(root), list(files) or None))  # staged names are repository paths
     else:
         entries = _relative_objects(files, root, opts.follow_symlinks)
-    return run(list(files), opts, entries=entries, command="check", ignore=not_an_image)
+    # reports name files from the repository root, as ledger links by path do
+    return run(list(files), opts, entries=entries, command="check", ignore=not_an_image, root=printable(str(root)))
 
 
 def not_an_image(skipped) -> bool:
-    """Neither named like an image nor holding one: source code, text, archives in a commit."""
-    return skipped.reason == "unsupported-format" and not named_like_image(skipped.relpath)
+    """Neither named like an image nor holding one: source code, text, archives, empty files (an empty
+    `__init__.py`) in a commit. An empty or non-image file named like an image still blocks."""
+    return skipped.reason in ("unsupported-format", "empty-file") and not named_like_image(skipped.relpath)
 
 
 def human_summary(report: Report) -> str:
@@ -118,4 +125,4 @@ def human_summary(report: Report) -> str:
     if stale:
         lines.append(f"bipacheck: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} no longer "
                      "match (stale); `bipacheck baseline update` prunes them.")
-    return "\n".join(lines) + "\n"
+    return "".join(visible(line) + "\n" for line in lines)  # a file name cannot drive the terminal

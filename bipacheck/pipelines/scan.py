@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError, NothingListed
 from ..exits import exit_code
+from ..names import json_visible, visible
 from ..options import Options
+from ..outputs import REPORT_MODE
 from ..report.formats import is_bipacheck_report, write_atomic
 from ..scanning.scan import SIDECAR_REASON, PhotoScan
 from ..scanning.step import iter_scan, open_scan_cache
+from ..sources import absolute_root, name_in, report_root
 from ..version import __version__
 
 
@@ -31,16 +34,18 @@ class ScanReport:
 
     @property
     def unscanned(self) -> bool:
-        partial = any(f["frames"]["scanned"] < f["frames"]["total"] for f in self.doc["files"] if "frames" in f)
+        partial = any(("frames" in f and f["frames"]["scanned"] < f["frames"]["total"]) or f.get("not_scanned")
+                      for f in self.doc["files"])
         return partial or any(s["reason"] != SIDECAR_REASON for s in self.doc["skipped"])
 
     @property
     def exit_code(self) -> int:
         return int(exit_code(failing=False, unscanned=self.unscanned))
 
-    def render(self, format: str = "json") -> str:
+    def render(self, format: str = "json", opts=None) -> str:
+        """opts: accepted like Report.render's (scan's formats have no settings of their own)."""
         if format == "json":
-            return json.dumps(self.doc, indent=2, ensure_ascii=False) + "\n"
+            return json_visible(json.dumps(self.doc, indent=2, ensure_ascii=False)) + "\n"
         if format != "table":
             raise ConfigError(f"scan writes json or table, not {format!r}")
         lines = []
@@ -49,17 +54,18 @@ class ScanReport:
             lines.append(f"{entry['path']}\t{len(entry['faces'])} face(s)\t{boxes}".rstrip())
         for entry in self.doc["skipped"]:
             lines.append(f"{entry['path']}\tSKIPPED ({entry['reason']}): {entry['message']}")
-        return "".join(line + "\n" for line in lines)
+        return "".join(visible(line) + "\n" for line in lines)
 
     def summary_line(self) -> str:
         s = self.doc["summary"]
         return f"{s['files']} file(s): {s['scanned']} scanned, {s['skipped']} skipped, {s['faces']} face(s)"
 
-    def write(self, path: str | os.PathLike, format: str = "json") -> None:
+    def write(self, path: str | os.PathLike, format: str = "json", opts=None) -> None:
+        """opts: the Options whose output_mode the file gets (default 0600)."""
         if os.path.lexists(path) and not _is_scan_output(os.fspath(path)):
             raise ConfigError(f"refusing to write over {os.fspath(path)}: it exists and is not a bipacheck scan "
                               "output; choose another --output")
-        write_atomic(os.fspath(path), self.render(format))
+        write_atomic(os.fspath(path), self.render(format), getattr(opts, "output_mode", REPORT_MODE))
 
 
 def _is_scan_output(path: str) -> bool:
@@ -80,7 +86,7 @@ def run_scan(paths: Sequence[str], opts: Options) -> ScanReport:
     files, skipped = [], []
     try:
         for result in iter_scan(paths, config, settings, listing=opts.listing(), execution=opts.execution(),
-                                built=built, cache=scan_cache):
+                                built=built, cache=scan_cache, verb="scan"):
             if isinstance(result, PhotoScan):
                 files.append(scan_entry(result))
             else:
@@ -90,8 +96,12 @@ def run_scan(paths: Sequence[str], opts: Options) -> ScanReport:
             scan_cache.close()
     if not files and not skipped:
         raise NothingListed("scan", paths)
+    root = report_root(paths, [f["path"] for f in files + skipped])
+    for entry in files + skipped:
+        entry["path"] = name_in(root, entry["path"])  # below `root`, recorded once
     doc = {
         "tool": {"name": "bipacheck", "version": __version__},
+        "root": absolute_root(root),
         "detector": {**built.settings(), **settings.as_dict()},
         "summary": {"files": len(files) + len(skipped), "scanned": len(files), "skipped": len(skipped),
                     "faces": sum(len(f["faces"]) for f in files)},
@@ -111,8 +121,11 @@ def scan_entry(result: PhotoScan) -> dict:
         "format": result.format,
         "width": result.width,
         "height": result.height,
-        "faces": [{"box": f.box, "score": round(f.score, 4), "found_by": f.found_by} for f in result.faces],
+        "faces": [{"box": f.box, "score": round(f.score, 4), "found_by": f.found_by,
+                   **({"found_in": f.found_in} if f.found_in else {})} for f in result.faces],
     }
+    if result.unscanned:
+        entry["not_scanned"] = list(result.unscanned)
     if result.frame_count > 1:
         entry["frames"] = {"scanned": result.frames_scanned, "total": result.frame_count}
     if result.tags:

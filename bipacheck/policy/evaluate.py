@@ -219,8 +219,10 @@ def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
     links = lookup.photo_links(sha256=scan.sha256, relpath=scan.relpath) if lookup is not None else []
     events = lookup.processing_events(scan.sha256, scan.relpath) if lookup is not None else []
     outcome = PhotoOutcome()
-    confirmed = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score >= threshold]
-    low = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by) for f in scan.faces if f.score < threshold]
+    confirmed = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by, found_in=f.found_in)
+                 for f in scan.faces if f.score >= threshold]
+    low = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by, found_in=f.found_in)
+           for f in scan.faces if f.score < threshold]
     records = _assign_links(confirmed, low, links)
     low = [r for r in low if r not in records]
     tag_rows = _add_tag_faces(records, scan.tags, ctx.tag_map or {})
@@ -293,6 +295,13 @@ def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
             f"{len(tag_rows)} face tag(s) in the file's metadata ({', '.join(tools)}), {named} naming a person; "
             f"{unconsented_named} named without a valid release in the ledger.",
             severity, **details))
+    hidden = [rec for rec in records + low if (rec.found_in or "").startswith("embedded:")]
+    if hidden:  # at least review, whatever the profile: someone hid a face where the photo does not show it
+        places = sorted({rec.found_in for rec in hidden})
+        outcome.findings.append(finding(
+            "BIPACHECK-HIDDEN-FACE", hidden,
+            f"{len(hidden)} face(s) found only in an image embedded in the file ({', '.join(places)}): "
+            f"{RULES['BIPACHECK-HIDDEN-FACE'].summary}", "review", found_in=places))
     for rec in low:
         outcome.findings.append(finding(
             "BIPACHECK-LOW-CONFIDENCE", [rec],

@@ -3,8 +3,7 @@ output (so `--output` may replace a previous report and nothing else). report/fo
 
 from __future__ import annotations
 
-import os
-import tempfile
+from ..outputs import write_atomic  # noqa: F401 - where report formats write from
 
 
 class ReportFormat:
@@ -26,19 +25,3 @@ class ReportFormat:
     @classmethod
     def from_options(cls, opts) -> "ReportFormat":
         return cls()
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write the whole report or nothing: a crash never leaves half a file under the real name."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".bipacheck-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from ..errors import ConfigError
+from ..outputs import REPORT_MODE
 from .base import ReportFormat, write_atomic
 from .html import HtmlFormat
 from .json_report import JsonFormat, report_schema
@@ -45,10 +46,11 @@ def ensure_replaceable(path: str) -> None:
                           "(a ledger, a cache or another file would be lost); choose another --output")
 
 
-def write_report(path: str, text: str) -> None:
-    """write_atomic, refusing to replace anything that is not a previous bipacheck report."""
+def write_report(path: str, text: str, mode: int = REPORT_MODE) -> None:
+    """write_atomic (the file gets `mode`), refusing to replace anything that is not a previous
+    bipacheck report."""
     ensure_replaceable(path)
-    write_atomic(path, text)
+    write_atomic(path, text, mode)
 
 
 def formatter(name: str, opts=None) -> ReportFormat:

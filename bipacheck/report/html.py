@@ -1,7 +1,8 @@
 """`--format html`: one self-contained file a legal team can open and mail.
 
 Inline CSS, JS and SVG only, and a Content-Security-Policy that forbids the browser any request
-(thumbnails are data: URIs). Verdict, summary and run settings are plain HTML; the findings,
+(thumbnails are data: URIs) and runs no inline code but the report's own script and style (allowed
+by their hashes). Verdict, summary and run settings are plain HTML; the findings,
 grouped by photo, and the person roll-up are drawn by the inline script from an embedded JSON
 document, a page at a time, so a report of 10,000 findings opens quickly. Faces without a valid
 release are blurred on screen until the reader reveals them; `thumbnails="blurred"` blurs them in the
@@ -10,20 +11,39 @@ thumbnail's pixels instead (nothing to reveal), `"none"` leaves every pixel out 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
-from html import escape
+from html import escape as html_escape
 from importlib import resources
 
 from .base import ReportFormat
 from .persons import persons_roll_up
 from ..imaging import DEFAULT_MAX_PIXELS
+from ..names import visible, visible_all
 from .thumbnails import make_thumbnails
 from .verdict import about_operator, exposure_rows, pack_rows, unconsented_persons, verdict
 
 THUMBNAIL_MODES = ("embed", "blurred", "none")
-CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-       "base-uri 'none'; form-action 'none'")
+
+
+def _source_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(script: str, style: str) -> str:
+    """No request of any kind, and no inline code but the report's own script and style, allowed by
+    their SHA-256 (no 'unsafe-inline'): markup a hostile name smuggled into the page could not run."""
+    return (f"default-src 'none'; img-src data:; style-src {_source_hash(style)}; "
+            f"script-src {_source_hash(script)}; base-uri 'none'; form-action 'none'")
+
+
 _RANK = {"violation": 3, "review": 2, "info": 1, "consented": 0}
+
+
+def escape(text: str) -> str:
+    """HTML text with control and bidi characters visibly escaped (a name cannot reorder the page)."""
+    return html_escape(visible(str(text)))
 
 
 def _asset(name: str) -> str:
@@ -103,7 +123,7 @@ class HtmlFormat(ReportFormat):
             blur = [[f["box"] for f in g["faces"] if f["blur"]] if self.thumbnails == "blurred" else ()
                     for g in scanned]
             thumbs = make_thumbnails([g["row"] for g in scanned], report.run.get("max_pixels") or DEFAULT_MAX_PIXELS,
-                                     self.endpoint_url, blur)
+                                     self.endpoint_url, blur, report.run.get("root"))
         for group in groups:
             row = group.pop("row")
             if row is None:
@@ -119,15 +139,16 @@ class HtmlFormat(ReportFormat):
         findings = [f.as_dict() for f in report.findings]
         data = {"photos": self._photos(report), "persons": persons_roll_up(findings, report.photos),
                 "thumbnails": self.thumbnails}
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        payload = json.dumps(visible_all(data), ensure_ascii=False, separators=(",", ":"))
         payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         level, sentence = verdict(report)
+        script, style = _asset("html_report.js"), _asset("html_report.css")
         return "".join([
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">",
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{content_security_policy(script, style)}\">",
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
             "<meta name=\"referrer\" content=\"no-referrer\">",
-            f"<title>bipacheck report: {escape(sentence)}</title><style>{_asset('html_report.css')}</style></head>",
+            f"<title>bipacheck report: {escape(sentence)}</title><style>{style}</style></head>",
             "<body>",
             f"<header class=\"verdict {level}\" id=\"verdict\"><h1>{escape(sentence)}</h1>",
             f"<p>bipacheck {escape(report.tool.get('version', ''))} audit, as of {escape(report.run['as_of'])}, "
@@ -140,7 +161,7 @@ class HtmlFormat(ReportFormat):
             "<section id=\"persons\"><h2>Persons</h2><div id=\"person-table\"></div></section>",
             _settings(report),
             f"<script type=\"application/json\" id=\"report-data\">{payload}</script>",
-            f"<script>{_asset('html_report.js')}</script></body></html>\n",
+            f"<script>{script}</script></body></html>\n",
         ])
 
 

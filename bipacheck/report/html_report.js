@@ -77,7 +77,8 @@
         el("td", {}, `#${i + 1}`), el("td", {}, el("span", { class: `sev ${face.status}` }, face.status)),
         el("td", {}, subjectOf(face)), el("td", {}, release), el("td", { class: "date" }, releaseDates(face.consent)),
         el("td", {}, safeLink((face.consent || {}).evidence_uri)),
-        el("td", {}, face.score === null ? face.source : `${face.source} ${face.score.toFixed(2)}`)));
+        el("td", {}, (face.score === null ? face.source : `${face.source} ${face.score.toFixed(2)}`)
+          + (face.found_in ? `, in ${face.found_in}` : ""))));  // an alpha view or an embedded image
     });
     return table;
   }

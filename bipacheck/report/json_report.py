@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from ..names import json_visible
 from .base import ReportFormat
 
 
@@ -17,7 +18,8 @@ class JsonFormat(ReportFormat):
     name = "json"
 
     def render(self, report) -> str:
-        return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        # control and bidi characters in any string are \u escapes: exact for parsers, visible to people
+        return json_visible(json.dumps(report.as_dict(), indent=2, ensure_ascii=False)) + "\n"
 
     @staticmethod
     def recognises(head: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..exits import exit_code
 from ..findings import Finding, RuleBook, severity_at_least
+from ..outputs import REPORT_MODE
 from .formats import formatter, write_report
 from .persons import persons_roll_up
 
@@ -18,8 +19,9 @@ from .persons import persons_roll_up
 # run.attestation; 2.1.0: faces[].consent (dates, evidence), photos[].face_records, persons;
 # 2.2.0: jurisdiction packs (findings[].pack, summary.packs, summary.exposure_by_pack); 2.3.0: faces[].found_by;
 # 2.4.0: findings[].history, skipped[].history, photos[].history (audit --history);
-# 2.5.0: legal model v3 (run.evidence, faces[].verdicts/documents, persons dates and documents, per-method 15(b))
-SCHEMA_VERSION = "2.5.0"
+# 2.5.0: legal model v3 (run.evidence, faces[].verdicts/documents, persons dates and documents, per-method 15(b));
+# 2.6.0: run.root (paths relative to it), faces[].found_in, run.ledger.expected_head, BIPACHECK-HIDDEN-FACE
+SCHEMA_VERSION = "2.6.0"
 
 
 @dataclass
@@ -82,5 +84,7 @@ class Report:
 
     def write(self, path: str | os.PathLike, format: str = "json", opts=None) -> None:
         """Write the report in `format` to `path` atomically; an existing file is replaced only when it
-        is a previous bipacheck report (never a ledger, a cache or a photo)."""
-        write_report(os.fspath(path), self.render(format, opts))
+        is a previous bipacheck report (never a ledger, a cache or a photo). The file's mode is
+        opts.output_mode (default 0600: only its owner reads it)."""
+        mode = getattr(opts, "output_mode", None)
+        write_report(os.fspath(path), self.render(format, opts), REPORT_MODE if mode is None else mode)

@@ -4,21 +4,25 @@ face boxes as attachment rectangles in image pixels, baselined findings as suppr
 from __future__ import annotations
 
 import json
+from pathlib import PurePosixPath
 from urllib.parse import quote
 
+from ..names import json_visible, unprintable, visible_all
 from .base import ReportFormat
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"violation": "error", "review": "warning", "info": "note"}
 FINGERPRINT_KEY = "bipacheck/finding/v1"
+ROOT = "ROOT"  # the uriBaseId of photo paths: relative to the audited root (run.root)
 
 
 def artifact_uri(path: str) -> str:
-    """A URI reference for a report path: bucket URLs as they are, local paths percent-encoded."""
+    """A URI reference for a report path: bucket URLs as they are, names below the root percent-encoded
+    (a printable name's backslash escapes too: `%5Cx0a` is not the `/` a separator would be)."""
     if "://" in path:
         scheme, rest = path.split("://", 1)
         return f"{scheme}://{quote(rest, safe='/')}"
-    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
+    return quote(path.removeprefix("./"), safe="/")
 
 
 def _pack_tags(rule) -> list[str]:
@@ -41,21 +45,33 @@ def _rule(rule) -> dict:
     }
 
 
-def _result(finding, rule_index: dict[str, int]) -> dict:
-    uri = artifact_uri(finding.path)
+def _location(path: str, rooted: bool) -> dict:
+    """An artifactLocation: a name below the audited root is relative to the run's ROOT base id."""
+    uri = artifact_uri(path)
+    return {"uri": uri, "uriBaseId": ROOT} if rooted and "://" not in uri and not uri.startswith("/") else {"uri": uri}
+
+
+def root_uri(root: str) -> str:
+    """run.root as the URI SARIF's originalUriBaseIds needs (a folder: ends with a slash)."""
+    uri = root if "://" in root else PurePosixPath(unprintable(root)).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _result(finding, rule_index: dict[str, int], rooted: bool = False) -> dict:
+    location = _location(finding.path, rooted)
     result = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index[finding.rule_id],
         "level": LEVELS[finding.severity],
         "message": {"text": finding.message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+        "locations": [{"physicalLocation": {"artifactLocation": location}}],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {"severity": finding.severity, "citation": finding.citation, "sha256": finding.sha256},
     }
     if finding.faces:
         result["attachments"] = [{
             "description": {"text": "face boxes in image pixels (upright)"},
-            "artifactLocation": {"uri": uri},
+            "artifactLocation": location,
             "rectangles": [{
                 "left": f.box[0], "top": f.box[1], "right": f.box[0] + f.box[2], "bottom": f.box[1] + f.box[3],
                 "message": {"text": f"face (score {'n/a' if f.score is None else f'{f.score:.2f}'}, "
@@ -76,7 +92,8 @@ class SarifFormat(ReportFormat):
     def render(self, report) -> str:
         rule_ids = report.rules.ids()
         index = {rid: i for i, rid in enumerate(rule_ids)}
-        results = [_result(f, index) for f in report.findings]
+        root = report.run.get("root")
+        results = [_result(f, index, bool(root)) for f in report.findings]
         for stale in (report.run.get("baseline") or {}).get("stale", []):
             rid = stale.get("rule_id") if stale.get("rule_id") in index else "BIPACHECK-UNSCANNED"
             results.append({
@@ -101,8 +118,12 @@ class SarifFormat(ReportFormat):
             "results": results,
             "properties": {"processing": report.run["processing"]["profile"], "summary": report.summary},
         }
+        if root:
+            run["originalUriBaseIds"] = {ROOT: {"uri": root_uri(root), "description": {
+                "text": "the audited root: every photo is named by its path below it"}}}
         doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        # viewers show these strings as they are: control and bidi characters escaped visibly
+        return json_visible(json.dumps(visible_all(doc), indent=2, ensure_ascii=False)) + "\n"
 
     @staticmethod
     def recognises(head: str) -> bool:

@@ -9,6 +9,7 @@ import textwrap
 
 from ..exits import MEANINGS
 from ..findings import SEVERITIES
+from ..names import visible
 from .base import ReportFormat
 from .verdict import about_operator, exposure_lines, next_step, pack_exposure_lines as pack_lines, verdict
 
@@ -44,7 +45,9 @@ class TableFormat(ReportFormat):
             lines += ["", f"the operator ({source}):"]
             lines += [_line(f.severity, f.rule_id, f.message) for f in _worst_first(operator)]
         lines += self._photos([f for f in live if not about_operator(f)], report.photos)
-        return "\n".join(lines + [""] + _verdict_block(report)) + "\n"
+        # a name cannot drive the terminal: control and bidi characters are shown escaped
+        text = "\n".join(lines + [""] + _verdict_block(report))  # some entries are wrapped over several lines
+        return "".join(visible(line) + "\n" for line in text.split("\n"))
 
     def _photos(self, findings: list, photos: list[dict]) -> list[str]:
         by_photo: dict[str, list] = {}

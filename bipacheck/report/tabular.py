@@ -7,6 +7,7 @@ import csv
 import io
 
 from ..csv_cells import neutralize
+from ..names import visible
 from .base import ReportFormat
 from .verdict import exposure_rows, pack_rows, unconsented_persons, verdict
 
@@ -37,7 +38,7 @@ class CsvFormat(ReportFormat):
                    _faces(f, lambda face: face.consent_id), _faces(f, _consent("granted_at")),
                    _faces(f, _consent("expires_at")), _faces(f, _consent("revoked_at")),
                    _faces(f, _consent("evidence_uri")), f.baseline_state or "", "yes" if f.suppressed else ""]
-            writer.writerow([neutralize(str(cell)) for cell in row])  # names come from uploaders
+            writer.writerow([neutralize(visible(str(cell))) for cell in row])  # names come from uploaders
         return buf.getvalue()
 
     @staticmethod
@@ -46,8 +47,8 @@ class CsvFormat(ReportFormat):
 
 
 def md_escape(text: str) -> str:
-    """Plain text inside a Markdown table cell: no markup, links, HTML, mentions or line breaks."""
-    out = str(text).replace("\r", " ").replace("\n", " ")
+    """Plain text inside a Markdown table cell: no markup, links, HTML, mentions, line breaks or bidi controls."""
+    out = visible(str(text).replace("\r", " ").replace("\n", " "))
     for ch in "\\`*_[]|#!~":
         out = out.replace(ch, "\\" + ch)
     return out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")

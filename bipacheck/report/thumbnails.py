@@ -19,7 +19,7 @@ from PIL import Image
 from ..errors import BipacheckError
 from ..imaging import load_image
 from ..imaging.obscure import obscure, padded_region
-from ..sources import read_url
+from ..sources import locate, read_url
 
 THUMB_SIDE = 320  # px, longest side
 THUMB_QUALITY = 70
@@ -33,10 +33,12 @@ class Thumbnail:
     note: str = ""  # why there is no thumbnail
 
 
-def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None, blur=()) -> Thumbnail:
-    """photo: a report photos[] row (path, sha256, width, height). blur: face boxes (upright, full
-    resolution) to blur in the thumbnail's own pixels, so they never leave the machine."""
-    path, sha256 = photo["path"], photo["sha256"]
+def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None, blur=(),
+                   root: str | None = None) -> Thumbnail:
+    """photo: a report photos[] row (path below `root`, the report's run.root; sha256, width, height).
+    blur: face boxes (upright, full resolution) to blur in the thumbnail's own pixels, so they never
+    leave the machine."""
+    path, sha256 = locate(root, photo["path"]), photo["sha256"]
     try:
         data = read_url(path, endpoint_url)
     except Exception as exc:  # noqa: BLE001 - any failure to read is reported on the photo, not raised
@@ -70,11 +72,12 @@ def _blurred(im: Image.Image, boxes, scale: float) -> Image.Image:
 
 
 def make_thumbnails(photos: list[dict], max_pixels: int, endpoint_url: str | None = None,
-                    blur: list | None = None) -> list[Thumbnail]:
+                    blur: list | None = None, root: str | None = None) -> list[Thumbnail]:
     """Thumbnails in the order of `photos` (blur: boxes to blur, per photo), made on a few threads
     (decoding releases the GIL)."""
     from concurrent.futures import ThreadPoolExecutor
 
     blur = blur or [()] * len(photos)
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda pb: make_thumbnail(pb[0], max_pixels, endpoint_url, pb[1]), zip(photos, blur)))
+        return list(pool.map(lambda pb: make_thumbnail(pb[0], max_pixels, endpoint_url, pb[1], root),
+                             zip(photos, blur)))

@@ -3,9 +3,11 @@
 A row is keyed by (object URL, settings fingerprint) and holds the listing's change key, a stamp
 of the sidecars next to the object, the content SHA-256 and the detection result as JSON (boxes,
 scores, face tags: never pixels). A row is reused only when fingerprint, change key and stamp all
-match. The consent ledger is never cached: findings are always evaluated afresh from cached
-detections. Each result is committed as soon as it is produced (WAL mode), so an audit killed at
-any point resumes where it stopped.
+match, the row authenticates (an HMAC under a key kept outside this file: cache_auth.py), and, for
+local files, the file's content still hashes to the row's SHA-256: a same-size file swapped in
+with its times reset, or a row edited in the file, is scanned again. The consent ledger is never
+cached: findings are always evaluated afresh from cached detections. Each result is committed as
+soon as it is produced (WAL mode), so an audit killed at any point resumes where it stopped.
 
 Each settings fingerprint is also recorded with its settings and when it was last used, so
 `cache info` can say what a cache holds and `cache prune` can drop rows no current audit reads
@@ -24,13 +26,14 @@ from datetime import datetime, timezone
 
 from ..version import __version__
 from ..detect.base import Face
-from ..errors import ConfigError
+from ..errors import ConfigError, ImageError
 from ..metadata import TagRegion
 from ..sources import Listing
 from ..sources.filters import PathFilter
+from .cache_auth import authentic, cache_key, row_mac
 from .scan import PhotoScan, ScanSettings, SkippedFile
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: rows carry an HMAC (rows of version 1 are dropped: nothing vouches for them)
 _SEEN_BATCH = 512  # listed URLs are recorded in batches; results are committed one by one
 
 _SCHEMA = """
@@ -43,6 +46,7 @@ CREATE TABLE IF NOT EXISTS results (
     sha256 TEXT NOT NULL,
     kind TEXT NOT NULL,    -- 'photo' or 'skipped'
     result TEXT NOT NULL,  -- JSON
+    mac TEXT,              -- HMAC-SHA256 of every field above (cache_auth.row_mac)
     PRIMARY KEY (url, fingerprint)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS configurations (
@@ -60,8 +64,9 @@ def default_cache_path(ledger: str) -> str:
 
 
 # Bump when the same bytes scan to a different result within one version (2: metadata warnings no
-# longer quote face-tag names; PNGs with oversized text chunks are scanned, not skipped).
-RESULTS_REVISION = 2
+# longer quote face-tag names; PNGs with oversized text chunks are scanned, not skipped; 3: alpha
+# views and embedded images are searched, faces say where they were found).
+RESULTS_REVISION = 3
 
 
 def settings_key(detector_settings: dict, settings: ScanSettings) -> dict:
@@ -80,10 +85,11 @@ def encode_result(result: PhotoScan | SkippedFile) -> tuple[str, str]:
         return "photo", json.dumps({
             "sha256": result.sha256, "size": result.size, "format": result.format,
             "width": result.width, "height": result.height,
-            "faces": [[int(f.x), int(f.y), int(f.w), int(f.h), float(f.score), f.found_by] for f in result.faces],
+            "faces": [[int(f.x), int(f.y), int(f.w), int(f.h), float(f.score), f.found_by, f.found_in]
+                      for f in result.faces],
             "frames_scanned": result.frames_scanned, "frame_count": result.frame_count,
             "warnings": list(result.warnings), "tags": [t.to_dict() for t in result.tags],
-            "tag_errors": list(result.tag_errors),
+            "tag_errors": list(result.tag_errors), "unscanned": list(result.unscanned),
         }, ensure_ascii=False)
     return "skipped", json.dumps({"reason": result.reason, "message": result.message,
                                   "sha256": result.sha256, "size": result.size}, ensure_ascii=False)
@@ -95,7 +101,7 @@ def decode_result(kind: str, text: str, url: str, relpath: str) -> PhotoScan | S
         return SkippedFile(url, relpath, data["reason"], data["message"], data["sha256"], data["size"])
     return PhotoScan(url, relpath, data["sha256"], data["size"], data["format"], data["width"],
                      data["height"], [Face(*f) for f in data["faces"]], data["frames_scanned"],
-                     data["frame_count"], data["warnings"], [TagRegion(**t) for t in data["tags"]],
+                     data["frame_count"], data["warnings"], data["unscanned"], [TagRegion(**t) for t in data["tags"]],
                      data["tag_errors"])
 
 
@@ -123,6 +129,8 @@ class CacheStats:
     hits: int = 0
     scanned: int = 0
     dropped: int = 0
+    rejected: int = 0  # rows that failed authentication (edited, or written under another key): rescanned
+    content_changed: int = 0  # hits whose file no longer hashes to the row's SHA-256: rescanned
     full: bool = False
     protected: set[str] = field(default_factory=set)  # listing failures: never drop rows under these
 
@@ -137,6 +145,7 @@ class ScanCache:
         self.scope = scope
         self.stats = CacheStats(full=full)
         self._seen: list[tuple[str]] = []
+        self._key = cache_key()
         self._db = _connect(self.path)
         with _transaction(self._db):
             self._db.execute(
@@ -146,16 +155,37 @@ class ScanCache:
 
     # -- reading and writing ------------------------------------------------------------------
     def lookup(self, obj, stamp: str | None) -> PhotoScan | SkippedFile | None:
-        """The cached result of `obj` (a SourceObject) if it is unchanged, else None."""
+        """The cached result of `obj` (a SourceObject) if it is unchanged, else None: any doubt (a
+        row that does not authenticate, content that no longer hashes the same) is a miss."""
         if stamp is None:
             return None
         row = self._db.execute(
-            "SELECT change_key, stamp, kind, result FROM results WHERE url = ? AND fingerprint = ?",
+            "SELECT change_key, stamp, sha256, kind, result, mac FROM results WHERE url = ? AND fingerprint = ?",
             (obj.url, self.fingerprint)).fetchone()
         if row is None or row[0] != obj.change_key or row[1] != stamp:
             return None
+        change_key, stamp, sha256, kind, text, mac = row
+        if not authentic(self._key, mac, obj.url, self.fingerprint, change_key, stamp, sha256, kind, text):
+            self.stats.rejected += 1
+            return None
+        if not self._same_content(obj, sha256):
+            self.stats.content_changed += 1
+            return None
         self.stats.hits += 1
-        return decode_result(row[2], row[3], obj.url, obj.relpath)
+        return decode_result(kind, text, obj.url, obj.relpath)
+
+    @staticmethod
+    def _same_content(obj, sha256: str) -> bool:
+        """Local files are re-hashed (size and times can be set back; bytes cannot): a streamed read,
+        no decode. Bucket and git objects' change keys already come from their content (ETag,
+        generation, blob id)."""
+        rehash = getattr(obj.location, "content_sha256", None)
+        if rehash is None:
+            return True
+        try:
+            return rehash() == sha256
+        except ImageError:
+            return False
 
     def store(self, obj, stamp: str | None, result: PhotoScan | SkippedFile) -> None:
         """Commit a fresh result now. Objects that could not be read at all (no content hash:
@@ -164,10 +194,10 @@ class ScanCache:
         if result.sha256 is None:
             return
         kind, text = encode_result(result)
+        fields = (obj.url, self.fingerprint, obj.change_key, stamp, result.sha256, kind, text)
         self._db.execute(
-            "INSERT OR REPLACE INTO results (url, fingerprint, change_key, stamp, sha256, kind, result)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (obj.url, self.fingerprint, obj.change_key, stamp, result.sha256, kind, text))
+            "INSERT OR REPLACE INTO results (url, fingerprint, change_key, stamp, sha256, kind, result, mac)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (*fields, row_mac(self._key, *fields)))
 
     def saw(self, url: str) -> None:
         """`url` is in this run's listing (its rows must survive the drop at the end)."""
@@ -213,7 +243,8 @@ class ScanCache:
     def report(self) -> dict:
         """The run facts that go into report.run["cache"]."""
         return {"path": self.path, "fingerprint": self.fingerprint, "full": self.stats.full,
-                "hits": self.stats.hits, "scanned": self.stats.scanned, "dropped": self.stats.dropped}
+                "hits": self.stats.hits, "scanned": self.stats.scanned, "dropped": self.stats.dropped,
+                "rejected": self.stats.rejected, "content_changed": self.stats.content_changed}
 
     def rows(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
@@ -263,6 +294,11 @@ def _connect(path: str) -> sqlite3.Connection:
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable against process death
         db.executescript(_SCHEMA)
         version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if version is not None and version[0] == "1":  # unauthenticated rows: dropped, the objects rescanned
+            db.executescript("BEGIN IMMEDIATE; DROP TABLE results; UPDATE meta SET value = '2' WHERE "
+                             "key = 'schema_version'; COMMIT;")
+            db.executescript(_SCHEMA)
+            version = ("2",)
         if version is None:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif version[0] != str(SCHEMA_VERSION):

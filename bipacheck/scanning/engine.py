@@ -1,6 +1,7 @@
 """Runs scans over a stream of source objects: in this process, in worker processes or on a dask cluster.
 
-Cache hits are decided here, in the parent, before anything is dispatched: a hit is never read.
+Cache hits are decided here, in the parent, before anything is dispatched: a hit is never decoded
+(a local file is only re-hashed, to prove its content is the one cached).
 Misses go to workers that build their detector once (model load is the expensive part) and receive
 picklable source objects, so no pixels ever cross a process boundary: only boxes, scores and hashes
 do. At most a small window of work is in flight, every fresh result is written to the cache the

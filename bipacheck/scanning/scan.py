@@ -13,6 +13,7 @@ from ..errors import ImageError, TooLarge, UnsupportedFormat
 from ..imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, load_image
 from ..metadata import TagRegion, read_face_tags, sidecar_paths
 from ..metadata.sidecars import PICASA_NAMES, sidecar_kind
+from .views import embedded_faces, frame_faces, hidden_only
 
 SIDECAR_REASON = "sidecar-metadata"  # an XMP/Takeout/Picasa file: read with its photo, not a photo itself
 
@@ -44,6 +45,7 @@ class PhotoScan:
     frames_scanned: int = 1
     frame_count: int = 1
     warnings: list[str] = field(default_factory=list)
+    unscanned: list[str] = field(default_factory=list)  # parts of the file not scanned (embedded images)
     tags: list[TagRegion] = field(default_factory=list)  # face tags other software wrote
     tag_errors: list[str] = field(default_factory=list)  # unreadable metadata (the pixels were still scanned)
     # the listing's last-modified time (engine attaches it; not part of the scan or the cache)
@@ -81,15 +83,16 @@ def scan_bytes(data: bytes, url: str, relpath: str, detector: Detector,
     if isinstance(image, SkippedFile):
         return image
     try:
-        faces = _merge_frames([detector.detect(frame) for frame in image.frames], image.scale)
+        faces = _merge_frames(frame_faces(detector, image), image.scale)
+        embedded = embedded_faces(image, detector, settings.max_pixels, settings.max_frames)
     except MemoryError:
         return SkippedFile(url, relpath, TooLarge.reason, f"{image.width}x{image.height} {image.format}: ran out of "
                            "memory during detection; lower --max-pixels or give each worker more memory",
                            sha, len(data))
-    faces = [f for f in faces if max(f.w, f.h) >= settings.min_face]
+    faces = [f for f in faces + hidden_only(embedded.faces, faces) if max(f.w, f.h) >= settings.min_face]
     faces.sort(key=lambda f: (f.y, f.x))
     scan = PhotoScan(url, relpath, sha, len(data), image.format, image.width, image.height, faces,
-                     len(image.frames), image.frame_count, image.warnings)
+                     len(image.frames), image.frame_count, image.warnings + embedded.warnings, embedded.unscanned)
     if settings.read_tags:
         _read_tags(scan, data, sibling)
     return scan
@@ -99,7 +102,7 @@ def _load(data: bytes, url: str, relpath: str, sha: str, detector: Detector, set
     """The decoded image, or the skip that says why there is none."""
     try:
         return load_image(data, max_pixels=settings.max_pixels, max_frames=settings.max_frames,
-                          reduce_by=reduction_for(detector, settings.min_face))
+                          reduce_by=reduction_for(detector, settings.min_face), embedded=True)
     except UnsupportedFormat as exc:
         if sidecar_kind(relpath):
             return SkippedFile(url, relpath, SIDECAR_REASON, f"metadata sidecar, read with its photo ({exc.message})",
@@ -127,8 +130,8 @@ def _read_tags(scan: PhotoScan, data: bytes, sibling) -> None:
 
 
 def _merge_frames(per_frame: list[list[Face]], scale: float) -> list[Face]:
-    """Faces of all frames in full-resolution pixels; a face at the same place in several frames
-    of an animation is one face (the best-scoring box is kept)."""
+    """Faces of all frames (and views of them) in full-resolution pixels; a face at the same place in
+    several frames of an animation, or views of a frame, is one face (the best-scoring box is kept)."""
     faces = [f.scaled(scale) if scale != 1 else f for frame in per_frame for f in frame]
     if len(per_frame) <= 1:
         return faces

@@ -30,15 +30,17 @@ def open_scan_cache(path: str | None, built: Detector, settings: ScanSettings, s
 
 def iter_scan(paths: Sequence[str], config: DetectorConfig, settings: ScanSettings, *,
               listing: Listing = Listing(), execution: Execution = Execution(), built: Detector | None = None,
-              entries: Iterable | None = None, cache: ScanCache | None = None) -> Iterator[PhotoScan | SkippedFile]:
+              entries: Iterable | None = None, cache: ScanCache | None = None,
+              verb: str = "audit") -> Iterator[PhotoScan | SkippedFile]:
     """Faces per file, streamed: every file comes back either scanned or skipped with a reason.
 
     built: a detector already built with `config` (else built here: missing weights fail before any
     listing). entries: objects already listed elsewhere (e.g. staged git blobs) instead of listing
-    `paths`. cache: an open ScanCache (the caller closes it)."""
+    `paths`. cache: an open ScanCache (the caller closes it). verb: what a source that lists nothing
+    to audit (missing, empty, unreachable, only sidecars) fails to do (NothingListed, exit 2)."""
     built = built or config.create()
     if entries is None:
-        entries = list_sources(list(paths), listing)
+        entries = list_sources(list(paths), listing, verb=verb)
     if shown(execution.progress):
         entries = listed_ahead(entries)
     yield from run_scans(entries, config, settings, workers=execution.workers, detector=built, cache=cache,

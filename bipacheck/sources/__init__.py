@@ -4,8 +4,9 @@ Sources only list objects and hand out their bytes; deciding what is an image is
 """
 
 from .git_staged import staged_objects
+from .naming import absolute_root, locate, name_in, report_root
 from .objects import Skipped, SourceObject
 from .specs import SCHEMES, Listing, iter_sources, list_sources, read_url
 
-__all__ = ["SCHEMES", "Listing", "SourceObject", "Skipped", "iter_sources", "list_sources", "read_url",
-           "staged_objects"]
+__all__ = ["SCHEMES", "Listing", "SourceObject", "Skipped", "absolute_root", "iter_sources", "list_sources",
+           "locate", "name_in", "read_url", "report_root", "staged_objects"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import posixpath
 import stat
@@ -30,7 +31,13 @@ def _os_message(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _read_regular_file(path: bytes, missing_ok: bool = False) -> bytes | None:
+def _read_regular_file(path: bytes, missing_ok: bool = False, root_real: bytes | None = None,
+                       outside: str = "", consume=lambda f: f.read()):
+    """The file's bytes. root_real: the file must lie inside that folder. Checked before the open (so
+    nothing outside is even opened) and, what decides, after it on the descriptor itself: a link
+    swapped between the first check and the open is never read."""
+    if root_real is not None and not within_root(path, root_real):
+        raise OutsideRoot(outside)
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except (FileNotFoundError, NotADirectoryError):
@@ -40,7 +47,10 @@ def _read_regular_file(path: bytes, missing_ok: bool = False) -> bytes | None:
     except OSError as e:
         raise UnreadableFile(_os_message(e)) from None
     try:
-        mode = os.fstat(fd).st_mode
+        opened = os.fstat(fd)
+        if root_real is not None and not _opened_within(path, opened, root_real):
+            raise OutsideRoot(outside)
+        mode = opened.st_mode
         if stat.S_ISDIR(mode):
             if missing_ok:
                 return None
@@ -48,7 +58,7 @@ def _read_regular_file(path: bytes, missing_ok: bool = False) -> bytes | None:
         if not stat.S_ISREG(mode):
             raise UnreadableFile("not a regular file (FIFO, socket or device)")
         with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read()
+            return consume(f)
     except OSError as e:
         raise UnreadableFile(f"I/O error: {_os_message(e)}") from None
     finally:
@@ -57,6 +67,20 @@ def _read_regular_file(path: bytes, missing_ok: bool = False) -> bytes | None:
 
 OUTSIDE_ROOT = ("outside-root", "symbolic link leads outside the audited folder; not followed "
                 "(--follow-symlinks follows it)")
+
+
+def _opened_within(path: bytes, opened: os.stat_result, root_real: bytes) -> bool:
+    """Is the file behind an open descriptor (`opened`, its fstat) the one `path` now resolves to, and
+    does that lie inside root_real? If a link on the way was swapped after the open, either the place
+    it now leads is outside, or it is not the file that was opened: both refuse."""
+    real = os.path.realpath(path)
+    if not within_root(real, root_real):
+        return False
+    try:
+        now = os.stat(real)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def within_root(path: bytes, root_real: bytes | None) -> bool:
@@ -78,17 +102,22 @@ class LocalFile:
     root_real: bytes | None = None
 
     def read(self) -> bytes:
-        if not within_root(self.path, self.root_real):
-            raise OutsideRoot("now a symbolic link leading outside the audited folder; not read")
-        data = _read_regular_file(self.path)
+        data = _read_regular_file(self.path, root_real=self.root_real,
+                                  outside="now a symbolic link leading outside the audited folder; not read")
         assert data is not None
         return data
 
+    def content_sha256(self) -> str:
+        """SHA-256 of the file's bytes, streamed (the scan cache verifies a hit with it, never trusting
+        size and times alone)."""
+        return _read_regular_file(self.path, root_real=self.root_real,
+                                  outside="now a symbolic link leading outside the audited folder; not read",
+                                  consume=lambda f: hashlib.file_digest(f, "sha256").hexdigest())
+
     def sibling(self, name: str) -> bytes | None:
         path = os.path.join(os.path.dirname(self.path), os.fsencode(name))
-        if not within_root(path, self.root_real):
-            raise OutsideRoot("a symbolic link leading outside the audited folder; not read")
-        return _read_regular_file(path, missing_ok=True)
+        return _read_regular_file(path, missing_ok=True, root_real=self.root_real,
+                                  outside="a symbolic link leading outside the audited folder; not read")
 
 
 def _join(url_root: str, relpath: str) -> str:
@@ -96,7 +125,9 @@ def _join(url_root: str, relpath: str) -> str:
 
 
 def _change_key(st: os.stat_result) -> str:
-    return f"{st.st_size}:{st.st_mtime_ns}"
+    # inode and ctime too: a same-size file swapped in with its mtime set back (touch -d) gets a new
+    # ctime, which only the kernel sets (the cache also re-hashes the content of every hit)
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
 
 
 def _make_object(url: str, relpath: str, real: bytes, st: os.stat_result,

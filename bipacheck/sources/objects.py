@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ..metadata import sidecar_paths
+from ..names import printable  # noqa: F401 - the sources' one way to name what they list
 
 
 class Location(Protocol):
@@ -69,22 +70,3 @@ class Skipped:
     url: str
     reason: str
     message: str
-
-
-# C0/C1 control characters would break line-oriented reports and terminals.
-_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
-
-
-def printable(name: str) -> str:
-    """A valid, printable UTF-8 form of a name that may hold undecodable bytes.
-
-    Undecodable bytes (surrogate escapes from os.fsdecode) and control characters become \\xNN,
-    and a backslash becomes \\\\, so that no two names share a printable form (`a<newline>`
-    is `a\\x0a`, a name spelt `a\\x0a` is `a\\\\x0a`).
-    """
-    name = name.replace("\\", "\\\\")
-    try:
-        raw = name.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # lone surrogates that did not come from undecodable bytes
-        raw = name.encode("utf-8", "backslashreplace")
-    return raw.decode("utf-8", "backslashreplace").translate(_CONTROL_ESCAPES)

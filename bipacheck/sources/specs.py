@@ -11,7 +11,9 @@ from datetime import datetime
 from functools import partial
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from ..errors import ConfigError
+from ..errors import ConfigError, NothingListed
+from ..metadata.sidecars import sidecar_kind
+from ..names import unprintable
 from .filters import ManifestKey, PathFilter, load_manifest
 from .git_history import list_history
 from .local import iter_local
@@ -101,9 +103,10 @@ def _plan(spec: str, *, filt: PathFilter, manifest: list[ManifestKey] | None,
 
 
 def read_url(url: str, endpoint_url: str | None = None) -> bytes:
-    """The bytes of one object named as a report names it (a local path or a bucket URL)."""
+    """The bytes of one object named as a report names it (a local path or a bucket URL, printable:
+    escaped names are read by their exact bytes)."""
     name, scheme = _scheme(url)
-    return scheme.read(url, name, endpoint_url)
+    return scheme.read(unprintable(url), name, endpoint_url)
 
 
 def iter_sources(
@@ -124,36 +127,90 @@ def iter_sources(
     follow_symlinks: also follow local symbolic links that lead outside the spec's folder (skipped
     as `outside-root` otherwise; links that stay inside are always followed).
     """
+    listers = _listers(specs, include=include, exclude=exclude, manifest=manifest, endpoint_url=endpoint_url,
+                       follow_symlinks=follow_symlinks)
+    return (item for _, lister in listers for item in lister())
+
+
+def _listers(specs, *, include=(), exclude=(), manifest=None, endpoint_url=None,
+             follow_symlinks=False) -> list[tuple[str, Lister]]:
+    """(spec, lister) for each spec, every spec checked up front."""
     if isinstance(specs, (str, bytes, os.PathLike)):
         specs = [specs]
     filt = PathFilter(tuple(include), tuple(exclude))
     keys = load_manifest(manifest) if manifest is not None else None
-    listers = [
-        _plan(os.fsdecode(spec), filt=filt, manifest=keys, endpoint_url=endpoint_url,
-              follow_symlinks=follow_symlinks)
-        for spec in specs
-    ]
-    return (item for lister in listers for item in lister())
+    return [(os.fsdecode(spec), _plan(os.fsdecode(spec), filt=filt, manifest=keys, endpoint_url=endpoint_url,
+                                      follow_symlinks=follow_symlinks))
+            for spec in specs]
 
 
-def list_sources(specs: Iterable[str | os.PathLike[str]], listing: Listing = Listing()) -> Iterator[SourceObject | Skipped]:
+def list_sources(specs: Iterable[str | os.PathLike[str]], listing: Listing = Listing(), *,
+                 verb: str | None = None, photos_only: bool = True) -> Iterator[SourceObject | Skipped]:
     """iter_sources with a Listing's settings; with listing.history, the blobs of each repository's
-    history instead of its files (include/exclude apply to their paths)."""
+    history instead of its files (include/exclude apply to their paths).
+
+    verb ("audit", "scan", "check"): every source must list something to audit, else NothingListed
+    (exit 2) names it and says why: a missing path, a missing or empty prefix, an unreachable store,
+    or (photos_only) only sidecar files. Raised as soon as that source's listing ends (a missing local
+    path before anything is read). `check` is given the files of a commit one by one, where a lone
+    sidecar is something to check: photos_only=False."""
     if listing.history:
-        return _history(list(specs), listing)
-    if listing.since is not None or listing.rev_range is not None:
+        listers = _history_listers(list(specs), listing)
+    elif listing.since is not None or listing.rev_range is not None:
         raise ConfigError("--since and --range limit --history: pass --history too")
-    return iter_sources(specs, include=listing.include, exclude=listing.exclude, manifest=listing.manifest,
-                        endpoint_url=listing.endpoint_url, follow_symlinks=listing.follow_symlinks)
+    else:
+        listers = _listers(specs, include=listing.include, exclude=listing.exclude, manifest=listing.manifest,
+                           endpoint_url=listing.endpoint_url, follow_symlinks=listing.follow_symlinks)
+    if verb is not None:
+        for spec, _ in listers:
+            _must_exist(spec, verb)
+        listers = [(spec, partial(_lists_something, spec, lister, verb, photos_only)) for spec, lister in listers]
+    return (item for _, lister in listers for item in lister())
 
 
-def _history(specs: list, listing: Listing) -> Iterator[SourceObject | Skipped]:
+def _history_listers(specs: list, listing: Listing) -> list[tuple[str, Lister]]:
     if listing.manifest is not None:
         raise ConfigError("--manifest lists files of a folder; it cannot select blobs of a history")
     filt = PathFilter(tuple(listing.include), tuple(listing.exclude))
-    # every repository is checked (not a repository, a bad range or date) before anything is yielded
-    listers = [list_history(os.fspath(spec), since=listing.since, rev_range=listing.rev_range) for spec in specs]
-    for lister in listers:
-        for item in lister:
-            if not isinstance(item, SourceObject) or filt.accepts(item.relpath):
-                yield item
+    # every repository is checked (not a repository, a bad range or date) before anything is listed
+    listed = [(os.fspath(spec), list_history(os.fspath(spec), since=listing.since, rev_range=listing.rev_range))
+              for spec in specs]
+
+    def lister(items):
+        return lambda: (i for i in items if not isinstance(i, SourceObject) or filt.accepts(i.relpath))
+
+    return [(spec, lister(items)) for spec, items in listed]
+
+
+def _must_exist(spec: str, verb: str) -> None:
+    """A local path that does not exist fails before the audit starts (buckets say so as they list)."""
+    name, _ = _scheme(spec)
+    if name in ("", "file") and not os.path.exists(_spec_path(spec, name)):
+        raise NothingListed(verb, [printable(spec)], "does not exist (no such file or folder)")
+
+
+def _spec_path(spec: str, scheme: str) -> bytes:
+    return _file_url_path(spec) if scheme == "file" else _local_path(spec)
+
+
+def _lists_something(spec: str, lister: Lister, verb: str, photos_only: bool) -> Iterator[SourceObject | Skipped]:
+    """The source's items, passed on; at the end NothingListed if none of them is something to audit
+    (a photo candidate, or a file found that could not be read), naming why."""
+    url, candidates, sidecars, failure = printable(spec), 0, 0, None
+    for item in lister():
+        if isinstance(item, Skipped) and item.url == url:
+            failure = failure or item  # the source itself: missing, unreachable, not a folder
+        elif isinstance(item, SourceObject) and sidecar_kind(item.relpath):
+            sidecars += 1
+        else:
+            candidates += 1
+        yield item
+    if candidates or (sidecars and not photos_only and failure is None):
+        return
+    if failure is not None:
+        why = f"could not be listed ({failure.reason}: {failure.message})"
+    elif sidecars:
+        why = f"holds only sidecar metadata files ({sidecars}: XMP, Takeout, Picasa), no photo"
+    else:
+        why = None
+    raise NothingListed(verb, [url], why)

@@ -1,11 +1,11 @@
-"""Obscure regions of one photo and write it back in its own format, with its own metadata.
+"""Obscure regions of one photo and write it back in its own format, with allow-listed metadata.
 
 Boxes are in upright pixels (after EXIF orientation); the stored pixels are turned upright,
-obscured, and turned back, so the copy keeps its orientation tag and stored layout. Lossless
-formats (PNG, BMP) keep every pixel outside the regions; WebP copies are written lossless so
-they do too; JPEG copies change only the DCT blocks under the regions (see jpeg.py). Face tags
-are then removed from the XMP as `strip-face-tags` does, and embedded previews (EXIF
-thumbnail, maker notes, MPF) are dropped: they would show the faces unobscured.
+obscured in every channel (alpha too: a face can be drawn in transparency alone), and turned
+back, so the copy keeps its orientation tag and stored layout. Lossless formats (PNG, BMP) keep
+every pixel outside the regions; WebP copies are written lossless so they do too; JPEG copies
+change only the DCT blocks under the regions (see jpeg.py). The copy carries only the metadata
+allowlist.py allows: no thumbnails or previews, text chunks, maker notes or face tags.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import ExifTags, Image, PngImagePlugin
+from PIL import Image
 
 from ...imaging import apply_orientation, exif_orientation, sniff_format
 from ...imaging.formats import redactable, redactable_names
 from ...imaging.obscure import obscure, padded_region
-from ...metadata.strip import StripError, strip_face_tags_report
 from . import jpeg
+from .allowlist import Kept
 from .jpeg import RedactError
+
 _INVERSE = {6: 8, 8: 6}  # the other orientations undo themselves
-_MAKER_NOTE = 0x927C
 
 
 @dataclass
@@ -33,14 +33,6 @@ class Redacted:
     regions: list[list[int]]  # [x0, y0, x1, y1] obscured, upright pixels
     changed_area: list[list[int]]  # where decoded pixels may differ from the source, upright
     notes: list[str] = field(default_factory=list)
-
-
-def _clean_exif(im: Image.Image) -> bytes | None:
-    exif = im.getexif()
-    if not exif:
-        return None
-    exif.get_ifd(ExifTags.IFD.Exif).pop(_MAKER_NOTE, None)
-    return exif.tobytes()  # IFD0 and its sub-IFDs: the thumbnail's IFD1 is not written
 
 
 def _map_rect(rect: list[int], orientation: int, width: int, height: int) -> list[int]:
@@ -77,7 +69,7 @@ def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
         stored = stored[..., None]
     upright = apply_orientation(stored, orientation)
     height, width = upright.shape[:2]
-    channels = 3 if work.mode in ("RGB", "RGBA") else 1
+    channels = upright.shape[2]  # alpha too: over a page, transparency alone can draw the face
     mask = np.zeros((height, width, 1), bool)
     regions = []
     for box in boxes:
@@ -90,28 +82,21 @@ def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
     back = _INVERSE.get(orientation, orientation)
     new_stored = apply_orientation(upright, back)
     changed = apply_orientation(mask, back)[..., 0]
-    exif = _clean_exif(im)
+    kept = Kept(data, im)
     if fmt == "JPEG":
         out = jpeg.merge_blocks(data, im, new_stored, changed)
-        metadata, meta_notes = jpeg.clean_app_segments(data, exif)
+        metadata, meta_notes = kept.jpeg_segments(data)
         out = jpeg.with_segments(out, metadata)
         notes += meta_notes
         grow_w, grow_h = jpeg.mcu_size(im)
         changed_area = _grown(regions, orientation, stored.shape, grow_w, grow_h)
     else:
         try:
-            out = _save_lossless(work, new_stored, fmt, im, exif)
+            out = _save_lossless(work, new_stored, fmt, kept)
         except (OSError, ValueError) as exc:
             raise RedactError(f"{fmt} copy could not be written: {exc}") from None
         changed_area = [list(r) for r in regions]
-    try:
-        stripped = strip_face_tags_report(out)
-    except StripError as exc:
-        raise RedactError(f"face tags could not be removed: {exc}") from None
-    if stripped.total_removed:
-        notes.append(f"{stripped.total_removed} face tag(s) removed from the XMP")
-    notes += stripped.notes
-    return Redacted(stripped.data, regions, changed_area, notes)
+    return Redacted(out, regions, changed_area, notes)
 
 
 def _grown(regions, orientation: int, shape, mcu_w: int, mcu_h: int) -> list[list[int]]:
@@ -135,27 +120,12 @@ def _upright_size(shape, orientation: int) -> tuple[int, int]:
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
-def _save_lossless(work: Image.Image, stored: np.ndarray, fmt: str, source: Image.Image, exif: bytes | None) -> bytes:
+def _save_lossless(work: Image.Image, stored: np.ndarray, fmt: str, kept: Kept) -> bytes:
     pixels = stored[..., 0] if stored.shape[2] == 1 else stored
     image = Image.fromarray(pixels, work.mode)
-    options: dict = {}
-    if exif:
-        options["exif"] = exif
-    if source.info.get("icc_profile"):
-        options["icc_profile"] = source.info["icc_profile"]
-    if fmt == "PNG":
-        info = PngImagePlugin.PngInfo()
-        for key, value in (getattr(source, "text", None) or {}).items():
-            info.add_itxt(key, value) if not value.isascii() or key == "XML:com.adobe.xmp" else info.add_text(key, value)
-        options["pnginfo"] = info
-        if source.info.get("dpi"):
-            options["dpi"] = source.info["dpi"]
-    elif fmt == "WEBP":
+    options = kept.pillow_options(fmt)
+    if fmt == "WEBP":
         options.update(lossless=True, exact=True)
-        if source.info.get("xmp"):
-            options["xmp"] = source.info["xmp"]
-    elif fmt == "BMP":
-        options = {}
     buf = io.BytesIO()
     image.save(buf, fmt, **options)
     return buf.getvalue()

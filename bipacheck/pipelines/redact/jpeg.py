@@ -4,7 +4,7 @@ Re-encoding a JPEG changes every pixel. Instead the obscured image is encoded wi
 quantisation tables and sampling, and only the MCUs (minimum coded units, 8-16 px squares)
 touching a region are taken from it; every other coefficient is the source's own. Decoded, the
 pixels outside those MCUs are unchanged, except that chroma smoothing may reach one MCU further
-(`changed_area` reports that margin). Metadata segments are the source's, cleaned by `clean_app_segments`.
+(`changed_area` reports that margin). Metadata segments are allowlist.py's.
 """
 
 from __future__ import annotations
@@ -47,55 +47,6 @@ def segments(data: bytes) -> tuple[list[bytes], bytes]:
 def _is_metadata(segment: bytes) -> bool:
     marker = segment[1]
     return 0xE0 <= marker <= 0xEF or marker == 0xFE
-
-
-def _photoshop_without_previews(body: bytes) -> bytes | None:
-    """APP13 body without its thumbnail resources (0x0409, 0x040C); None if it cannot be parsed."""
-    header = b"Photoshop 3.0\x00"
-    if not body.startswith(header):
-        return None
-    pos, kept = len(header), [header]
-    while pos < len(body):
-        if body[pos:pos + 4] != b"8BIM" or pos + 7 > len(body):
-            return None
-        name_len = body[pos + 6]
-        name_end = pos + 6 + 1 + name_len + ((1 + name_len) % 2)
-        size = int.from_bytes(body[name_end:name_end + 4], "big")
-        end = name_end + 4 + size + (size % 2)
-        if end > len(body):
-            return None
-        if int.from_bytes(body[pos + 4:pos + 6], "big") not in (0x0409, 0x040C):
-            kept.append(body[pos:end])
-        pos = end
-    return b"".join(kept)
-
-
-def clean_app_segments(source: bytes, exif: bytes | None) -> tuple[list[bytes], list[str]]:
-    """The source's metadata segments, minus what would show the unredacted photo: the EXIF
-    thumbnail and maker notes (`exif`, rewritten without them, replaces the EXIF segment), MPF and
-    FlashPix previews (APP2 other than ICC), Photoshop thumbnails. Returns (segments, notes)."""
-    kept, notes = [], []
-    for seg in segments(source)[0]:
-        if not _is_metadata(seg):
-            continue
-        marker, body = seg[1], seg[4:]
-        if marker == 0xE1 and body.startswith(b"Exif\x00\x00"):
-            if exif:
-                kept.append(b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif)
-            notes.append("EXIF rewritten without its thumbnail and maker notes")
-        elif marker == 0xE2 and not body.startswith(b"ICC_PROFILE\x00"):
-            notes.append(f"APP2 {body[:4]!r} segment (embedded previews) dropped")
-        elif marker == 0xED:
-            cleaned = _photoshop_without_previews(body)
-            if cleaned is None:
-                notes.append("Photoshop (APP13) segment unreadable: dropped")
-            else:  # never longer than the source's segment
-                kept.append(b"\xff\xed" + (len(cleaned) + 2).to_bytes(2, "big") + cleaned)
-                if cleaned != body:
-                    notes.append("Photoshop thumbnail resources dropped")
-        else:
-            kept.append(seg)
-    return kept, notes
 
 
 def with_segments(encoded: bytes, metadata: list[bytes]) -> bytes:

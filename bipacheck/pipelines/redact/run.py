@@ -2,7 +2,8 @@
 
 Which faces: every face of the photo whose release is not valid (bystanders, expired, revoked,
 out of scope...) and every low-confidence possible face (fail closed); with all_faces, every face.
-Files that could not be scanned are not copied: nothing shows they are free of faces.
+Files that could not be scanned, wholly or in part (frames, embedded images), are not copied:
+nothing shows they are free of faces. Copies are written below --out only, never through a link.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import os
 from dataclasses import dataclass, field
 
 from ...errors import ConfigError
+from ...imaging import sniff_format
+from ...imaging.formats import redactable
 from ...ledger import Ledger
-from ...metadata.batch import write_copy_of
 from ...metadata.strip import StripError, strip_face_tags_report
-from ...report.formats import write_atomic
+from ...names import printable, unprintable
+from ...outputs import REPORT_MODE, UnsafeOutput, write_beneath
 from ...report.model import Report
+from ...sources import locate
+from .allowlist import copy_bytes
 from .encode import redact_bytes
 from .jpeg import RedactError
 
@@ -31,6 +36,7 @@ class PhotoPlan:
     sha256: str
     obscure: list[dict]  # face dicts (box, subject_id, consent_status...) to obscure
     keep: list[dict]
+    parts: list[str] = field(default_factory=list)  # the copy's path below --out
     written_sha256: str | None = None
     regions: list[list[int]] = field(default_factory=list)
     changed_area: list[list[int]] = field(default_factory=list)
@@ -39,26 +45,42 @@ class PhotoPlan:
 
     def as_dict(self) -> dict:
         face = lambda f: {k: f.get(k) for k in ("box", "source", "subject_id", "consent_status", "consent_id")}  # noqa: E731
-        return {"source": self.source, "source_sha256": self.sha256, "output": self.output,
+        return {"source": printable(self.source), "source_sha256": self.sha256, "output": printable(self.output),
                 "output_sha256": self.written_sha256, "obscured": [face(f) for f in self.obscure],
                 "kept": [face(f) for f in self.keep], "regions": self.regions, "changed_area": self.changed_area,
                 "notes": self.notes, "error": self.error}
 
 
-def output_for(path: str, sources: list[str], out_dir: str) -> str:
-    """Where the copy of `path` goes: OUT/<folder name>/<path inside it>, or OUT/<file name>."""
+def source_labels(sources: list[str]) -> dict[str, list[str]]:
+    """Each source's folder below --out: its own name, or, when two sources share a name (a/photos and
+    b/photos), its path from their common folder, so that neither overwrites the other's copies."""
+    reals = {s: os.path.realpath(s) for s in sources}
+    names = {s: [os.path.basename(r)] for s, r in reals.items()}
+    if len({names[s][0] for s in sources}) == len(set(reals.values())):
+        return names
+    common = os.path.commonpath(list(reals.values()))
+    if common in reals.values():
+        common = os.path.dirname(common)
+    return {s: os.path.relpath(r, common).split(os.sep) for s, r in reals.items()}
+
+
+def output_parts(path: str, sources: list[str], labels: dict[str, list[str]]) -> list[str]:
+    """Where the copy of `path` goes below --out: <source label>/<path inside it>, or <label> for a file."""
     real = os.path.realpath(path)
     for source in sources:
         root = os.path.realpath(source)
         if os.path.isdir(source) and real.startswith(root + os.sep):
-            return os.path.join(out_dir, os.path.basename(root), os.path.relpath(real, root))
+            return [*labels[source], *os.path.relpath(real, root).split(os.sep)]
         if real == root:
-            return os.path.join(out_dir, os.path.basename(real))
+            return labels[source]
     raise ConfigError(f"{path} is not under any source")
 
 
 def check_out_dir(sources: list[str], out_dir: str) -> None:
-    """Copies never land on or inside a source (an audit of the source would then see them)."""
+    """Copies never land on or inside a source (an audit of the source would then see them), and --out
+    is not itself a symbolic link (nothing below it is followed either: outputs.write_beneath)."""
+    if os.path.islink(out_dir):
+        raise ConfigError(f"--out {out_dir} is a symbolic link; name the folder itself")
     out = os.path.realpath(out_dir)
     for source in sources:
         if "://" in source:
@@ -68,26 +90,39 @@ def check_out_dir(sources: list[str], out_dir: str) -> None:
             raise ConfigError(f"--out {out_dir} is inside or next to the source {source}; choose another folder")
 
 
+def not_copied(report: Report) -> list[dict]:
+    """Files not copied: skipped ones, and photos parts of which (frames, embedded images) were not scanned."""
+    partly = [{"path": f.path, "reason": f.details.get("reason", "unscanned"), "message": f.message}
+              for f in report.unscanned if f.sha256 is not None and any(p["path"] == f.path for p in report.photos)]
+    return [{"path": s["path"], "reason": s["reason"], "message": s["message"]} for s in report.skipped] + partly
+
+
 def plan(report: Report, sources: list[str], out_dir: str, all_faces: bool) -> list[PhotoPlan]:
     low = {}
     for f in report.findings:
         if f.rule_id == "BIPACHECK-LOW-CONFIDENCE":
             low.setdefault(f.path, []).extend(face.as_dict() for face in f.faces)
+    left_out = {item["path"] for item in not_copied(report)}
+    labels = source_labels(sources)
     plans = []
     for photo in report.photos:
+        if photo["path"] in left_out:
+            continue
         faces = photo.get("face_records", []) + low.get(photo["path"], [])
         obscure = [f for f in faces if all_faces or f["consent_status"] != "valid"]
         keep = [f for f in faces if f not in obscure]
-        plans.append(PhotoPlan(photo["path"], output_for(photo["path"], sources, out_dir), photo["sha256"],
-                               obscure, keep))
+        source = os.fsdecode(os.fsencode(unprintable(locate(report.run.get("root"), photo["path"]))))
+        parts = output_parts(source, sources, labels)
+        plans.append(PhotoPlan(source, os.path.join(out_dir, *parts), photo["sha256"], obscure, keep, parts))
     return plans
 
 
-def write_copy(item: PhotoPlan, style: str) -> None:
-    """Redact one photo into item.output, or set item.error and write nothing."""
+def write_copy(item: PhotoPlan, style: str, out_dir: str) -> None:
+    """Redact one photo into out_dir/item.parts, or set item.error and write nothing."""
     try:
         with open(item.source, "rb") as fh:
             data = fh.read()
+            st = os.fstat(fh.fileno())
         if hashlib.sha256(data).hexdigest() != item.sha256:
             raise RedactError("the photo changed since it was audited")
         if item.obscure:
@@ -95,13 +130,16 @@ def write_copy(item: PhotoPlan, style: str) -> None:
             out = result.data
             item.regions, item.changed_area, item.notes = result.regions, result.changed_area, result.notes
             item.notes += _overlaps(item)
-        else:  # nothing to obscure: the same bytes, minus face tags
+        elif redactable(sniff_format(data)):  # nothing to obscure: the same image data, allow-listed metadata
+            out, item.notes = copy_bytes(data, sniff_format(data))
+        else:  # a format redact cannot rewrite: the same bytes, minus face tags (its previews were scanned)
             stripped = strip_face_tags_report(data)
             out, item.notes = stripped.data, stripped.notes
             if stripped.total_removed:
                 item.notes.append(f"{stripped.total_removed} face tag(s) removed from the XMP")
-        write_copy_of(item.source, item.output, out)
-    except (OSError, RedactError, StripError) as exc:
+        # timestamps and mode kept (photo libraries sort by them); never through a link, never outside --out
+        write_beneath(out_dir, item.parts, out, mode=st.st_mode, times=(st.st_atime_ns, st.st_mtime_ns))
+    except (OSError, RedactError, StripError, UnsafeOutput) as exc:
         item.error = str(exc)
         return
     item.written_sha256 = hashlib.sha256(out).hexdigest()
@@ -136,11 +174,8 @@ def link_copies(ledger_path: str, plans: list[PhotoPlan]) -> int:
 
 
 def write_manifest(out_dir: str, report: Report, plans: list[PhotoPlan], settings: dict) -> str:
-    path = os.path.join(out_dir, MANIFEST)
-    doc = {"tool": report.tool, "settings": settings, "audit": {k: report.run[k] for k in ("as_of", "processing",
-                                                                                      "detector", "ledger")},
-           "photos": [p.as_dict() for p in plans],
-           "not_copied": [{"path": s["path"], "reason": s["reason"], "message": s["message"]} for s in report.skipped]}
-    os.makedirs(out_dir, exist_ok=True)
-    write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    return path
+    doc = {"tool": report.tool, "settings": settings, "audit": {k: report.run.get(k) for k in (
+               "as_of", "processing", "detector", "ledger", "root")},
+           "photos": [p.as_dict() for p in plans], "not_copied": not_copied(report)}
+    return write_beneath(out_dir, [MANIFEST], (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode(),
+                         mode=REPORT_MODE)

@@ -1,0 +1,179 @@
+"""A face the photo's colours do not show is still a face: one drawn only in the alpha channel, or one
+in an image embedded in the file (the EXIF thumbnail, an XMP thumbnail, a base64 JPEG in a PNG text
+chunk, an image after the end of the JPEG as MPF stores it). Found, labelled where it was found, at
+least `review`; an embedded image that cannot be decoded is never a clean bill of health."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import struct
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image, PngImagePlugin
+
+from bipacheck.cli import cli
+from bipacheck.ledger import Ledger
+from tests.images import encode, rgb
+
+pytestmark = pytest.mark.usefixtures("operator")  # tests/conftest.py: an attested Illinois operator
+
+FACE = rgb("astronaut")[:300, 100:400]  # one face, about 100 px
+SCENE = rgb("coffee")  # no face
+
+
+def run(*args) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def scan_json(path) -> dict:
+    code, out = run("scan", path, "--format", "json", "-q")
+    doc = json.loads(out)
+    return code, doc["files"][0] if doc["files"] else doc["skipped"][0]
+
+
+def audit_json(folder, ledger, *extra) -> tuple[int, dict]:
+    code, out = run("audit", folder, "--ledger", ledger, "--format", "json", "--no-cache", "-q", *extra)
+    return code, json.loads(out)
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    path = tmp_path / "consent.db"
+    Ledger.create(path).close()
+    return path
+
+
+def folder_with(tmp_path, name: str, data: bytes):
+    folder = tmp_path / "uploads"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_bytes(data)
+    return folder
+
+
+# -- building files the way cameras, editors and attackers write them ------------------------------
+
+def exif_with_thumbnail(thumbnail: bytes) -> bytes:
+    """An EXIF block (APP1 payload) whose IFD1 holds `thumbnail` as its JPEG thumbnail, as cameras write it."""
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x0112, 3, 1, 1) + struct.pack("<I", 26)  # orientation 1
+    ifd1 = struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, 56) + struct.pack("<HHII", 0x0202, 4, 1,
+                                                                                        len(thumbnail))
+    tiff = b"II*\x00" + struct.pack("<I", 8) + ifd0 + ifd1 + struct.pack("<I", 0)
+    assert len(tiff) == 56  # the thumbnail follows IFD1, where JPEGInterchangeFormat points
+    return b"Exif\x00\x00" + tiff + thumbnail
+
+
+def xmp_with_thumbnail(thumbnail: bytes) -> bytes:
+    """An XMP packet with an xmp:Thumbnails entry: base64 with line breaks written as &#xA;, as Adobe does."""
+    lines = base64.b64encode(thumbnail).decode()
+    wrapped = "&#xA;".join(lines[i:i + 76] for i in range(0, len(lines), 76))
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmlns:xmpGImg="http://ns.adobe.com/xap/1.0/g/img/"><xmp:Thumbnails><rdf:Alt><rdf:li rdf:parseType="Resource">'
+        f'<xmpGImg:format>JPEG</xmpGImg:format><xmpGImg:image>{wrapped}</xmpGImg:image></rdf:li></rdf:Alt>'
+        '</xmp:Thumbnails></rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+
+
+def thumbnail_of(pixels: np.ndarray, side: int = 160) -> bytes:
+    im = Image.fromarray(pixels)
+    im.thumbnail((side, side))
+    return encode(np.asarray(im), "JPEG", quality=90)
+
+
+def alpha_only_face(colour: int) -> bytes:
+    """An RGBA PNG whose colour channels are flat (`colour`) and whose alpha draws the face."""
+    grey = np.asarray(Image.fromarray(FACE).convert("L"))
+    rgba = np.zeros(grey.shape + (4,), np.uint8)
+    rgba[..., :3] = colour
+    rgba[..., 3] = 255 - grey if colour == 0 else grey  # shown over a page, it is the face
+    return encode(Image.fromarray(rgba, "RGBA"), "PNG")
+
+
+HIDDEN = {
+    "alpha over a light page": ("alpha-black.png", lambda: alpha_only_face(0)),
+    "alpha over a dark page": ("alpha-white.png", lambda: alpha_only_face(255)),
+    "EXIF thumbnail": ("thumb.jpg", lambda: encode(SCENE, "JPEG", quality=90, exif=exif_with_thumbnail(
+        thumbnail_of(FACE)))),
+    "XMP thumbnail": ("xmp.jpg", lambda: encode(SCENE, "JPEG", quality=90, xmp=xmp_with_thumbnail(
+        thumbnail_of(FACE)))),
+    "PNG text chunk": ("text.png", lambda: encode(SCENE, "PNG", pnginfo=_text_chunk(
+        base64.b64encode(thumbnail_of(FACE, 200)).decode()))),
+    "after the end of the JPEG": ("mpf.jpg", lambda: encode(SCENE, "JPEG", quality=90) + thumbnail_of(FACE, 400)),
+}
+
+
+def _text_chunk(value: str) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Thumbnail", value)
+    return info
+
+
+@pytest.mark.parametrize("case", list(HIDDEN))
+def test_a_face_the_colours_do_not_show_is_found_and_says_where(tmp_path, ledger, case, centerface):
+    name, make = HIDDEN[case]
+    folder = folder_with(tmp_path, name, make())
+    code, scanned = scan_json(folder)
+    assert len(scanned["faces"]) == 1, scanned
+    where = scanned["faces"][0]["found_in"]
+    assert where.startswith("alpha") if case.startswith("alpha") else where.startswith("embedded:")
+    code, report = audit_json(folder, ledger)
+    assert code == 1  # a face without a release is a violation wherever it is in the file
+    (record,) = report["photos"][0]["face_records"]
+    assert record["found_in"] == where
+    rules = {f["rule_id"]: f["severity"] for f in report["findings"]}
+    assert rules["BIPA-15B-NO-RELEASE"] == "violation"
+    if not case.startswith("alpha"):
+        assert rules["BIPACHECK-HIDDEN-FACE"] == "review"
+
+
+def test_a_hidden_face_stays_at_least_review_when_no_identifiers_are_derived(tmp_path, ledger, centerface):
+    folder = folder_with(tmp_path, "thumb.jpg", HIDDEN["EXIF thumbnail"][1]())
+    code, report = audit_json(folder, ledger, "--processing", "none")
+    severities = {f["rule_id"]: f["severity"] for f in report["findings"]}
+    assert severities["BIPA-15B-NO-RELEASE"] == "info" and severities["BIPACHECK-HIDDEN-FACE"] == "review"
+
+
+def test_a_preview_of_the_photo_itself_adds_no_face(tmp_path, ledger, centerface):
+    """A camera's own thumbnail and a large MPF-style preview show the photo's face: counted once."""
+    photo = np.ascontiguousarray(rgb("astronaut"))
+    data = encode(photo, "JPEG", quality=90, exif=exif_with_thumbnail(thumbnail_of(photo))) + \
+        encode(np.asarray(Image.fromarray(photo).resize((480, 480))), "JPEG", quality=85)
+    folder = folder_with(tmp_path, "camera.jpg", data)
+    code, scanned = scan_json(folder)
+    assert code == 0 and len(scanned["faces"]) == 1 and "found_in" not in scanned["faces"][0]
+    assert any("shows the photo itself" in w for w in scanned["warnings"])
+
+
+def test_an_embedded_image_that_cannot_be_decoded_is_not_a_clean_bill(tmp_path, ledger, centerface):
+    broken = thumbnail_of(FACE)
+    data = encode(SCENE, "JPEG", quality=90, exif=exif_with_thumbnail(broken[: len(broken) // 2]))
+    folder = folder_with(tmp_path, "broken-thumb.jpg", data)
+    code, scanned = scan_json(folder)
+    assert code == 3 and scanned["not_scanned"] and "could not be decoded" in scanned["not_scanned"][0]
+    code, report = audit_json(folder, ledger)
+    assert code == 3
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "BIPACHECK-UNSCANNED"]
+    assert finding["details"]["reason"] == "embedded-not-scanned"
+
+
+def test_an_embedded_decompression_bomb_is_refused_not_decoded(tmp_path, ledger, centerface):
+    bomb = io.BytesIO()
+    Image.new("L", (20000, 20000)).save(bomb, "PNG")  # 400 MP of zeros, a few hundred KB
+    folder = folder_with(tmp_path, "bomb.png", encode(SCENE, "PNG", pnginfo=_text_chunk(
+        base64.b64encode(bomb.getvalue()).decode())))
+    code, scanned = scan_json(folder)
+    assert code == 3 and "over the pixel budget" in scanned["not_scanned"][0]
+
+
+def test_a_file_full_of_decoy_signatures_is_not_scanned_rather_than_searched_forever(tmp_path, ledger, centerface):
+    """Hundreds of image signatures after the end of the image (decoys before a real face) cost no
+    memory (views, not copies); past the limit the photo is 'not scanned', never clean."""
+    decoys = b"\xff\xd8\xff\x00" * 300
+    folder = folder_with(tmp_path, "decoys.jpg", encode(SCENE, "JPEG", quality=90) + decoys + thumbnail_of(FACE))
+    code, scanned = scan_json(folder)
+    assert code == 3 and any("possible embedded images" in note for note in scanned["not_scanned"])
