@@ -10,6 +10,8 @@ import hashlib
 import io
 import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -209,3 +211,35 @@ def test_dry_run_all_faces_and_refusing_to_write_into_a_source(tmp_path, demo_le
     assert code == 2 and "inside or next to the source" in text
     code, text = run_cli("redact", folder / "a.png", "--out", folder)
     assert code == 2 and not (folder / "redacted").exists()
+
+
+def test_without_the_block_codec_the_whole_jpeg_is_reencoded_and_the_face_still_goes(tmp_path, monkeypatch,
+                                                                                    centerface):
+    """jpeglib is the `redact` extra: without it a JPEG copy is re-encoded whole with the source's own
+    tables, the manifest says so, and no face is left (the core install stays complete)."""
+    monkeypatch.setitem(sys.modules, "jpeglib", None)  # as if `bipacheck[redact]` were not installed
+    source = encode(side_by_side("astronaut", "camera"), "JPEG", quality=90)
+    result = redact_bytes(source, [BOX], "fill")
+    assert any("re-encoded" in note for note in result.notes)
+    a, b = upright(source), upright(result.data)
+    assert result.changed_area == [[0, 0, a.shape[1], a.shape[0]]]
+    assert Image.open(io.BytesIO(result.data)).quantization == Image.open(io.BytesIO(source)).quantization
+    assert np.abs(a - b)[outside(a.shape, result.regions)].mean() < 2  # same tables: a light second pass
+    x, y, w, h = BOX
+    assert np.all(b[y:y + h, x:x + w] < 16)
+    boxes = [f.box for f in centerface.detect(b.astype(np.uint8))]
+    assert not any(abs(bx - x) < w and abs(by - y) < h for bx, by, _, _ in boxes), boxes
+
+
+def test_redact_runs_without_the_block_codec_in_a_fresh_process(tmp_path):
+    """The CLI path too: `redact` with jpeglib absent writes the copy and the note in its manifest."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "two.jpg").write_bytes(encode(side_by_side("astronaut", "camera"), "JPEG", quality=90))
+    code = ("import sys; sys.modules['jpeglib'] = None; from bipacheck.cli import cli; "
+            "cli(['redact', sys.argv[1], '--out', sys.argv[2], '--all-faces', '--no-cache'])")
+    done = subprocess.run([sys.executable, "-c", code, str(folder), str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (item,) = json.loads((tmp_path / "out" / "bipacheck-redaction.json").read_text())["photos"]
+    assert item["obscured"] and any("re-encoded" in note for note in item["notes"])

@@ -84,12 +84,17 @@ def redact_bytes(data: bytes, boxes: list[list[int]], style: str) -> Redacted:
     changed = apply_orientation(mask, back)[..., 0]
     kept = Kept(data, im)
     if fmt == "JPEG":
-        out = jpeg.merge_blocks(data, im, new_stored, changed)
+        if jpeg.block_codec_available():
+            out = jpeg.merge_blocks(data, im, new_stored, changed)
+            grow_w, grow_h = jpeg.mcu_size(im)
+            changed_area = _grown(regions, orientation, stored.shape, grow_w, grow_h)
+        else:
+            out = jpeg.reencode(im, new_stored)
+            changed_area = [[0, 0, width, height]] if regions else []
+            notes.append(jpeg.WITHOUT_BLOCK_CODEC)
         metadata, meta_notes = kept.jpeg_segments(data)
         out = jpeg.with_segments(out, metadata)
         notes += meta_notes
-        grow_w, grow_h = jpeg.mcu_size(im)
-        changed_area = _grown(regions, orientation, stored.shape, grow_w, grow_h)
     else:
         try:
             out = _save_lossless(work, new_stored, fmt, kept)

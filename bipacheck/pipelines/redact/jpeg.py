@@ -5,10 +5,16 @@ quantisation tables and sampling, and only the MCUs (minimum coded units, 8-16 p
 touching a region are taken from it; every other coefficient is the source's own. Decoded, the
 pixels outside those MCUs are unchanged, except that chroma smoothing may reach one MCU further
 (`changed_area` reports that margin). Metadata segments are allowlist.py's.
+
+The block codec (jpeglib, 78 MB installed) is the `redact` extra. Without it the whole image is
+re-encoded with the source's own tables and sampling (`reencode`): the faces are obscured just the
+same, but every pixel may change a little, and the manifest says so.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import os
 import tempfile
 
@@ -18,6 +24,9 @@ from PIL import Image, JpegImagePlugin
 from ...errors import BipacheckError
 
 SOI = b"\xff\xd8"
+WITHOUT_BLOCK_CODEC = ("the whole JPEG was re-encoded with its own quantisation tables (install "
+                       "`bipacheck[redact]` to change only the blocks under the faces): pixels outside "
+                       "the regions may differ slightly")
 
 
 class RedactError(BipacheckError):
@@ -60,15 +69,37 @@ def mcu_size(im: Image.Image) -> tuple[int, int]:
     return 8 * max(h for _, h, _, _ in layers), 8 * max(v for _, _, v, _ in layers)
 
 
-def merge_blocks(source: bytes, im: Image.Image, stored: np.ndarray, changed: np.ndarray) -> bytes:
-    """A JPEG whose DCT blocks are the source's, except in MCUs where `changed` (a stored-pixel mask)
-    is set, which come from `stored` encoded with the source's tables. Raises RedactError."""
-    import jpeglib
+def block_codec_available() -> bool:
+    return importlib.util.find_spec("jpeglib") is not None
 
+
+def reencode(im: Image.Image, stored: np.ndarray) -> bytes:
+    """`stored` encoded as a JPEG with `im`'s quantisation tables and sampling. Raises RedactError."""
+    _check_mode(im)
+    options = {"qtables": im.quantization}
+    if im.mode == "RGB":
+        options["subsampling"] = JpegImagePlugin.get_sampling(im)
+    out = io.BytesIO()
+    try:
+        Image.fromarray(stored[..., 0] if im.mode == "L" else stored, im.mode).save(out, "JPEG", **options)
+    except (OSError, ValueError) as exc:
+        raise RedactError(f"JPEG could not be re-encoded: {exc}") from None
+    return out.getvalue()
+
+
+def _check_mode(im: Image.Image) -> None:
     if im.mode not in ("RGB", "L"):
         raise RedactError(f"JPEG in {im.mode} colour cannot be redacted block by block")
     if im.info.get("adobe_transform") == 0 and im.mode == "RGB":
         raise RedactError("JPEG stored as RGB (not YCbCr) cannot be redacted block by block")
+
+
+def merge_blocks(source: bytes, im: Image.Image, stored: np.ndarray, changed: np.ndarray) -> bytes:
+    """A JPEG whose DCT blocks are the source's, except in MCUs where `changed` (a stored-pixel mask)
+    is set, which come from `stored` encoded with the source's tables. Raises RedactError."""
+    import jpeglib  # optional (the redact extra): block_codec_available() is asked first
+
+    _check_mode(im)
     try:
         return _merge(source, im, stored, changed, jpeglib)
     except RedactError:
