@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -147,7 +150,7 @@ def test_verify_catches_a_replaced_model_file(tmp_path, monkeypatch):
         fh.seek(1000)
         fh.write(b"tampered")
     ok, lines = weights.verify("centerface")
-    assert not ok and "expected 09189dea" in "\n".join(lines)
+    assert not ok and "expected 45aa9284" in "\n".join(lines)
     with pytest.raises(ConfigError, match="corrupt or was replaced"):
         create_detector("centerface")
 
@@ -156,3 +159,24 @@ def test_unknown_detector_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown detector"):
         create_detector("haar")
 
+
+
+def test_onnx_runtime_needs_no_onnx_package(tmp_path):
+    """The bundled files leave their sizes open, so ONNX Runtime runs them as shipped: `onnx` (a 31 MB
+    build-time tool) is in no install, and without it the fast runtime is still the default."""
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(rgb("astronaut")).save(photo)
+    code = ("import sys; sys.modules['onnx'] = None\n"
+            "from bipacheck.detect.runtime import default_runtime\n"
+            "from bipacheck.detect.detectors import create_detector\n"
+            "import numpy as np; from PIL import Image\n"
+            "rgb = np.asarray(Image.open(sys.argv[1]).convert('RGB'))\n"
+            "for name in ('centerface', 'yunet', 'cascade'):\n"
+            "    d = create_detector(name)\n"
+            "    print(name, default_runtime(), d.settings()['runtime'], len(d.detect(rgb)), len(d.detect(rgb[:301, :433])))\n")
+    env = {k: v for k, v in os.environ.items() if k != "BIPACHECK_RUNTIME"}
+    done = subprocess.run([sys.executable, "-c", code, str(photo)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    for line in done.stdout.splitlines():  # two input sizes per network, one face each
+        name, chosen, used, whole, part = line.split()
+        assert chosen == used == "onnxruntime" and whole == part == "1", line

@@ -19,7 +19,7 @@ def test_list_and_verify_the_bundled_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("BIPACHECK_MODEL_DIR", str(tmp_path / "fresh"))
     code, out = run("list")
     assert code == 0 and f"centerface: uses {weights.BUNDLED / 'centerface.onnx'}" in out
-    assert "09189deaaf86" in out and "MIT" in out and "(bundled)" in out
+    assert "45aa9284c1a5" in out and "MIT" in out and "(bundled)" in out
     assert "detector cascade:" in out and "weights: yunet, centerface" in out
     code, out = run("verify")
     assert code == 0 and out.count(" OK (sha256 ") == len(weights.MODELS)

