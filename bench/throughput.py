@@ -166,10 +166,20 @@ def run_phase(name: str, corpus: Path, files: list[Path], code: Path = REPO, **o
     measurements (with its peak RSS)."""
     args = {"corpus": str(corpus), "files": [str(f) for f in files], **options}
     proc = subprocess.run([sys.executable, __file__, "--phase", name, "--args", json.dumps(args)],
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(code)})
+                          capture_output=True, text=True, env=_env_for(code))
     if proc.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _env_for(code: Path) -> dict:
+    """The phase's environment: bipacheck from `code`; a baseline older than the bundled weights
+    finds its model files in $BIPACHECK_BASELINE_MODEL_DIR (the product under test never reads them)."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    env.pop("BIPACHECK_MODEL_DIR", None)
+    if code != REPO and os.environ.get("BIPACHECK_BASELINE_MODEL_DIR"):
+        env["BIPACHECK_MODEL_DIR"] = os.environ["BIPACHECK_BASELINE_MODEL_DIR"]
+    return env
 
 
 def child_main(name: str, raw: str) -> None:
@@ -192,13 +202,17 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=40, help="photos in the corpus")
     parser.add_argument("--naive", type=int, default=4, help="photos for the (slow) naive pipeline and breakdown")
     parser.add_argument("--min-face", type=int, default=None, help="default: bipacheck's default")
-    parser.add_argument("--detector", default="centerface", help="detector to audit with (default centerface); "
+    from bipacheck.detect.detectors import DEFAULT_DETECTOR  # here: a baseline phase imports an older package
+
+    parser.add_argument("--detector", default=DEFAULT_DETECTOR, help="detector to audit with (default: the "
+                        f"product's, {DEFAULT_DETECTOR}); "
                         "BIPACHECK_RUNTIME picks the runtime as in the product")
     parser.add_argument("--keep", action="store_true", help="keep the corpus folder")
     parser.add_argument("--wider", type=Path, default=WIDER, help="wider_s400 images (default ../shared/eval/...)")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="also audit with the bipacheck package found in this folder (e.g. `git archive` of an "
-                        "earlier commit), in the same run, for before/after ratios")
+                        "earlier commit), in the same run, for before/after ratios; a baseline that downloads "
+                        "its weights finds them in $BIPACHECK_BASELINE_MODEL_DIR")
     parser.add_argument("--baseline-detector", default=None,
                         help="detector the baseline audits with (default: --detector)")
     parser.add_argument("--reaudit-only", action="store_true",

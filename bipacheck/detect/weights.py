@@ -122,6 +122,8 @@ def resolve(name: str) -> tuple[Path, str]:
     actual = sha256_file(path)
     if actual != variant.sha256:
         fix = ("reinstall bipacheck" if path.parent == BUNDLED else
+               "delete it: the package ships its own copy (a file left by an older version's `models pull` "
+               "is no longer needed)" if variant.bundled else
                f"delete it or `bipacheck models import {name}` again")
         raise ConfigError(f"{path} has SHA-256 {actual}, expected {variant.sha256}: the file is corrupt or was "
                           f"replaced; {fix}")
