@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from xml.sax.saxutils import escape
+from html import escape as html_escape
 
 from PIL import ExifTags, Image, PngImagePlugin
 
@@ -36,6 +36,11 @@ _XMP_KEPT = [(_DC, "title", "dc", "alt"), (_DC, "creator", "dc", "seq"), (_DC, "
              (_RIGHTS, "UsageTerms", "xmpRights", "alt"), (_PS, "Credit", "photoshop", "text"),
              (_PS, "Source", "photoshop", "text"), (_PS, "DateCreated", "photoshop", "text"),
              (_XMP, "CreateDate", "xmp", "text"), (_XMP, "ModifyDate", "xmp", "text")]
+
+
+def xml_text(text: str) -> str:
+    """Element text escaped for XML (&, <, >), as xml.sax.saxutils would, without its 25 ms import."""
+    return html_escape(text, quote=False)
 
 
 def _short(value) -> bool:
@@ -101,12 +106,12 @@ def xmp_packet(data: bytes) -> bytes | None:
             continue
         tag = f"{prefix}:{local}"
         if kind == "alt":
-            body.append(f'<{tag}><rdf:Alt><rdf:li xml:lang="x-default">{escape(texts[0])}</rdf:li></rdf:Alt></{tag}>')
+            body.append(f'<{tag}><rdf:Alt><rdf:li xml:lang="x-default">{xml_text(texts[0])}</rdf:li></rdf:Alt></{tag}>')
         elif kind == "seq":
-            items = "".join(f"<rdf:li>{escape(t)}</rdf:li>" for t in texts)
+            items = "".join(f"<rdf:li>{xml_text(t)}</rdf:li>" for t in texts)
             body.append(f"<{tag}><rdf:Seq>{items}</rdf:Seq></{tag}>")
         else:
-            body.append(f"<{tag}>{escape(texts[0])}</{tag}>")
+            body.append(f"<{tag}>{xml_text(texts[0])}</{tag}>")
     namespaces = " ".join(f'xmlns:{p}="{ns}"' for ns, p in sorted({(ns, p) for ns, _, p, _ in _XMP_KEPT}))
     return (f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
             f'<rdf:RDF xmlns:rdf="{RDF}"><rdf:Description rdf:about="" {namespaces}>{"".join(body)}'
