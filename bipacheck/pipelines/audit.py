@@ -198,6 +198,15 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     if outcome.faces:
         tally.processing.add(outcome.times)
         tally.processing.add_persons(outcome.processed)
+    if not scan.complete:
+        # a video scanned in part: the ranges never decoded may hold faces (fail closed: at least review)
+        coverage = scan.video["coverage"]
+        tally.findings.append(_with_provenance(Finding(
+            UNSCANNED, "review", f"Video scanned in part: {coverage['statement']}",
+            scan.url, scan.sha256, scan.size,
+            details={"reason": "video-not-fully-scanned", "stopped_by": coverage["stopped_by"],
+                     "unscanned": coverage["unscanned"], "unscanned_streams": coverage["unscanned_streams"]}),
+            scan.provenance))
     if scan.frames_scanned < scan.frame_count:
         # the frames left out were never looked at: no clean bill of health for them
         tally.findings.append(_with_provenance(Finding(
@@ -256,6 +265,7 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
                      "review_threshold": ctx.review_threshold},
         "min_face": opts.min_face,
         "max_pixels": opts.max_pixels,
+        "video_interval": opts.video_interval,
         "ledger": ctx.ledger_facts,
         "attestation": attestation_facts(policy.attestation),
         "evidence": policy.evidence.facts() if policy.evidence is not None else dict(NOT_CHECKED),
@@ -305,6 +315,9 @@ def _photo_row(scan: PhotoScan, faces: list) -> dict:
     row = {"path": scan.url, "sha256": scan.sha256, "size": scan.size, "format": scan.format,
            "width": scan.width, "height": scan.height, "faces": len(faces),
            "face_records": [f.as_dict() for f in faces], **(scan.provenance or {})}  # consented faces too
+    if scan.kind == "video":
+        row["kind"] = "video"
+        row["video"] = scan.video
     warnings = scan.warnings + [f"metadata: {e}" for e in scan.tag_errors]
     if warnings:
         row["warnings"] = warnings

@@ -21,7 +21,8 @@ from .persons import persons_roll_up
 # 2.4.0: findings[].history, skipped[].history, photos[].history (audit --history);
 # 2.5.0: legal model v3 (run.evidence, faces[].verdicts/documents, persons dates and documents, per-method 15(b));
 # 2.6.0: run.root (paths relative to it), faces[].found_in, run.ledger.expected_head, BIPACHECK-HIDDEN-FACE
-SCHEMA_VERSION = "2.6.0"
+# 2.7.0: videos (photos[].kind and .video with the coverage, faces[].track with the times)
+SCHEMA_VERSION = "2.7.0"
 
 
 @dataclass

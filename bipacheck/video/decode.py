@@ -37,6 +37,17 @@ from .errors import (CorruptVideo, DecodeBudgetExceeded, FrameTooLarge, NoVideoS
                      UnsupportedCodec, VideoSupportMissing, ZeroSizeVideo)
 
 VIDEO_FORMATS = ("MP4", "MOV", "M4V", "WEBM", "MKV", "AVI")
+# names a video goes by (a file so named that cannot be scanned is never passed over as "not a video")
+VIDEO_SUFFIXES = frozenset({
+    ".mp4", ".m4v", ".mov", ".qt", ".webm", ".mkv", ".avi", ".3gp", ".3g2", ".mpg", ".mpeg", ".wmv", ".flv",
+    ".mts", ".m2ts",
+})
+
+
+def named_like_video(name: str) -> bool:
+    dot = name.rfind(".")
+    return dot >= 0 and name[dot:].lower() in VIDEO_SUFFIXES
+
 SNIFF_BYTES = 64
 THUMB_WIDTH = 64  # px: the grey thumbnail scene changes are measured on
 
