@@ -151,8 +151,28 @@ def test_a_box_link_with_a_time_names_the_track_on_screen_then(tmp_path, clips, 
     # the same box at a time the face is not on screen names nobody: the track stays unconsented
     (tmp_path / "off").mkdir()
     code, report = audit(folder, "--ledger", ledger_linking(tmp_path / "off", sha, box=box, time_s=5.5))
-    _, face = the_track(report)
-    assert code == 1 and face["subject_id"] is None and face["source"] == "detector"
+    (row,) = report["photos"]
+    detected, linked = sorted(row["face_records"], key=lambda f: f["source"])
+    assert code == 1 and detected["source"] == "detector" and detected["subject_id"] is None
+    assert linked["source"] == "ledger" and linked["subject_id"] == "astro"  # a face the ledger knows of
+
+
+def test_ledger_links_carry_a_time_through_csv_the_api_and_the_cli(tmp_path):
+    (tmp_path / "links.csv").write_text("subject_id,photo_path,box,time_s\nastro,media/intro.mp4,10 20 30 40,2.5\n")
+    with Ledger.create(tmp_path / "l.db") as ledger:
+        ledger.add_subject("astro")
+        ledger.import_file(tmp_path / "links.csv")
+        plain = ledger.link("astro", photo_path="media/intro.mp4", box=[10, 20, 30, 40])
+        (timed, untimed) = sorted(ledger.photo_links(relpath="media/intro.mp4"), key=lambda l: l.time_s is None)
+        assert timed.time_s == 2.5 and untimed.time_s is None and timed.link_id != plain.link_id == untimed.link_id
+        assert ledger.verify().ok
+        with pytest.raises(Exception, match="time in seconds"):
+            ledger.link("astro", photo_path="media/intro.mp4", box=[10, 20, 30, 40], time_s=-1)
+    result = CliRunner().invoke(cli, ["ledger", "link", str(tmp_path / "l.db"), "astro", "--photo-path", "b.mp4",
+                                      "--box", "1 2 3 4", "--time", "7"])
+    assert result.exit_code == 0, result.output
+    shown = CliRunner().invoke(cli, ["ledger", "show", str(tmp_path / "l.db"), "astro"]).output
+    assert "time=7s" in shown and "time=2.5s" in shown
 
 
 def test_the_video_interval_is_an_option_and_is_reported(tmp_path, clips, operator, centerface):
