@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -309,3 +310,37 @@ def test_history_finds_a_deleted_video(tmp_path, clips, isolated_git, centerface
     assert finding["faces"][0]["track"]["start_s"] == pytest.approx(make_video.FACE_FROM, abs=0.5)
     assert {p["kind"] for p in report["photos"]} == {"video"}
     assert not [s for s in report["skipped"] if s["reason"] == "video-not-audited"]
+
+
+def test_html_report_shows_each_track_on_its_keyframe_with_its_box_and_times(tmp_path, clips, centerface):
+    from PIL import Image
+
+    from bipacheck.video import frame_at
+    from tests.browser import PageWatch, launch_browser
+
+    folder = folder_with(tmp_path, **{"face.mp4": clips["face.mp4"], "scenes.mp4": clips["scenes.mp4"]})
+    _, report = audit(folder)
+    _, face = the_track(report)
+    t = face["track"]
+    assert render("html", folder, "--output", tmp_path / "r.html")[0] == 1
+    pw, browser = launch_browser()
+    try:
+        watch = PageWatch(browser, tmp_path / "r.html")
+        card = watch.page.locator("article.photo[data-path='face.mp4']")
+        assert card.count() == 1 and watch.errors == [] and watch.foreign_requests == []
+        when = card.locator(".when").inner_text()
+        assert f"on screen {t['start_s']:.2f}-{t['end_s']:.2f} s" in when and f"{t['best_time_s']:.2f} s" in when
+        (rect,) = card.locator("svg rect.box").all()
+        assert [int(float(rect.get_attribute(a))) for a in ("x", "y", "width", "height")] == face["box"]
+        href = card.locator("svg image").get_attribute("href")
+        assert href.startswith("data:image/jpeg;base64,")
+    finally:
+        browser.close()
+        pw.stop()
+    # the keyframe is the frame at the track's best time (the whole frame, downscaled: no crop)
+    import base64
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))).convert("L"), np.float64)
+    at_best = np.asarray(Image.fromarray(frame_at(folder / "face.mp4", t["best_time_s"])).convert("L"), np.float64)
+    first = np.asarray(Image.fromarray(frame_at(folder / "face.mp4", 0.0)).convert("L"), np.float64)
+    assert shown.shape == at_best.shape
+    assert np.abs(shown - at_best).mean() < np.abs(shown - first).mean()

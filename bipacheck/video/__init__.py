@@ -5,7 +5,7 @@ passes in. `scan_video` is the entry point; PyAV (the [video] extra) is imported
 video is opened.
 """
 
-from .decode import VIDEO_FORMATS, DecodeLimits, open_video, sniff_video
+from .decode import VIDEO_FORMATS, DecodeLimits, frame_at, open_video, sniff_video
 from .errors import (CorruptVideo, DecodeBudgetExceeded, FrameTooLarge, NoVideoStream, TruncatedVideo,
                      UnsupportedCodec, VideoSupportMissing, ZeroSizeVideo)
 from .sampling import Sample, Sampler
@@ -14,5 +14,5 @@ from .tracks import FaceTrack, Tracker, TrackPoint
 
 __all__ = ["VIDEO_FORMATS", "Coverage", "CorruptVideo", "DecodeBudgetExceeded", "DecodeLimits", "FaceTrack",
            "FrameTooLarge", "NoVideoStream", "Sample", "Sampler", "TrackPoint", "Tracker", "TruncatedVideo",
-           "UnsupportedCodec", "VideoScan", "VideoSettings", "VideoSupportMissing", "ZeroSizeVideo", "open_video",
+           "UnsupportedCodec", "VideoScan", "VideoSettings", "VideoSupportMissing", "ZeroSizeVideo", "frame_at", "open_video",
            "scan_video", "sniff_video"]

@@ -620,3 +620,19 @@ def _says(exc) -> str:
 def open_video(source, limits: DecodeLimits = DecodeLimits()) -> VideoReader:
     """Open `source` (a path, bytes or a binary file object, read as a stream) or raise an ImageError."""
     return VideoReader(source, limits)
+
+
+def frame_at(source, time_s: float, limits: DecodeLimits = DecodeLimits()) -> np.ndarray | None:
+    """The upright RGB frame shown at `time_s` (the last frame presented at or before it; the first
+    frame for an earlier time): what a report shows as a face track's keyframe. Decodes from the
+    start (a keyframe is wanted once per track, not per frame). None when no frame decodes."""
+    shown = None
+    with open_video(source, limits) as reader:
+        for frame in reader.frames():
+            if shown is not None and frame.time_s > time_s + 1e-6:
+                frame.release()
+                break
+            if shown is not None:
+                shown.release()
+            shown = frame
+        return None if shown is None else shown.rgb().copy()
