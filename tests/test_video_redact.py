@@ -15,6 +15,7 @@ import pytest
 from bipacheck.outputs import UnsafeOutput
 from bipacheck.video.decode import DecodeLimits, open_video
 from bipacheck.video.errors import IncompleteRedaction, TruncatedVideo
+from bipacheck.video import redact as redact_module
 from bipacheck.video.redact import redact_video
 from bipacheck.video.scan import scan_video
 from bipacheck.video.tracks import FaceTrack, TrackPoint
@@ -222,3 +223,17 @@ def test_settings_are_checked(videos, tmp_path):
     with pytest.raises(ValueError, match="margin"):
         redact_video(videos("face.mp4"), tmp_path / "copy.mp4", [], margin=-1)
     assert _left(tmp_path) == []
+
+
+def test_audio_the_container_cannot_take_is_re_encoded(videos, tmp_path, monkeypatch):
+    """Copying is the rule; a codec the muxer does not list is decoded and encoded again (forced here:
+    the fixtures' AAC is taken by every container it is written in)."""
+    monkeypatch.setattr(redact_module._Writer, "_copies", lambda self, codec: False)
+    out = tmp_path / "copy.mp4"
+    record = redact_video(videos("face-audio.mp4", audio=True), out, [_true_track()])
+    assert record.audio == [{"stream": 1, "codec": "aac", "handling": "re-encoded (aac)"}]
+    with av.open(str(out)) as container:
+        (stream,) = container.streams.audio
+        samples = sum(frame.samples for frame in container.decode(stream))
+        assert stream.codec_context.sample_rate == 16000
+    assert samples / 16000 == pytest.approx(6.1, abs=0.1)  # the whole tone, 6 s of video and 0.1 s more

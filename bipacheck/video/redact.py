@@ -211,10 +211,9 @@ class _Writer:
         self._pending_bytes = 0
         self._audio: dict[int, tuple] = {}  # source stream index -> (output stream, copied?)
         self.audio_record: list[dict] = []
-        supported = self.out.supported_codecs
         for src in reader.audio_streams:
             name = src.codec_context.name if src.codec_context is not None else None
-            if name and name in supported:
+            if name and self._copies(name):
                 dst = self.out.add_stream_from_template(src)
                 self._audio[src.index] = (dst, True)
                 self.audio_record.append({"stream": src.index, "codec": name, "handling": "copied"})
@@ -228,6 +227,10 @@ class _Writer:
                 self._audio[src.index] = (dst, False)
                 self.audio_record.append({"stream": src.index, "codec": name,
                                           "handling": f"re-encoded ({audio_encoder})"})
+
+    def _copies(self, codec: str) -> bool:
+        """Whether the output container takes packets of this audio codec as they are."""
+        return codec in self.out.supported_codecs
 
     def streams_dropped(self) -> int:
         return len(self.reader.video_stream.container.streams) - 1 - len(self._audio)
