@@ -8,6 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +25,7 @@ from bipacheck.video.tracks import FaceTrack, TrackPoint
 from tests.test_video import av, make_video, videos  # noqa: F401 - `videos` is the shared fixture
 
 FACE_FROM, FACE_TO = make_video.FACE_FROM, make_video.FACE_TO
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _frames(path) -> tuple[list[float], object]:
@@ -237,3 +241,27 @@ def test_audio_the_container_cannot_take_is_re_encoded(videos, tmp_path, monkeyp
         samples = sum(frame.samples for frame in container.decode(stream))
         assert stream.codec_context.sample_rate == 16000
     assert samples / 16000 == pytest.approx(6.1, abs=0.1)  # the whole tone, 6 s of video and 0.1 s more
+
+
+_PEAK = """
+import resource, sys
+from bipacheck.video.decode import DecodeLimits
+from bipacheck.video.redact import redact_video
+record = redact_video(sys.argv[1], sys.argv[2], [], limits=DecodeLimits(max_duration_s=None))
+print(record.frames, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_memory_does_not_grow_with_the_length(videos, tmp_path):
+    """A ten-hour time-lapse (1,800 frames, 100 MB of pixels if kept) peaks within a few MB of a
+    one-minute one (3 frames): frames are decoded, obscured and encoded one at a time."""
+    def peak(name, hours):
+        source = videos(name, make_video.long_video, hours=hours)
+        done = subprocess.run([sys.executable, "-c", _PEAK, str(source), str(tmp_path / name)], check=True,
+                              capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        frames, kb = map(int, done.stdout.split())
+        return frames, kb
+
+    short, long_ = peak("one-minute.mp4", 1 / 60), peak("ten-hours.mp4", 10.0)
+    assert short[0] == 3 and long_[0] == 1800
+    assert long_[1] - short[1] < 20_000, (short, long_)  # KB (measured: under 1 MB)
