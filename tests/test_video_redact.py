@@ -88,6 +88,7 @@ def test_redacted_copy_has_no_face_and_the_rest_is_unchanged(videos, centerface,
     assert record.video_codec == {".mp4": "libx264", ".webm": "libvpx-vp9", ".avi": "mpeg4"}[suffix]
     doc = record.as_dict()
     json.dumps(doc)
+    assert doc["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest() and doc["complete"] is True
     assert set(doc["tracks"][0]) == {"track", "from_s", "to_s", "frames", "may_start_s", "may_end_s"}
 
 

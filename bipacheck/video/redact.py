@@ -33,6 +33,9 @@ its own ImageError (TruncatedVideo, CorruptVideo, ...), also leaving nothing. Th
 refused (UnsafeOutput) when it is a symbolic link or the source itself (the same path, or a hard link
 to it); it is opened with bipacheck.outputs.open_beneath (O_EXCL | O_NOFOLLOW, renamed into place).
 
+The tracks are the caller's: a face in a part of the video its scan did not cover (VideoScan.coverage
+not complete) has no track and is not obscured, so a caller redacts from complete scans only.
+
 Boxes and times only: nothing about a face's appearance is computed or recorded.
 """
 
@@ -45,6 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..hashing import sha256_file
 from ..imaging.obscure import PAD, STYLES, obscure, padded_region
 from ..outputs import UnsafeOutput, open_beneath
 from .decode import DecodeLimits, open_video
@@ -101,6 +105,7 @@ class VideoRedaction:
     audio: list[dict] = field(default_factory=list)  # per audio stream: codec and "copied" / "re-encoded"
     streams_dropped: int = 0  # subtitle, data and further video streams not copied
     warnings: list[str] = field(default_factory=list)
+    sha256: str | None = None  # of the copy as written
     complete: bool = True
 
     def as_dict(self) -> dict:
@@ -110,7 +115,7 @@ class VideoRedaction:
                 "duration_s": round(self.duration_s, 3), "style": self.style, "margin": self.margin,
                 "tracks": [t.as_dict() for t in self.tracks], "frames_obscured": self.frames_obscured,
                 "audio": [dict(a) for a in self.audio], "streams_dropped": self.streams_dropped,
-                "warnings": list(self.warnings), "complete": self.complete}
+                "warnings": list(self.warnings), "sha256": self.sha256, "complete": self.complete}
 
 
 def redact_video(source: str | os.PathLike, destination: str | os.PathLike, tracks: Sequence[FaceTrack], *,
@@ -125,6 +130,9 @@ def redact_video(source: str | os.PathLike, destination: str | os.PathLike, trac
         raise ValueError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
     if not margin >= 0:
         raise ValueError(f"margin must be 0 or more, not {margin!r}")
+    if not isinstance(source, (str, os.PathLike)) or not isinstance(destination, (str, os.PathLike)):
+        raise TypeError("redact_video takes the source and destination as paths (the destination is checked "
+                        "against the source file)")
     source, destination = os.fspath(source), os.fspath(destination)
     _check_destination(source, destination)
     src_stat = os.stat(source)
@@ -168,11 +176,13 @@ def redact_video(source: str | os.PathLike, destination: str | os.PathLike, trac
             writer.abandon()
             raise
         info = reader.info
-        return VideoRedaction(
+        record = VideoRedaction(
             path, info.format, muxer, writer.codec, writer.width, writer.height, info.rotation,
             reader.frames_decoded, reader.end_s, style, margin,
             [TrackRedaction(t.track_id, *span, t.may_start_s, t.may_end_s) for t, span in zip(tracks, spans)],
             obscured, writer.audio_record, writer.streams_dropped(), list(reader.warnings) + writer.warnings)
+    record.sha256 = sha256_file(path)
+    return record
 
 
 def _check_destination(source: str, destination: str) -> None:
