@@ -227,6 +227,8 @@ def test_settings_are_checked(videos, tmp_path):
         redact_video(videos("face.mp4"), tmp_path / "copy.mp4", [], style="smudge")
     with pytest.raises(ValueError, match="margin"):
         redact_video(videos("face.mp4"), tmp_path / "copy.mp4", [], margin=-1)
+    with pytest.raises(TypeError, match="paths"):
+        redact_video(videos("face.mp4").read_bytes(), tmp_path / "copy.mp4", [])
     assert _left(tmp_path) == []
 
 
