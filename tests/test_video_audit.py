@@ -344,3 +344,31 @@ def test_html_report_shows_each_track_on_its_keyframe_with_its_box_and_times(tmp
     first = np.asarray(Image.fromarray(frame_at(folder / "face.mp4", 0.0)).convert("L"), np.float64)
     assert shown.shape == at_best.shape
     assert np.abs(shown - at_best).mean() < np.abs(shown - first).mean()
+
+
+def test_redact_obscures_the_unconsented_track_and_the_copy_audits_clean(tmp_path, clips, centerface):
+    folder = folder_with(tmp_path, **{"intro.mp4": clips["face.mp4"], "b-roll.mp4": clips["scenes.mp4"]})
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["redact", str(folder), "--out", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert "obscure [" in result.output and "on screen" in result.output
+    manifest = json.loads((out / "bipacheck-redaction.json").read_text())
+    intro = next(p for p in manifest["photos"] if p["source"].endswith("intro.mp4"))
+    (face,) = intro["obscured"]
+    assert intro["kind"] == "video" and face["track"]["start_s"] == pytest.approx(make_video.FACE_FROM, abs=0.5)
+    (track,) = intro["video"]["tracks"]
+    assert track["frames"] > 0 and track["may_start_s"] <= face["track"]["start_s"]
+    assert intro["output_sha256"] == hashlib.sha256((out / "media" / "intro.mp4").read_bytes()).hexdigest()
+    # the copy, audited again: no face without a release is left
+    code, report = audit(out / "media")
+    assert code == 0 and report["summary"]["faces"] == 0, [f["message"] for f in report["findings"]]
+    assert {p["kind"] for p in report["photos"]} == {"video"}
+
+
+def test_redact_leaves_a_partly_scanned_video_uncopied(tmp_path, clips, centerface):
+    data = clips["faststart.mp4"]
+    folder = folder_with(tmp_path, **{"cut.mp4": data[: len(data) * 3 // 4]})
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["redact", str(folder), "--out", str(out), "--no-cache"])
+    assert result.exit_code == 3 and "not copied (video-not-fully-scanned)" in result.output
+    assert not (out / "media" / "cut.mp4").exists()

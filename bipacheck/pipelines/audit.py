@@ -73,6 +73,7 @@ class Tally:
     violation_photos: set[str] = field(default_factory=set)
     processing: Seen = field(default_factory=Seen)  # processing of photos with faces
     pack_reach: dict[str, set[str]] = field(default_factory=dict)  # pack id -> reaches its faces had
+    video_tracks: dict[str, dict] = field(default_factory=dict)  # a video's url -> its FaceTracks by number
 
 
 def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = None, command: str = "audit",
@@ -228,6 +229,8 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     if any(f.severity == "violation" for f in outcome.findings):
         tally.violation_photos.add(scan.url)
     tally.photos.append(_photo_row(scan, outcome.faces))
+    if scan.kind == "video":
+        tally.video_tracks[scan.url] = {track.track_id: track for track in scan.tracks}
 
 
 def summarise(tally: Tally, ctx: AuditContext, in_scope: list[str]) -> dict:
@@ -287,6 +290,7 @@ def relative_names(sources: Sequence[str], tally: Tally, root: str | None = None
         row["path"] = name_in(root, row["path"])
     for finding in tally.findings:
         finding.path = name_in(root, finding.path)
+    tally.video_tracks = {name_in(root, url): tracks for url, tracks in tally.video_tracks.items()}
     return absolute_root(root)
 
 
@@ -308,7 +312,8 @@ def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache,
         run["baseline"] = {"path": ctx.options.baseline,
                            **apply_baseline(tally.findings, tally.photos, run, baseline, partial=partial)}
     return Report(run, summarise(tally, ctx, in_scope), tally.findings, tally.skipped, tally.photos,
-                  {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on, rules=ctx.rules)
+                  {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on, rules=ctx.rules,
+                  video_tracks=tally.video_tracks)
 
 
 def _photo_row(scan: PhotoScan, faces: list) -> dict:

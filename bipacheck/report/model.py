@@ -35,6 +35,9 @@ class Report:
     tool: dict = field(default_factory=dict)
     fail_on: str = "violation"  # the weakest severity that fails the run (decides exit_code)
     rules: RuleBook = field(default_factory=RuleBook)  # every rule the audit knew (SARIF lists them)
+    # a video's path (as photos[] names it) -> its face tracks by track number (bipacheck.video.FaceTrack,
+    # observations included), for `redact`; not part of the report document (boxes and times only, too)
+    video_tracks: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         unknown = sorted({f.rule_id for f in self.findings if f.rule not in self.rules})
