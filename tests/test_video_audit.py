@@ -372,3 +372,28 @@ def test_redact_leaves_a_partly_scanned_video_uncopied(tmp_path, clips, centerfa
     result = CliRunner().invoke(cli, ["redact", str(folder), "--out", str(out), "--no-cache"])
     assert result.exit_code == 3 and "not copied (video-not-fully-scanned)" in result.output
     assert not (out / "media" / "cut.mp4").exists()
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_video_in_a_bucket_is_audited_and_a_large_one_is_streamed(endpoint, request, clips, monkeypatch, streamed,
+                                                                    centerface):
+    from bipacheck.sources.remote import BucketObject
+    from tests.conftest import bucket_client, fill_prefix
+
+    prefix = fill_prefix(bucket_client(endpoint, "videos"), "videos", request,
+                         {"media/intro.mp4": clips["face.mp4"], "media/b-roll.webm": clips["face.webm"]})
+    whole, spooled = [], []
+    read, consume = BucketObject.read, BucketObject.consume
+    monkeypatch.setattr(BucketObject, "read", lambda self: whole.append(self.path) or read(self))
+    monkeypatch.setattr(BucketObject, "consume", lambda self, fn: spooled.append(self.path) or consume(self, fn))
+    if streamed:  # above the threshold: spooled to a temporary file in blocks, never read whole
+        monkeypatch.setattr(scan_module, "WHOLE_READ_BYTES", 1000)
+    result = CliRunner().invoke(cli, ["audit", f"s3://videos/{prefix}", "--endpoint-url", endpoint, "--format",
+                                      "json", "--workers", "1", "--no-cache"])
+    report = json.loads(result.output)
+    jsonschema.validate(report, report_schema())
+    assert result.exit_code == 1 and report["summary"]["faces"] == 2, result.output
+    for row in report["photos"]:
+        (face,) = row["face_records"]
+        assert row["kind"] == "video" and face["track"]["start_s"] == pytest.approx(make_video.FACE_FROM, abs=0.5)
+    assert (len(whole), len(spooled)) == ((0, 2) if streamed else (2, 0))
