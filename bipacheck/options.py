@@ -286,7 +286,7 @@ class Options:
     endpoint_url: str | None = option(
         None, "S3-compatible endpoint for s3:// sources.", _text, commands=LISTING, metavar="URL")
     history: bool = option(
-        False, "Each source is a git repository: audit every image blob reachable from any branch or tag (the "
+        False, "Each source is a git repository: audit every image and video blob reachable from any branch or tag (the "
                "history, once per blob), not the work tree. Each finding names the commit that added the photo and "
                "whether HEAD still holds it: a photo only in history is still retained (15(a)).", _flag,
         commands=LISTING, flag=True)

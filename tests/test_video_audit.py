@@ -397,3 +397,25 @@ def test_a_video_in_a_bucket_is_audited_and_a_large_one_is_streamed(endpoint, re
         (face,) = row["face_records"]
         assert row["kind"] == "video" and face["track"]["start_s"] == pytest.approx(make_video.FACE_FROM, abs=0.5)
     assert (len(whole), len(spooled)) == ((0, 2) if streamed else (2, 0))
+
+
+def test_without_pyav_a_video_is_skipped_with_a_clear_reason(tmp_path, clips, monkeypatch, centerface):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "av", None)  # `import av` now fails as without the [video] extra
+    code, report = audit(folder_with(tmp_path, **{"face.mp4": clips["face.mp4"]}), "--workers", "1")
+    (skip,) = report["skipped"]
+    assert code == 3 and skip["reason"] == "video-support-missing" and "bipacheck[video]" in skip["message"]
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path / "media"), "--workers", "1"])
+    assert result.exit_code == 3 and "video-support-missing" in result.output
+
+
+def test_scan_lists_a_videos_tracks_and_an_incomplete_one_is_not_scanned_in_full(tmp_path, clips, centerface):
+    data = clips["faststart.mp4"]
+    folder = folder_with(tmp_path, **{"face.mp4": clips["face.mp4"], "cut.mp4": data[: len(data) * 3 // 4]})
+    result = CliRunner().invoke(cli, ["scan", str(folder), "--format", "json"])
+    files = {Path(f["path"]).name: f for f in json.loads(result.output)["files"]}
+    assert result.exit_code == 3  # the cut video was scanned only in part
+    (face,) = files["face.mp4"]["faces"]
+    assert files["face.mp4"]["kind"] == "video" and face["track"]["start_s"] == pytest.approx(2.0, abs=0.5)
+    assert "not_scanned" not in files["face.mp4"] and "INCOMPLETE" in files["cut.mp4"]["not_scanned"][0]
