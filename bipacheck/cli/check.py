@@ -25,7 +25,8 @@ def check(files, **params):
     Audits exactly FILES against the configured ledger: any file whose content is an image or a
     video (MP4, MOV/M4V, WebM, MKV, AVI), whatever its name. A file that cannot be scanned blocks the
     commit like a finding does (an image or video nobody could check is never passed); files that
-    are not images or videos by name or content (source code, text) are passed over quietly. Findings accepted in the baseline do not block.
+    are not images or videos by name or content (source code, text) are passed over quietly.
+    Findings accepted in the baseline do not block.
     Missing detector weights are fetched and verified on first use.
     """
     try:

@@ -51,7 +51,8 @@ class ScanReport:
         lines = []
         for entry in self.doc["files"]:
             boxes = " ".join(f"[{','.join(map(str, f['box']))}]@{f['score']:.2f}" + (
-                f" {f['track']['start_s']:.2f}-{f['track']['end_s']:.2f}s" if "track" in f else "") for f in entry["faces"])
+                f" {f['track']['start_s']:.2f}-{f['track']['end_s']:.2f}s" if "track" in f else "")
+                for f in entry["faces"])
             lines.append(f"{entry['path']}\t{len(entry['faces'])} face(s)\t{boxes}".rstrip())
         for entry in self.doc["skipped"]:
             lines.append(f"{entry['path']}\tSKIPPED ({entry['reason']}): {entry['message']}")

@@ -131,7 +131,8 @@ def plan(report: Report, sources: list[str], out_dir: str, all_faces: bool) -> l
         if photo.get("kind") == "video":
             tracks = report.video_tracks.get(photo["path"], {})
             item.kind = "video"
-            item.tracks = [tracks[f["track"]["track"]] for f in obscure if f.get("track") and f["track"]["track"] in tracks]
+            item.tracks = [tracks[f["track"]["track"]] for f in obscure
+                           if f.get("track") and f["track"]["track"] in tracks]
         plans.append(item)
     return plans
 
