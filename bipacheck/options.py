@@ -95,6 +95,17 @@ def _fraction(value: Any, name: str) -> float:
     return number
 
 
+@_typed("float", min=0, min_open=True)
+def _seconds(value: Any, name: str) -> float:
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 < number < float("inf"):
+        raise ConfigError(f"{name}: expected a positive number of seconds, got {value!r}")
+    return number
+
+
 def _flag(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
@@ -258,6 +269,10 @@ class Options:
         200_000_000, "Refuse images declaring more pixels than this (decompression-bomb guard).", _integer(1))
     max_frames: int = option(16, "Frames scanned per animated or multi-page image.", _integer(1))
     no_tags: bool = option(False, "Do not read face tags from metadata and sidecars.", _flag, flag=True)
+    video_interval: float = option(
+        1.0, "Seconds between a video's regular samples (videos: MP4, MOV/M4V, WebM, MKV, AVI, sniffed by "
+             "content). Samples are at most half this apart, so a face on screen for longer than half of it is "
+             "in at least one sample (docs/video.md).", _seconds, metavar="SECONDS")
     # which objects (audit, scan)
     include: tuple[str, ...] = option(
         (), "Only objects whose relative path matches this glob (repeatable).", _patterns, commands=LISTING,
@@ -271,7 +286,7 @@ class Options:
     endpoint_url: str | None = option(
         None, "S3-compatible endpoint for s3:// sources.", _text, commands=LISTING, metavar="URL")
     history: bool = option(
-        False, "Each source is a git repository: audit every image blob reachable from any branch or tag (the "
+        False, "Each source is a git repository: audit every image and video blob reachable from any branch or tag (the "
                "history, once per blob), not the work tree. Each finding names the commit that added the photo and "
                "whether HEAD still holds it: a photo only in history is still retained (15(a)).", _flag,
         commands=LISTING, flag=True)
@@ -347,7 +362,7 @@ class Options:
 
     def scan_settings(self) -> ScanSettings:
         return ScanSettings(min_face=self.min_face, max_pixels=self.max_pixels, max_frames=self.max_frames,
-                            read_tags=not self.no_tags)
+                            read_tags=not self.no_tags, video_interval=self.video_interval)
 
     def detector_threshold(self) -> float:
         return self.threshold if self.threshold is not None else detectors.default_threshold(self.detector)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .errors import ConfigError
 
@@ -48,14 +49,26 @@ def _component(name: str, where: str) -> str:
 
 def write_beneath(out_dir: str, parts: Sequence[str], data: bytes, *, mode: int | None = None,
                   times: tuple[int, int] | None = None) -> str:
-    """Write `data` to out_dir/parts[0]/.../parts[-1], creating folders, atomically.
+    """Write `data` to out_dir/parts[0]/.../parts[-1], creating folders, atomically (open_beneath).
+    Returns the path."""
+    with open_beneath(out_dir, parts, mode=mode, times=times) as (fh, path):
+        fh.write(data)
+    return path
+
+
+@contextmanager
+def open_beneath(out_dir: str, parts: Sequence[str], *, mode: int | None = None,
+                 times: tuple[int, int] | None = None) -> Iterator[tuple[object, str]]:
+    """(binary file object, final path) to stream a file to out_dir/parts[0]/.../parts[-1]: written
+    to a fresh temporary file beside it and renamed into place when the block ends normally; when it
+    raises, the temporary file is removed and nothing appears under the final name.
 
     Every folder below out_dir is opened relative to its parent without following links
     (O_NOFOLLOW, an openat walk), so a link planted anywhere under out_dir (`out/photos ->
-    ../photos`) stops the write instead of redirecting it; the file is renamed into place, which
-    replaces a link of that name rather than writing through it. out_dir itself is the caller's
-    choice (created if missing). mode / times (ns): the copy's permission bits and (atime, mtime).
-    Returns the path."""
+    ../photos`) stops the write instead of redirecting it; the temporary file is created with
+    O_EXCL | O_NOFOLLOW and renamed into place, which replaces a link of the final name rather than
+    writing through it. out_dir itself is the caller's choice (created if missing). mode / times
+    (ns): the file's permission bits and (atime, mtime)."""
     names = [_component(p, out_dir) for p in parts]
     if not names:
         raise UnsafeOutput(f"{out_dir}: no file name to write")
@@ -84,7 +97,7 @@ def write_beneath(out_dir: str, parts: Sequence[str], data: bytes, *, mode: int 
                      0o600, dir_fd=fds[-1])
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                yield fh, os.path.join(out_dir, *names)
                 fh.flush()
                 if mode is not None:
                     os.fchmod(fh.fileno(), stat.S_IMODE(mode))
@@ -97,7 +110,6 @@ def write_beneath(out_dir: str, parts: Sequence[str], data: bytes, *, mode: int 
             except FileNotFoundError:
                 pass
             raise
-        return os.path.join(out_dir, *names)
     finally:
         for fd in reversed(fds):
             os.close(fd)

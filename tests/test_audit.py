@@ -290,7 +290,7 @@ def test_python_api_returns_the_report_the_cli_writes(demo_ledger, centerface):
 
 def test_schema_command_prints_the_shipped_schema():
     code, out = run_cli("schema")
-    assert code == 0 and json.loads(out)["properties"]["schema_version"]["const"] == "2.6.0"
+    assert code == 0 and json.loads(out)["properties"]["schema_version"]["const"] == "2.7.0"
 
 
 def test_frames_left_unscanned_are_a_finding_not_a_clean_bill(tmp_path, centerface):

@@ -142,17 +142,18 @@ def test_a_v1_ledger_is_migrated_forward_and_still_verifies(tmp_path):
         assert subject.jurisdictions == ["US-IL"] and subject.purpose_satisfied_at is None
         columns = [r[1] for r in ledger.db.execute("PRAGMA table_info(subjects)")]
         assert "jurisdiction" not in columns
-        migrate, to_v3, to_v4 = ledger.history()[-3:]
+        migrate, to_v3, to_v4, to_v5 = ledger.history()[-4:]
         assert (migrate.seq, migrate.action, migrate.actor) == (4, "migrate", "upgrader")
         assert (migrate.note["from"], migrate.note["to"]) == (1, 2)
         assert (to_v3.seq, to_v3.note["from"], to_v3.note["to"]) == (5, 2, 3)
         assert (to_v4.seq, to_v4.note["from"], to_v4.note["to"]) == (6, 3, 4)
+        assert (to_v5.seq, to_v5.note["from"], to_v5.note["to"]) == (7, 4, 5)
         result = ledger.verify()
         assert result.ok, result.reason
         ledger.edit_subject("u1", purpose_satisfied_at="2024-01-01")  # v2 fields now usable
         assert ledger.verify().ok
     with Ledger(path) as reopened:  # migrating once is enough
-        assert reopened.head()[0] == 7
+        assert reopened.head()[0] == 8
 
 
 def test_a_row_edited_before_migration_is_still_caught_after_it(tmp_path):

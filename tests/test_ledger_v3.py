@@ -38,12 +38,12 @@ def test_a_v2_ledger_built_by_the_old_code_migrates_with_its_chain_intact(tmp_pa
         old_events = conn.execute("SELECT seq, hash FROM events ORDER BY seq").fetchall()
     conn.close()
     with Ledger(path, actor="upgrader") as opened:
-        assert opened.schema_version == CURRENT_VERSION == 4
+        assert opened.schema_version == CURRENT_VERSION == 5
         result = opened.verify()
         assert result.ok, result.reason
         history = opened.history()
         assert [(e.seq, e.hash) for e in history[:len(old_events)]] == old_events  # untouched
-        migrate = history[-2]
+        migrate = history[-3]
         assert (migrate.action, migrate.note["from"], migrate.note["to"]) == ("migrate", 2, 3)
         subjects = opened.subjects()
         assert [(s.subject_id, s.jurisdictions) for s in subjects] == [
@@ -204,6 +204,6 @@ def test_ledger_migrate_upgrades_the_v2_file_for_read_only_audits(tmp_path):
     with pytest.raises(Exception, match="bipacheck ledger migrate"):
         Ledger.open(path, read_only=True)  # what an audit does: it never writes
     result = CliRunner().invoke(cli, ["ledger", "migrate", str(path)])
-    assert result.exit_code == 0 and "schema version 4" in result.output, result.output
+    assert result.exit_code == 0 and "schema version 5" in result.output, result.output
     with Ledger.open(path, read_only=True) as opened:
         assert opened.verify().ok and opened.processing_events(sha256=SHA) == []

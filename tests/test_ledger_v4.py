@@ -23,11 +23,11 @@ def test_a_v3_ledger_built_by_the_old_code_migrates_with_its_chain_intact(tmp_pa
         old_events = conn.execute("SELECT seq, hash FROM events ORDER BY seq").fetchall()
     conn.close()
     with Ledger(path, actor="upgrader") as opened:
-        assert opened.schema_version == CURRENT_VERSION == 4
+        assert opened.schema_version == CURRENT_VERSION == 5
         assert opened.verify().ok
         history = opened.history()
         assert [(e.seq, e.hash) for e in history[:len(old_events)]] == old_events  # untouched
-        assert (history[-1].action, history[-1].note["from"], history[-1].note["to"]) == ("migrate", 3, 4)
+        assert [(e.action, e.note["from"], e.note["to"]) for e in history[-2:]] == [("migrate", 3, 4), ("migrate", 4, 5)]
         alice = opened.consent("c-alice-1")
         assert (alice.purposes, alice.explicit, alice.purpose) == (None, None, "photo tagging")
         (event,) = opened.processing_events(relpath="x/y.jpg")

@@ -181,7 +181,7 @@ def _value(name: str, tmp_path: Path):
     """A non-default value of each option that a local two-photo audit can use."""
     return {
         "ledger": str(tmp_path / "consent.db"), "processing": "face-detection-only", "as_of": "2026-01-01",
-        "review_threshold": 0.2, "fail_on": "review", "baseline": str(tmp_path / "baseline.json"),
+        "review_threshold": 0.2, "fail_on": "review", "video_interval": 0.5, "baseline": str(tmp_path / "baseline.json"),
         "tag_map": str(tmp_path / "names.csv"), "show_names": True, "allow_broken_ledger": True,
         "detector": "yunet", "threshold": 0.5, "min_face": 64, "max_pixels": 100_000, "max_frames": 1,
         "no_tags": True, "include": "*.png", "exclude": "*.gif", "manifest": str(tmp_path / "keys.txt"),

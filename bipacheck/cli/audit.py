@@ -24,6 +24,7 @@ def audit(sources, **params):
     reaches it, and defective releases, disclosures (15(d)), profit (15(c)), passed retention
     deadlines (14/15(a)), files that could not be scanned (never reported compliant) and
     low-confidence faces are reported too. The exposure estimate (14/20) is not legal advice.
+    Videos are audited too (the [video] extra): each face track is one face, with its times.
 
     Settings come from flags, then [tool.bipacheck] in pyproject.toml or .bipacheck.toml, then
     defaults (the same keys as the flags); the operator's attestation is that file's

@@ -22,10 +22,11 @@ from .common import Exit, build_options, command_options, emit, fail, with_exit_
 def check(files, **params):
     """Check FILES before they are committed (the pre-commit hook's entry point).
 
-    Audits exactly FILES against the configured ledger: any file whose content is an image,
-    whatever its name. A file that cannot be scanned blocks the commit like a finding does (an
-    image nobody could check is never passed); files that are not images by name or content
-    (source code, text) are passed over quietly. Findings accepted in the baseline do not block.
+    Audits exactly FILES against the configured ledger: any file whose content is an image or a
+    video (MP4, MOV/M4V, WebM, MKV, AVI), whatever its name. A file that cannot be scanned blocks the
+    commit like a finding does (an image or video nobody could check is never passed); files that
+    are not images or videos by name or content (source code, text) are passed over quietly.
+    Findings accepted in the baseline do not block.
     Missing detector weights are fetched and verified on first use.
     """
     try:

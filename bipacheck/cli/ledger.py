@@ -296,12 +296,15 @@ def _photo_hash(photo_sha256: str | None, photo_file: Path | None) -> str | None
 @_photo_options
 @click.option("--role", type=click.Choice(["uploader", "tagged", "other"]), default="tagged",
               show_default=True, help="How SUBJECT relates to the photo.")
+@click.option("--time", "time_s", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="In a video: when the --box is on screen, in seconds from its start (the box then names "
+                   "the face track on screen at that time).")
 @ACTOR
 def link(db: Path, subject: str, photo_sha256: str | None, photo_path: str | None,
-         photo_file: Path | None, box: str | None, role: str, actor: str | None) -> None:
-    """Record that SUBJECT appears in a photo (by content hash and/or relative path)."""
+         photo_file: Path | None, box: str | None, role: str, time_s: float | None, actor: str | None) -> None:
+    """Record that SUBJECT appears in a photo or video (by content hash and/or relative path)."""
     with Ledger(db, actor=actor) as opened:
-        made = opened.link(subject, _photo_hash(photo_sha256, photo_file), photo_path, box, role)
+        made = opened.link(subject, _photo_hash(photo_sha256, photo_file), photo_path, box, role, time_s=time_s)
     click.echo(f"link {made.link_id} recorded")
 
 
@@ -365,7 +368,8 @@ def show(db: Path, subject: str, as_of: str | None, scope: str, as_json: bool) -
                    f"explicit={'-' if c.explicit is None else str(c.explicit).lower()}")
     click.echo(f"links ({len(links)}):")
     for l in links:
-        click.echo(f"  {l.photo_sha256 or '-'} {l.photo_path or '-'} box={l.box} role={l.role}")
+        at = "" if l.time_s is None else f" time={l.time_s:g}s"
+        click.echo(f"  {l.photo_sha256 or '-'} {l.photo_path or '-'} box={l.box}{at} role={l.role}")
 
 
 @ledger.command()

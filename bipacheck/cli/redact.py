@@ -15,7 +15,7 @@ from .common import Exit, build_options, command_options, fail, visible_lines
 # the audit's options that decide which faces are found and which releases are valid
 AUDIT_OPTIONS = ("ledger", "processing", "as_of", "review_threshold", "tag_map", "allow_broken_ledger", "detector",
                  "threshold", "min_face", "max_pixels", "max_frames", "no_tags", "workers", "cache", "no_cache",
-                 "quiet")
+                 "quiet", "video_interval")
 
 
 @click.command("redact")
@@ -39,7 +39,9 @@ def redact_command(sources, out_dir, style, all_faces, dry_run, link_copies, **p
     as they are (without --ledger, every face is obscured). Copies keep their format and EXIF
     orientation, and only allow-listed metadata (capture time, camera settings, ICC profile, XMP
     title/creator/rights): never thumbnails or previews, text chunks, maker notes or face tags.
-    Alpha is obscured too. PNG, BMP and WebP (written lossless) copies keep every pixel outside the
+    Alpha is obscured too. In a video each face track is obscured in every frame it may be on screen
+    in (from the last sample without the face to the next one without it), audio kept; a video
+    scanned only in part is not copied. PNG, BMP and WebP (written lossless) copies keep every pixel outside the
     obscured regions; JPEG copies change only the 8-16 px blocks under them. Sources are never
     edited; copies are written below --out only, never through a symbolic link (sources with the
     same name go to separate folders). A manifest (bipacheck-redaction.json) in --out lists what
@@ -68,7 +70,10 @@ def redact_command(sources, out_dir, style, all_faces, dry_run, link_copies, **p
             click.echo(visible_lines(f"{item.source} -> {item.output}: {what}"))
         for face in item.obscure:
             who = face.get("subject_id") or "unidentified"
-            click.echo(visible_lines(f"  obscure {face['box']} ({who}, release {face['consent_status']})"))
+            track = face.get("track")
+            when = (f" on screen {track['start_s']:.2f}-{track['end_s']:.2f} s (obscured "
+                    f"{track['may_start_s']:.2f}-{track['may_end_s']:.2f} s)" if track else "")
+            click.echo(visible_lines(f"  obscure {face['box']}{when} ({who}, release {face['consent_status']})"))
     for skipped in run.not_copied(report):
         click.echo(visible_lines(f"{skipped['path']}: not copied ({skipped['reason']}): {skipped['message']}"),
                    err=True)

@@ -14,12 +14,16 @@ from .rules import SEVERITIES, Rule
 BOX_GRID = 8  # px; fingerprints round boxes so a re-encode that nudges a box keeps its identity
 
 
-def fingerprint(content_sha256: str | None, rule_id: str, box: list[int] | None, fallback_key: str = "") -> str:
-    """Stable id of a finding: content hash + rule + rounded box. No path, no timestamp, so a renamed
-    photo keeps its fingerprint and an edited one gets a new one. `fallback_key` is used only when
-    the content could not be read at all."""
+def fingerprint(content_sha256: str | None, rule_id: str, box: list[int] | None, fallback_key: str = "",
+                time_s: float | None = None) -> str:
+    """Stable id of a finding: content hash + rule + rounded box (+ a video face's best time, to the
+    tenth of a second). No path, no timestamp of the run, so a renamed photo keeps its fingerprint
+    and an edited one gets a new one. `fallback_key` is used only when the content could not be
+    read at all."""
     rounded = "-" if box is None else ",".join(str(round(v / BOX_GRID)) for v in box)
     key = f"{content_sha256 or 'unread:' + fallback_key}|{rule_id}|{rounded}"
+    if time_s is not None:
+        key += f"|t={time_s:.1f}"
     return hashlib.sha256(key.encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
@@ -38,6 +42,30 @@ class FaceRecord:
     # every release a verdict rests on: its facts and evidence, with the consent id
     documents: list[dict] = field(default_factory=list)
     found_in: str | None = None  # an alpha view or an embedded image, when not the frame's colours (scanning/views.py)
+    # a face in a video: its track's times in seconds (start_s, end_s: on and off screen, estimated;
+    # may_start_s, may_end_s: the samples around them; first_seen_s, last_seen_s; best_time_s: the
+    # frame `box` and `score` are from; samples) and `track`, its number in the video
+    track: dict | None = None
+
+    @property
+    def time_s(self) -> float | None:
+        """The best frame's time of a video face; None for a photo's."""
+        return None if self.track is None else self.track["best_time_s"]
+
+    def person_key(self, sha256: str | None) -> str:
+        """Who an unlinked face is, as far as an audit can tell: this face of this content (in a
+        video, this track: its box and best time)."""
+        key = f"face:{sha256}:{self.box}"
+        return key if self.time_s is None else f"{key}@{self.time_s:.3f}"
+
+    @property
+    def place(self) -> str:
+        """Where the face is, as messages say it: the box, and in a video the times."""
+        if self.track is None:
+            return str(self.box)
+        t = self.track
+        return (f"{self.box} at {t['best_time_s']:.2f} s (on screen {t['start_s']:.2f}-{t['end_s']:.2f} s, "
+                f"track {t['track']})")
 
     def as_dict(self) -> dict:
         return {
@@ -52,6 +80,7 @@ class FaceRecord:
             "verdicts": self.verdicts,
             "documents": self.documents,
             **({"found_in": self.found_in} if self.found_in else {}),
+            **({"track": self.track} if self.track is not None else {}),
         }
 
 
@@ -83,8 +112,9 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        box = self.faces[0].box if len(self.faces) == 1 else None
-        return fingerprint(self.sha256, self.rule.id, box, self.path)
+        one = self.faces[0] if len(self.faces) == 1 else None
+        return fingerprint(self.sha256, self.rule.id, one.box if one else None, self.path,
+                           one.time_s if one else None)
 
     @property
     def citation(self) -> str:

@@ -15,10 +15,11 @@ PAD = 0.4
 PIXELATE_CELLS = 5  # cells across the region's longer side
 
 
-def padded_region(box: list[int], width: int, height: int) -> list[int] | None:
-    """[x0, y0, x1, y1] of the box grown by PAD, clipped to the image; None if nothing is left."""
+def padded_region(box: list[int], width: int, height: int, pad: float = PAD) -> list[int] | None:
+    """[x0, y0, x1, y1] of the box grown by `pad` (of its width/height, each side), clipped to the
+    image; None if nothing is left."""
     x, y, w, h = box
-    px, py = math.ceil(w * PAD), math.ceil(h * PAD)
+    px, py = math.ceil(w * pad), math.ceil(h * pad)
     x0, y0 = max(0, x - px), max(0, y - py)
     x1, y1 = min(width, x + w + px), min(height, y + h + py)
     return [x0, y0, x1, y1] if x1 > x0 and y1 > y0 else None

@@ -42,7 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "consents": ("consent_id", "subject_id", "scope", "purpose", "granted_at", "expires_at",
                  "term", "revoked_at", "method", "notice_version", "evidence_uri",
                  "evidence_sha256", "signer_role", "notice_elements", "purposes", "explicit"),
-    "links": ("subject_id", "photo_sha256", "photo_path", "box", "role"),
+    "links": ("subject_id", "photo_sha256", "photo_path", "box", "role", "time_s"),
     "processing": ("processed_at", "photo_sha256", "photo_path", "capture_region",
                    "processing_region", "method", "recipients", "purpose"),
 }
@@ -210,6 +210,19 @@ def sha256(value: Any, field: str) -> str | None:
     return digest
 
 
+def seconds(value: Any, field: str) -> str | None:
+    """A time in a video, in seconds from its start (0 or more, to the millisecond), stored as text."""
+    if _blank(value):
+        return None
+    try:
+        number = float(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not 0 <= number < float("inf"):
+        raise InvalidValue(f"{field}: {str(value)[:80]!r} is not a time in seconds (0 or more)")
+    return f"{round(number, 3):.3f}".rstrip("0").rstrip(".")
+
+
 def box(value: Any, field: str = "box") -> str | None:
     """`[x, y, w, h]` in upright pixels, from a list, JSON text, or "x y w h" / "x,y,w,h"."""
     if _blank(value):
@@ -305,6 +318,7 @@ NORMALIZE: dict[str, Callable[[Any, str], Any]] = {
     "photo_sha256": sha256,
     "photo_path": photo_path,
     "box": box,
+    "time_s": seconds,
     "role": _choice(ROLES),
     "birth_date": normalize_datetime,
     "deceased_at": normalize_datetime,
@@ -350,8 +364,11 @@ def normalize(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def link_id(record: Mapping[str, Any]) -> str:
-    """A link is identified by who, which photo and which box; its role can be edited."""
+    """A link is identified by who, which photo and which box (in a video, at which time: links
+    without a time keep the ids they had before time_s existed); its role can be edited."""
     identity = {name: record.get(name) for name in LINK_IDENTITY}
+    if record.get("time_s") is not None:
+        identity["time_s"] = record["time_s"]
     return "L" + hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
 
 

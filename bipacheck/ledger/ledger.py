@@ -32,7 +32,7 @@ BUSY_TIMEOUT_SECONDS = 60.0
 IMPORT_CHUNK = 500
 _ROLE_STRENGTH = {"uploader": 0, "tagged": 1, "other": 2}
 _ORDER = {"subjects": "subject_id", "consents": "subject_id, granted_at, consent_id",
-          "links": "subject_id, photo_sha256, photo_path, box",
+          "links": "subject_id, photo_sha256, photo_path, box, time_s",
           "processing": "processed_at, photo_sha256, photo_path, event_id", "events": "seq"}
 
 
@@ -307,11 +307,11 @@ class Ledger:
                              [digest, path])
         best: dict[tuple, PhotoLink] = {}
         for link in map(PhotoLink.from_row, rows):
-            key = (link.subject_id, tuple(link.box) if link.box else None)
+            key = (link.subject_id, tuple(link.box) if link.box else None, link.time_s)
             held = best.get(key)
             if held is None or _ROLE_STRENGTH[link.role] < _ROLE_STRENGTH[held.role]:
                 best[key] = link
-        return sorted(best.values(), key=lambda l: (l.subject_id, l.box or []))
+        return sorted(best.values(), key=lambda l: (l.subject_id, l.box or [], l.time_s or 0.0))
 
     def consent_status(self, subject_id: str, scope: str, as_of: datetime | str) -> ConsentStatus:
         """Whether `subject_id` had a release covering `scope` at `as_of` (aware datetime)."""
@@ -461,10 +461,13 @@ class Ledger:
 
     def link(self, subject_id: str, photo_sha256: str | None = None,
              photo_path: str | None = None, box: list[int] | str | None = None,
-             role: str = fields.DEFAULT_ROLE, *, actor: str | None = None) -> PhotoLink:
-        """Record that a subject appears in a photo (by content hash and/or relative path)."""
+             role: str = fields.DEFAULT_ROLE, *, time_s: float | str | None = None,
+             actor: str | None = None) -> PhotoLink:
+        """Record that a subject appears in a photo or video (by content hash and/or relative path);
+        time_s: in a video, when the box is on screen (seconds from its start)."""
         given = fields.normalize("links", {"subject_id": subject_id, "photo_sha256": photo_sha256,
-                                           "photo_path": photo_path, "box": box, "role": role})
+                                           "photo_path": photo_path, "box": box, "role": role,
+                                           "time_s": time_s})
         row = fields.complete("links", given, None)
         problems = fields.check("links", row)
         if problems:

@@ -102,6 +102,7 @@ class PhotoLink:
     photo_sha256: str | None = None
     photo_path: str | None = None
     link_id: str | None = None
+    time_s: float | None = None  # a video's: when the box is on screen, seconds from its start
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "PhotoLink":
@@ -112,6 +113,7 @@ class PhotoLink:
             photo_sha256=row["photo_sha256"],
             photo_path=row["photo_path"],
             link_id=row["link_id"],
+            time_s=float(row["time_s"]) if row.get("time_s") else None,
         )
 
 

@@ -18,12 +18,12 @@ from .errors import NotALedger, SchemaTooNew
 from .fields import canonical_json
 
 APP_ID = "bipacheck-ledger"
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 OLDEST_VERSION = 1
 
 
 def create_tables(db: Database) -> None:
-    """The current (v4) layout. Runs inside the caller's transaction."""
+    """The current (v5) layout. Runs inside the caller's transaction."""
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["subjects"].create(
         {"subject_id": str, "display_name": str, "jurisdictions": str,
@@ -41,7 +41,7 @@ def create_tables(db: Database) -> None:
     )
     db["links"].create(
         {"link_id": str, "subject_id": str, "photo_sha256": str, "photo_path": str,
-         "box": str, "role": str},
+         "box": str, "role": str, "time_s": str},
         pk="link_id", not_null={"subject_id", "role"},
         foreign_keys=[("subject_id", "subjects", "subject_id")],
     )
@@ -128,6 +128,13 @@ def _v3_to_v4(kind: str, row: dict[str, Any]) -> dict[str, Any]:
     return {**row, **{name: None for name in _V4_COLUMNS.get(kind, ())}}
 
 
+_V5_COLUMNS = {"links": ("time_s",)}
+
+
+def _v4_to_v5(kind: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, **{name: None for name in _V5_COLUMNS.get(kind, ())}}
+
+
 MIGRATIONS: dict[int, Migration] = {
     1: Migration(1, "subjects: one `jurisdiction` becomes a `jurisdictions` list; add "
                     "purpose_satisfied_at (BIPA 15(a) destruction deadline)",
@@ -138,6 +145,8 @@ MIGRATIONS: dict[int, Migration] = {
     3: Migration(3, "consents: add purposes (a vocabulary) and explicit (GDPR Art. 9(2)(a)); "
                     "processing: add purpose (compared with the release's purposes)",
                  lambda db: _add_columns(db, _V4_COLUMNS), _v3_to_v4),
+    4: Migration(4, "links: add time_s (where in a video the linked box is, in seconds from its start)",
+                 lambda db: _add_columns(db, _V5_COLUMNS), _v4_to_v5),
 }
 
 
@@ -146,7 +155,8 @@ MIGRATIONS: dict[int, Migration] = {
 _TABLES = {1: {"meta", "subjects", "consents", "links", "events"},
            2: {"meta", "subjects", "consents", "links", "events"},
            3: {"meta", "subjects", "consents", "links", "events", "processing"},
-           4: {"meta", "subjects", "consents", "links", "events", "processing"}}
+           4: {"meta", "subjects", "consents", "links", "events", "processing"},
+           5: {"meta", "subjects", "consents", "links", "events", "processing"}}
 _EVENT_COLUMNS = {"seq", "at", "actor", "action", "kind", "key", "before", "after", "note", "prev_hash", "hash"}
 
 

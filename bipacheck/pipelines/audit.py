@@ -73,6 +73,7 @@ class Tally:
     violation_photos: set[str] = field(default_factory=set)
     processing: Seen = field(default_factory=Seen)  # processing of photos with faces
     pack_reach: dict[str, set[str]] = field(default_factory=dict)  # pack id -> reaches its faces had
+    video_tracks: dict[str, dict] = field(default_factory=dict)  # a video's url -> its FaceTracks by number
 
 
 def run(sources: Sequence[str], opts: Options, *, entries: Iterable | None = None, command: str = "audit",
@@ -198,6 +199,15 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     if outcome.faces:
         tally.processing.add(outcome.times)
         tally.processing.add_persons(outcome.processed)
+    if not scan.complete:
+        # a video scanned in part: the ranges never decoded may hold faces (fail closed: at least review)
+        coverage = scan.video["coverage"]
+        tally.findings.append(_with_provenance(Finding(
+            UNSCANNED, "review", f"Video scanned in part: {coverage['statement']}",
+            scan.url, scan.sha256, scan.size,
+            details={"reason": "video-not-fully-scanned", "stopped_by": coverage["stopped_by"],
+                     "unscanned": coverage["unscanned"], "unscanned_streams": coverage["unscanned_streams"]}),
+            scan.provenance))
     if scan.frames_scanned < scan.frame_count:
         # the frames left out were never looked at: no clean bill of health for them
         tally.findings.append(_with_provenance(Finding(
@@ -219,6 +229,8 @@ def _record_photo(tally: Tally, scan: PhotoScan, ctx: AuditContext) -> None:
     if any(f.severity == "violation" for f in outcome.findings):
         tally.violation_photos.add(scan.url)
     tally.photos.append(_photo_row(scan, outcome.faces))
+    if scan.kind == "video":
+        tally.video_tracks[scan.url] = {track.track_id: track for track in scan.tracks}
 
 
 def summarise(tally: Tally, ctx: AuditContext, in_scope: list[str]) -> dict:
@@ -256,6 +268,7 @@ def run_facts(sources: Sequence[str], ctx: AuditContext, cache) -> dict:
                      "review_threshold": ctx.review_threshold},
         "min_face": opts.min_face,
         "max_pixels": opts.max_pixels,
+        "video_interval": opts.video_interval,
         "ledger": ctx.ledger_facts,
         "attestation": attestation_facts(policy.attestation),
         "evidence": policy.evidence.facts() if policy.evidence is not None else dict(NOT_CHECKED),
@@ -277,6 +290,7 @@ def relative_names(sources: Sequence[str], tally: Tally, root: str | None = None
         row["path"] = name_in(root, row["path"])
     for finding in tally.findings:
         finding.path = name_in(root, finding.path)
+    tally.video_tracks = {name_in(root, url): tracks for url, tracks in tally.video_tracks.items()}
     return absolute_root(root)
 
 
@@ -298,13 +312,17 @@ def build_report(sources: Sequence[str], ctx: AuditContext, tally: Tally, cache,
         run["baseline"] = {"path": ctx.options.baseline,
                            **apply_baseline(tally.findings, tally.photos, run, baseline, partial=partial)}
     return Report(run, summarise(tally, ctx, in_scope), tally.findings, tally.skipped, tally.photos,
-                  {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on, rules=ctx.rules)
+                  {"name": "bipacheck", "version": __version__}, fail_on=ctx.options.fail_on, rules=ctx.rules,
+                  video_tracks=tally.video_tracks)
 
 
 def _photo_row(scan: PhotoScan, faces: list) -> dict:
     row = {"path": scan.url, "sha256": scan.sha256, "size": scan.size, "format": scan.format,
            "width": scan.width, "height": scan.height, "faces": len(faces),
            "face_records": [f.as_dict() for f in faces], **(scan.provenance or {})}  # consented faces too
+    if scan.kind == "video":
+        row["kind"] = "video"
+        row["video"] = scan.video
     warnings = scan.warnings + [f"metadata: {e}" for e in scan.tag_errors]
     if warnings:
         row["warnings"] = warnings

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..imaging import named_like_image
+from ..video.decode import named_like_video
 from ..names import printable, visible
 from ..options import Options
 from ..report.model import Report
@@ -74,9 +75,11 @@ def run_check(files: Sequence[str], opts: Options) -> Report:
 
 
 def not_an_image(skipped) -> bool:
-    """Neither named like an image nor holding one: source code, text, archives, empty files (an empty
-    `__init__.py`) in a commit. An empty or non-image file named like an image still blocks."""
-    return skipped.reason in ("unsupported-format", "empty-file") and not named_like_image(skipped.relpath)
+    """Neither named like an image or a video nor holding one: source code, text, archives, empty files
+    (an empty `__init__.py`) in a commit. An empty or unreadable file named like an image or a video
+    still blocks."""
+    return (skipped.reason in ("unsupported-format", "empty-file") and not named_like_image(skipped.relpath)
+            and not named_like_video(skipped.relpath))
 
 
 def human_summary(report: Report) -> str:

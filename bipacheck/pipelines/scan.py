@@ -50,7 +50,9 @@ class ScanReport:
             raise ConfigError(f"scan writes json or table, not {format!r}")
         lines = []
         for entry in self.doc["files"]:
-            boxes = " ".join(f"[{','.join(map(str, f['box']))}]@{f['score']:.2f}" for f in entry["faces"])
+            boxes = " ".join(f"[{','.join(map(str, f['box']))}]@{f['score']:.2f}" + (
+                f" {f['track']['start_s']:.2f}-{f['track']['end_s']:.2f}s" if "track" in f else "")
+                for f in entry["faces"])
             lines.append(f"{entry['path']}\t{len(entry['faces'])} face(s)\t{boxes}".rstrip())
         for entry in self.doc["skipped"]:
             lines.append(f"{entry['path']}\tSKIPPED ({entry['reason']}): {entry['message']}")
@@ -124,9 +126,16 @@ def scan_entry(result: PhotoScan) -> dict:
         "faces": [{"box": f.box, "score": round(f.score, 4), "found_by": f.found_by,
                    **({"found_in": f.found_in} if f.found_in else {})} for f in result.faces],
     }
-    if result.unscanned:
-        entry["not_scanned"] = list(result.unscanned)
-    if result.frame_count > 1:
+    if result.kind == "video":
+        entry["kind"], entry["video"] = "video", result.video
+        for face, track in zip(entry["faces"], result.tracks):
+            face["track"] = {k: v for k, v in track.as_dict().items() if k not in ("box", "score", "found_by")}
+    unscanned = list(result.unscanned)
+    if not result.complete:
+        unscanned.append(f"part of the video: {result.video['coverage']['statement']}")
+    if unscanned:
+        entry["not_scanned"] = unscanned
+    if result.frame_count > 1 and result.kind != "video":
         entry["frames"] = {"scanned": result.frames_scanned, "total": result.frame_count}
     if result.tags:
         entry["face_tags"] = [{"box": t.box, "named": t.named, "tool": t.tool, "where": t.where} for t in result.tags]

@@ -74,13 +74,27 @@ class PhotoOutcome:
     processed: dict[str, tuple[bool, list[dict]]] = field(default_factory=dict)
 
 
-def _assign_links(records: list[FaceRecord], low: list[FaceRecord], links) -> list[FaceRecord]:
+def _link_overlap(link, rec: FaceRecord, tracks: Mapping[int, Any]) -> float:
+    """How well a boxed link fits a face: IoU with its box; a link with a time (a video's) fits a
+    track by the track's box at that time (anywhere it may be on screen), else not at all."""
+    time_s, track = getattr(link, "time_s", None), tracks.get(id(rec))
+    if time_s is None or track is None:
+        return iou(link.box, rec.box)
+    there = track.box_at(time_s, envelope=True)
+    return 0.0 if there is None else iou(link.box, list(there))
+
+
+def _assign_links(records: list[FaceRecord], low: list[FaceRecord], links,
+                  tracks: Mapping[int, Any] | None = None) -> list[FaceRecord]:
     """Attach ledger subjects to faces. Boxed links match by IoU (a boxed link may confirm a
-    low-confidence face, or add a face the detector missed); boxless links cover the remaining
-    faces by count, largest first (the uploader and tagged people are usually the big faces)."""
+    low-confidence face, or add a face the detector missed; with a time, a video's track by its box
+    then); boxless links cover the remaining faces by count, largest first (the uploader and tagged
+    people are usually the big faces). tracks: id(record) -> its FaceTrack, for a video's faces."""
+    tracks = tracks or {}
     boxed = [link for link in links if link.box]
     pairs = sorted(
-        ((iou(link.box, rec.box), i, j) for i, link in enumerate(boxed) for j, rec in enumerate(records + low)),
+        ((_link_overlap(link, rec, tracks), i, j) for i, link in enumerate(boxed)
+         for j, rec in enumerate(records + low)),
         reverse=True,
     )
     used_links, used_faces = set(), set()
@@ -210,6 +224,27 @@ def _cba_at(lookup, subject_id: str | None, at: datetime) -> str | None:
     return subject.employment_cba if subject is not None and subject.under_cba else None
 
 
+def detector_records(scan: PhotoScan) -> tuple[list[FaceRecord], dict[int, Any]]:
+    """The detector's faces as records: a photo's as found; a video's one per track (the best
+    frame's box and score, the track's times). Also id(record) -> FaceTrack for a video's."""
+    records, tracks = [], {}
+    for i, f in enumerate(scan.faces):
+        rec = FaceRecord(f.box, f.score, "detector", found_by=f.found_by, found_in=f.found_in)
+        if scan.kind == "video" and i < len(scan.tracks):
+            track = scan.tracks[i]
+            rec.track = track_facts(track)
+            tracks[id(rec)] = track
+        records.append(rec)
+    return records, tracks
+
+
+def track_facts(track) -> dict:
+    """A video face's times, as its face record carries them (seconds, to the millisecond)."""
+    facts = track.as_dict()
+    return {k: facts[k] for k in ("track", "start_s", "end_s", "best_time_s", "may_start_s", "may_end_s",
+                                  "first_seen_s", "last_seen_s", "samples")}
+
+
 def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
     """One scanned photo's faces against the ledger: BIPA's release evaluator, then the other packs
     in ctx.scope. The ledger supplies the photo's links and processing events; without events the
@@ -219,11 +254,10 @@ def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
     links = lookup.photo_links(sha256=scan.sha256, relpath=scan.relpath) if lookup is not None else []
     events = lookup.processing_events(scan.sha256, scan.relpath) if lookup is not None else []
     outcome = PhotoOutcome()
-    confirmed = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by, found_in=f.found_in)
-                 for f in scan.faces if f.score >= threshold]
-    low = [FaceRecord(f.box, f.score, "detector", found_by=f.found_by, found_in=f.found_in)
-           for f in scan.faces if f.score < threshold]
-    records = _assign_links(confirmed, low, links)
+    detected, tracks = detector_records(scan)
+    confirmed = [rec for rec in detected if rec.score >= threshold]
+    low = [rec for rec in detected if rec.score < threshold]
+    records = _assign_links(confirmed, low, links, tracks)
     low = [r for r in low if r not in records]
     tag_rows = _add_tag_faces(records, scan.tags, ctx.tag_map or {})
     times = processing_times(events, scan.modified, as_of, attestation)
@@ -237,7 +271,7 @@ def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
     unlinked: list[FaceRecord] = []
     for rec in records:
         outcome.faces.append(rec)
-        person = rec.subject_id or f"face:{scan.sha256}:{rec.box}"
+        person = rec.subject_id or rec.person_key(scan.sha256)
         if rec.subject_id is not None and lookup is not None:
             judged = [_judge(ctx, rec.subject_id, p.at, p.purposes) for p in times]
             now = judged[-1] if judged else _judge(
@@ -305,7 +339,7 @@ def evaluate_photo(scan: PhotoScan, ctx: PolicyContext) -> PhotoOutcome:
     for rec in low:
         outcome.findings.append(finding(
             "BIPACHECK-LOW-CONFIDENCE", [rec],
-            f"Possible face at {rec.box} scored {rec.score:.2f}, below the threshold {threshold:.2f}: "
+            f"Possible face at {rec.place} scored {rec.score:.2f}, below the threshold {threshold:.2f}: "
             "a person should review it.", "review" if profile.derives_identifiers else "info"))
     if ctx.scope is not None:
         others = evaluate_packs(ctx.scope.face_packs(), scan, records, times, lookup=lookup, profile=profile,
@@ -369,7 +403,7 @@ def _consent_findings(photo: _Photo, rec: FaceRecord, person: str, judged: list[
             f" and {len(entries) - 3} more" if len(entries) > 3 else "")
         extra = {"defects": defects} if defects else {}
         out.append(finding(
-            rule, [rec], f"Face at {rec.box} is {who}, processed {when}: {RULES[rule].summary}"
+            rule, [rec], f"Face at {rec.place} is {who}, processed {when}: {RULES[rule].summary}"
             + (f" ({'; '.join(defects)})" if defects else ""), severity,
             processing=photo.profile.name, reach=photo.law.id, **extra,
             exposure={"section": RULES[rule].section, "person": person, "linked": rec.subject_id is not None,
@@ -405,7 +439,7 @@ def _disclosure_findings(photo: _Photo, rec: FaceRecord, person: str, lookup, fi
         names = sorted({e["recipient"] for _, e in items})
         reach = photo.reach([i for i, _ in items])
         out.append(finding(
-            rule, [rec], f"Face at {rec.box} sent to {', '.join(names)}: {RULES[rule].summary}",
+            rule, [rec], f"Face at {rec.place} sent to {', '.join(names)}: {RULES[rule].summary}",
             photo.severity(reach), recipients=names,
             exposure={"section": RULES[rule].section, "person": person, "linked": rec.subject_id is not None,
                       "processing": [e for _, e in items]}))

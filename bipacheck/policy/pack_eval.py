@@ -147,7 +147,7 @@ def _finding(ctx: PackContext, rule: Rule, rec: FaceRecord, hit: Hit, places, sc
     severity, unstated = _unless_trigger_stated(ctx.pack, ctx.facts, severity)
     if rule.derived and not ctx.profile.derives_identifiers:
         severity = "info"
-    person = rec.subject_id or f"face:{scan.sha256}:{rec.box}"
+    person = rec.subject_id or rec.person_key(scan.sha256)
     entries = []
     for i in hit.indices:
         where, why = places[i]
@@ -162,7 +162,7 @@ def _finding(ctx: PackContext, rule: Rule, rec: FaceRecord, hit: Hit, places, sc
                                     else f"severity {severity}")
         entries.append(entry)
     who = f"subject {rec.subject_id}" if rec.subject_id else "an unidentified person (no ledger link)"
-    return Finding(rule, severity, f"Face at {rec.box} is {who} ({ctx.pack.name}): {rule.summary}{hit.note}"
+    return Finding(rule, severity, f"Face at {rec.place} is {who} ({ctx.pack.name}): {rule.summary}{hit.note}"
                    f"{unstated}", scan.url, scan.sha256, scan.size, [rec],
                    {"pack": ctx.pack.id, "reach": overall, **hit.details,
                     "exposure": {"pack": ctx.pack.id, "person": person, "linked": rec.subject_id is not None,

@@ -92,10 +92,31 @@ def _photo_groups(report) -> list[dict]:
         for face, face_findings in zip(faces, on_face):
             face["status"] = face_status(face, face_findings)
             face["blur"] = face["consent_status"] != "valid"
+        if row is not None and row.get("kind") == "video" and faces:
+            groups.extend(_track_groups(path, row, faces, items))
+            continue
         statuses = [face["status"] for face in faces] + [i["severity"] for i in items if not i["suppressed"]]
         groups.append({"path": path, "row": row, "faces": faces, "findings": items,
                        "worst": max(statuses, key=_RANK.get, default="info")})
     groups.sort(key=lambda g: (-_RANK[g["worst"]], g["path"]))
+    return groups
+
+
+def _track_groups(path: str, row: dict, faces: list[dict], items: list[dict]) -> list[dict]:
+    """A video with faces: one group per face (track), shown on its keyframe (the frame at the
+    track's best time) with the times; findings about the whole video go with the first."""
+    groups = []
+    for i, face in enumerate(faces):
+        track = face.get("track")
+        mine = [{**item, "faces": [0]} for item in items if i in item["faces"]]
+        if i == 0:
+            mine += [item for item in items if not item["faces"]]
+        when = (f"track {track['track']}: on screen {track['start_s']:.2f}-{track['end_s']:.2f} s; keyframe at "
+                f"{track['best_time_s']:.2f} s (the box)" if track else "a face the ledger links to this video")
+        statuses = [face["status"]] + [item["severity"] for item in mine if not item["suppressed"]]
+        groups.append({"path": path, "row": row, "faces": [face], "findings": mine, "when": when,
+                       "time_s": track["best_time_s"] if track else None,
+                       "worst": max(statuses, key=_RANK.get, default="info")})
     return groups
 
 
@@ -123,7 +144,8 @@ class HtmlFormat(ReportFormat):
             blur = [[f["box"] for f in g["faces"] if f["blur"]] if self.thumbnails == "blurred" else ()
                     for g in scanned]
             thumbs = make_thumbnails([g["row"] for g in scanned], report.run.get("max_pixels") or DEFAULT_MAX_PIXELS,
-                                     self.endpoint_url, blur, report.run.get("root"))
+                                     self.endpoint_url, blur, report.run.get("root"),
+                                     [g.get("time_s") for g in scanned])
         for group in groups:
             row = group.pop("row")
             if row is None:

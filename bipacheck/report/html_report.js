@@ -99,6 +99,7 @@
     const meta = photo.sha256 ? `SHA-256 ${photo.sha256} · ${photo.width}×${photo.height}` : "";
     return el("article", { class: "photo", "data-worst": photo.worst, "data-path": photo.path },
       el("h3", {}, photo.path), el("div", { class: "note mono" }, meta),
+      photo.when ? el("div", { class: "note when" }, photo.when) : null,
       photo.note ? el("div", { class: "note thumb-note" }, photo.note) : null,
       el("div", { class: "body" }, photo.width ? thumbnail(photo, id) : null, details));
   }

@@ -21,7 +21,8 @@ from .persons import persons_roll_up
 # 2.4.0: findings[].history, skipped[].history, photos[].history (audit --history);
 # 2.5.0: legal model v3 (run.evidence, faces[].verdicts/documents, persons dates and documents, per-method 15(b));
 # 2.6.0: run.root (paths relative to it), faces[].found_in, run.ledger.expected_head, BIPACHECK-HIDDEN-FACE
-SCHEMA_VERSION = "2.6.0"
+# 2.7.0: videos (photos[].kind and .video with the coverage, faces[].track with the times)
+SCHEMA_VERSION = "2.7.0"
 
 
 @dataclass
@@ -34,6 +35,9 @@ class Report:
     tool: dict = field(default_factory=dict)
     fail_on: str = "violation"  # the weakest severity that fails the run (decides exit_code)
     rules: RuleBook = field(default_factory=RuleBook)  # every rule the audit knew (SARIF lists them)
+    # a video's path (as photos[] names it) -> its face tracks by track number (bipacheck.video.FaceTrack,
+    # observations included), for `redact`; not part of the report document (boxes and times only, too)
+    video_tracks: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         unknown = sorted({f.rule_id for f in self.findings if f.rule not in self.rules})

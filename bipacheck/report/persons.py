@@ -13,16 +13,20 @@ NOT_PERSONS = {"BIPACHECK-LOW-CONFIDENCE", "BIPACHECK-UNSCANNED"}  # possible fa
 _RANK = {"violation": 4, "review": 3, "info": 2, "accepted": 1, "consented": 0}
 
 
-def person_key(subject_id: str | None, sha256: str | None, box: list[int]) -> str:
-    """A subject id, or the key the audit's exposure count uses for a face nobody is linked to."""
-    return subject_id or f"face:{sha256}:{list(box)}"
+def person_key(subject_id: str | None, sha256: str | None, box: list[int], time_s: float | None = None) -> str:
+    """A subject id, or the key the audit's exposure count uses for a face nobody is linked to (a
+    video's face: with its best time; FaceRecord.person_key)."""
+    if subject_id:
+        return subject_id
+    key = f"face:{sha256}:{list(box)}"
+    return key if time_s is None else f"{key}@{time_s:.3f}"
 
 
 def persons_roll_up(findings: list[dict], photos: list[dict]) -> list[dict]:
     people: dict[str, dict] = {}
 
     def person(face: dict, sha256: str | None) -> dict:
-        key = person_key(face["subject_id"], sha256, face["box"])
+        key = person_key(face["subject_id"], sha256, face["box"], (face.get("track") or {}).get("best_time_s"))
         return people.setdefault(key, {
             "key": key, "subject_id": face["subject_id"], "consent_status": face["consent_status"],
             "consent_id": face.get("consent_id"), "consent": face.get("consent"),

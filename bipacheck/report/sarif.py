@@ -57,6 +57,13 @@ def root_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
+def _when(face) -> str:
+    """A video face's times (the rectangle is its box in the best frame)."""
+    t = face.track
+    return "" if t is None else (f" at {t['best_time_s']:.2f} s of the video, on screen "
+                                 f"{t['start_s']:.2f}-{t['end_s']:.2f} s")
+
+
 def _result(finding, rule_index: dict[str, int], rooted: bool = False) -> dict:
     location = _location(finding.path, rooted)
     result = {
@@ -68,13 +75,18 @@ def _result(finding, rule_index: dict[str, int], rooted: bool = False) -> dict:
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {"severity": finding.severity, "citation": finding.citation, "sha256": finding.sha256},
     }
+    timed = [f.track for f in finding.faces if f.track is not None]
+    if len(timed) == 1:  # a video's face: when it is on screen, in seconds (the message says it too)
+        result["properties"]["video"] = {k: timed[0][k] for k in ("start_s", "end_s", "best_time_s")}
+    elif timed:
+        result["properties"]["video"] = [{k: t[k] for k in ("start_s", "end_s", "best_time_s")} for t in timed]
     if finding.faces:
         result["attachments"] = [{
             "description": {"text": "face boxes in image pixels (upright)"},
             "artifactLocation": location,
             "rectangles": [{
                 "left": f.box[0], "top": f.box[1], "right": f.box[0] + f.box[2], "bottom": f.box[1] + f.box[3],
-                "message": {"text": f"face (score {'n/a' if f.score is None else f'{f.score:.2f}'}, "
+                "message": {"text": f"face{_when(f)} (score {'n/a' if f.score is None else f'{f.score:.2f}'}, "
                                     f"subject {f.subject_id or 'unidentified'}, release {f.consent_status})"},
             } for f in finding.faces],
         }]

@@ -2,7 +2,8 @@
 
 The photo is read again from where the audit found it and must still have the audited content
 (same SHA-256); otherwise it gets no thumbnail and the report says why. A thumbnail is the whole
-photo downscaled: crops of faces are never made.
+photo downscaled: crops of faces are never made. A video's thumbnails are keyframes: the whole frame
+at a face track's best time, downscaled, one per track.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import BipacheckError
 from ..imaging import load_image
 from ..imaging.obscure import obscure, padded_region
 from ..sources import locate, read_url
+from ..video import frame_at
 
 THUMB_SIDE = 320  # px, longest side
 THUMB_QUALITY = 70
@@ -34,10 +36,10 @@ class Thumbnail:
 
 
 def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None, blur=(),
-                   root: str | None = None) -> Thumbnail:
+                   root: str | None = None, time_s: float | None = None) -> Thumbnail:
     """photo: a report photos[] row (path below `root`, the report's run.root; sha256, width, height).
     blur: face boxes (upright, full resolution) to blur in the thumbnail's own pixels, so they never
-    leave the machine."""
+    leave the machine. time_s: for a video, the time of the frame to show (default its first)."""
     path, sha256 = locate(root, photo["path"]), photo["sha256"]
     try:
         data = read_url(path, endpoint_url)
@@ -46,15 +48,21 @@ def make_thumbnail(photo: dict, max_pixels: int, endpoint_url: str | None = None
     if sha256 and hashlib.sha256(data).hexdigest() != sha256:
         return Thumbnail(None, note="photo changed since the audit (SHA-256 differs): no thumbnail")
     try:
-        # JPEGs decode straight at 1/2, 1/4 or 1/8 scale (DCT scaling) when that is still >= THUMB_SIDE
-        reduce_by = max(1.0, max(photo.get("width") or 1, photo.get("height") or 1) / THUMB_SIDE)
-        loaded = load_image(data, max_pixels=max_pixels, reduce_by=reduce_by, max_frames=1)
+        if photo.get("kind") == "video":
+            frame = frame_at(io.BytesIO(data), time_s or 0.0)
+            if frame is None:
+                return Thumbnail(None, note="video frame could not be decoded again")
+            im, full_width = Image.fromarray(frame), frame.shape[1]
+        else:
+            # JPEGs decode straight at 1/2, 1/4 or 1/8 scale (DCT scaling) when that is still >= THUMB_SIDE
+            reduce_by = max(1.0, max(photo.get("width") or 1, photo.get("height") or 1) / THUMB_SIDE)
+            loaded = load_image(data, max_pixels=max_pixels, reduce_by=reduce_by, max_frames=1)
+            im, full_width = Image.fromarray(loaded.frames[0]), loaded.width
     except (BipacheckError, OSError, ValueError) as exc:
         return Thumbnail(None, note=f"photo could not be decoded again: {exc}")
-    im = Image.fromarray(loaded.frames[0])
     im.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     if blur:
-        im = _blurred(im, blur, im.width / loaded.width)
+        im = _blurred(im, blur, im.width / full_width)
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=THUMB_QUALITY, optimize=True)
     uri = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -72,12 +80,14 @@ def _blurred(im: Image.Image, boxes, scale: float) -> Image.Image:
 
 
 def make_thumbnails(photos: list[dict], max_pixels: int, endpoint_url: str | None = None,
-                    blur: list | None = None, root: str | None = None) -> list[Thumbnail]:
-    """Thumbnails in the order of `photos` (blur: boxes to blur, per photo), made on a few threads
-    (decoding releases the GIL)."""
+                    blur: list | None = None, root: str | None = None,
+                    times: list | None = None) -> list[Thumbnail]:
+    """Thumbnails in the order of `photos` (blur: boxes to blur, per photo; times: a video's frame
+    time, per photo), made on a few threads (decoding releases the GIL)."""
     from concurrent.futures import ThreadPoolExecutor
 
     blur = blur or [()] * len(photos)
+    times = times or [None] * len(photos)
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda pb: make_thumbnail(pb[0], max_pixels, endpoint_url, pb[1], root),
-                             zip(photos, blur)))
+        return list(pool.map(lambda pbt: make_thumbnail(pbt[0], max_pixels, endpoint_url, pbt[1], root, pbt[2]),
+                             zip(photos, blur, times)))

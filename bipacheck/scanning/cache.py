@@ -30,6 +30,7 @@ from ..errors import ConfigError, ImageError
 from ..metadata import TagRegion
 from ..sources import Listing
 from ..sources.filters import PathFilter
+from ..video import FaceTrack
 from .cache_auth import authentic, cache_key, row_mac
 from .scan import PhotoScan, ScanSettings, SkippedFile
 
@@ -65,8 +66,9 @@ def default_cache_path(ledger: str) -> str:
 
 # Bump when the same bytes scan to a different result within one version (2: metadata warnings no
 # longer quote face-tag names; PNGs with oversized text chunks are scanned, not skipped; 3: alpha
-# views and embedded images are searched, faces say where they were found).
-RESULTS_REVISION = 3
+# views and embedded images are searched, faces say where they were found; 4: videos are scanned,
+# a result is an image's or a video's, with the video's facts and face tracks).
+RESULTS_REVISION = 4
 
 
 def settings_key(detector_settings: dict, settings: ScanSettings) -> dict:
@@ -90,6 +92,7 @@ def encode_result(result: PhotoScan | SkippedFile) -> tuple[str, str]:
             "frames_scanned": result.frames_scanned, "frame_count": result.frame_count,
             "warnings": list(result.warnings), "tags": [t.to_dict() for t in result.tags],
             "tag_errors": list(result.tag_errors), "unscanned": list(result.unscanned),
+            "kind": result.kind, "video": result.video, "tracks": [t.to_record() for t in result.tracks],
         }, ensure_ascii=False)
     return "skipped", json.dumps({"reason": result.reason, "message": result.message,
                                   "sha256": result.sha256, "size": result.size}, ensure_ascii=False)
@@ -102,7 +105,8 @@ def decode_result(kind: str, text: str, url: str, relpath: str) -> PhotoScan | S
     return PhotoScan(url, relpath, data["sha256"], data["size"], data["format"], data["width"],
                      data["height"], [Face(*f) for f in data["faces"]], data["frames_scanned"],
                      data["frame_count"], data["warnings"], data["unscanned"], [TagRegion(**t) for t in data["tags"]],
-                     data["tag_errors"])
+                     data["tag_errors"], kind=data["kind"], video=data["video"],
+                     tracks=[FaceTrack.from_record(t) for t in data["tracks"]])
 
 
 @dataclass(frozen=True)

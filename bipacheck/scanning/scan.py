@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,11 +14,18 @@ from ..errors import ImageError, TooLarge, UnsupportedFormat
 from ..imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, load_image
 from ..metadata import TagRegion, read_face_tags, sidecar_paths
 from ..metadata.sidecars import PICASA_NAMES, sidecar_kind
+from ..video import FaceTrack, VideoSettings, scan_video, sniff_video
+from ..video.decode import SNIFF_BYTES
 from .views import embedded_faces, frame_faces, hidden_only
 
 SIDECAR_REASON = "sidecar-metadata"  # an XMP/Takeout/Picasa file: read with its photo, not a photo itself
 
 DEFAULT_MIN_FACE = 24
+DEFAULT_VIDEO_INTERVAL = 1.0  # seconds between a video's regular samples (video/sampling.py's guarantee)
+# An object larger than this is not read into memory whole: it is opened as a stream (a local file
+# in place; a bucket object or git blob spooled to a temporary file in blocks) and, when its first
+# bytes name a video, decoded from that stream. A smaller one is read whole, as a photo always is.
+WHOLE_READ_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,10 +34,14 @@ class ScanSettings:
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_frames: int = DEFAULT_MAX_FRAMES
     read_tags: bool = True  # face regions in the file's metadata and in sidecars next to it
+    video_interval: float = DEFAULT_VIDEO_INTERVAL  # seconds between a video's regular samples
 
     def as_dict(self) -> dict:
         return {"min_face": self.min_face, "max_pixels": self.max_pixels, "max_frames": self.max_frames,
-                "read_tags": self.read_tags}
+                "read_tags": self.read_tags, "video_interval": self.video_interval}
+
+    def video_settings(self) -> VideoSettings:
+        return VideoSettings(interval_s=self.video_interval, min_face=self.min_face)
 
 
 @dataclass
@@ -56,6 +68,19 @@ class PhotoScan:
     # sidecars read with this photo that are not images: the engine hands those on as the sidecars'
     # own results instead of reading them again (not part of the scan or the cache)
     sidecar_skips: dict[str, tuple[str, SkippedFile]] = field(default_factory=dict, compare=False, repr=False)
+    kind: str = "image"  # or "video"
+    # a video's facts (container, codec, duration, samples, coverage: bipacheck.video.VideoScan.as_dict
+    # without its tracks); None for an image
+    video: dict | None = None
+    # a video's face tracks, one per face on screen, in the order of `faces` (each face is its
+    # track's best observation: box and score at best_time_s)
+    tracks: list[FaceTrack] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every part of the object was scanned (a video's coverage; frames and embedded
+        images are reported apart)."""
+        return self.video is None or bool(self.video["coverage"]["complete"])
 
 
 @dataclass
@@ -79,6 +104,8 @@ def scan_bytes(data: bytes, url: str, relpath: str, detector: Detector,
                sibling: Callable[[str], bytes | None] | None = None) -> PhotoScan | SkippedFile:
     """sibling: reads a file next to this one by name (for XMP/Takeout/Picasa sidecars)."""
     sha = hashlib.sha256(data).hexdigest()
+    if sniff_video(data[:SNIFF_BYTES]):
+        return scan_video_file(io.BytesIO(data), url, relpath, sha, len(data), detector, settings)
     image = _load(data, url, relpath, sha, detector, settings)
     if isinstance(image, SkippedFile):
         return image
@@ -96,6 +123,24 @@ def scan_bytes(data: bytes, url: str, relpath: str, detector: Detector,
     if settings.read_tags:
         _read_tags(scan, data, sibling)
     return scan
+
+
+def scan_video_file(stream, url: str, relpath: str, sha: str, size: int | None, detector: Detector,
+                    settings: ScanSettings = ScanSettings()) -> PhotoScan | SkippedFile:
+    """A video (a seekable binary file object, read as a stream) -> one face per track, with the
+    tracks and the coverage; a video nothing could be scanned of (or without PyAV) -> a skip."""
+    try:
+        found = scan_video(stream, detector, settings.video_settings())
+    except ImageError as exc:
+        return SkippedFile(url, relpath, exc.reason, f"video: {exc.message}", sha, size)
+    except MemoryError:
+        return SkippedFile(url, relpath, TooLarge.reason, "video: ran out of memory decoding it", sha, size)
+    faces = [Face(*t.best_box, t.best_score, t.best.found_by) for t in found.tracks]
+    facts = found.as_dict()
+    del facts["tracks"]
+    return PhotoScan(url, relpath, sha, size, found.format, found.width, found.height, faces,
+                     frames_scanned=found.frames_decoded, frame_count=found.frames_decoded,
+                     warnings=list(found.warnings), kind="video", video=facts, tracks=list(found.tracks))
 
 
 def _load(data: bytes, url: str, relpath: str, sha: str, detector: Detector, settings: ScanSettings):
@@ -129,6 +174,19 @@ def _read_tags(scan: PhotoScan, data: bytes, sibling) -> None:
     scan.tag_errors = errors + list(tags.errors)
 
 
+def _scan_stream(stream, obj, detector: Detector, settings: ScanSettings) -> PhotoScan | SkippedFile | None:
+    """A video's scan from an open stream (hashed in one pass, then decoded in another); None when
+    the stream is not a video (the caller reads it whole, as any photo)."""
+    head = stream.read(SNIFF_BYTES)
+    if not sniff_video(head):
+        return None
+    stream.seek(0)
+    digest = hashlib.file_digest(stream, "sha256")
+    size = stream.tell()
+    stream.seek(0)
+    return scan_video_file(stream, obj.url, obj.relpath, digest.hexdigest(), size, detector, settings)
+
+
 def _merge_frames(per_frame: list[list[Face]], scale: float) -> list[Face]:
     """Faces of all frames (and views of them) in full-resolution pixels; a face at the same place in
     several frames of an animation, or views of a frame, is one face (the best-scoring box is kept)."""
@@ -143,8 +201,13 @@ def _merge_frames(per_frame: list[list[Face]], scale: float) -> list[Face]:
 
 
 def scan_object(obj, detector: Detector, settings: ScanSettings = ScanSettings()) -> PhotoScan | SkippedFile:
-    """Read a source object (bipacheck.sources.SourceObject) and scan it."""
+    """Read a source object (bipacheck.sources.SourceObject) and scan it. An object larger than
+    WHOLE_READ_BYTES is opened as a stream; a video in it is decoded from the stream, never read whole."""
     try:
+        if obj.size is not None and obj.size > WHOLE_READ_BYTES and hasattr(obj, "consume"):
+            streamed = obj.consume(lambda stream: _scan_stream(stream, obj, detector, settings))
+            if streamed is not None:
+                return streamed
         data = obj.read()
     except ImageError as exc:
         return SkippedFile(obj.url, obj.relpath, exc.reason, exc.message, None, obj.size)

@@ -40,7 +40,8 @@ from datetime import date, datetime, timezone
 from ..errors import ConfigError, UnreadableFile
 from ..imaging import sniff_format
 from ..metadata import sidecar_paths
-from .objects import Skipped, SourceObject, printable
+from ..video.decode import VIDEO_SUFFIXES
+from .objects import Skipped, SourceObject, printable, spool_command
 
 DEFAULT_SNIFF_LIMIT = 128 * 1024 * 1024  # above GitHub's 100 MB file limit: nearly every blob is sniffed
 LFS_POINTER_MAX = 1024  # git-lfs never treats a larger blob as a pointer
@@ -51,10 +52,6 @@ IMAGE_SUFFIXES = frozenset({
     ".avif", ".jxl", ".jp2", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".raw",
 })
 # ".ts" is left out on purpose: in a repository it is far more often TypeScript than MPEG-TS.
-VIDEO_SUFFIXES = frozenset({
-    ".mp4", ".m4v", ".mov", ".qt", ".webm", ".mkv", ".avi", ".3gp", ".3g2", ".mpg", ".mpeg", ".wmv", ".flv",
-    ".mts", ".m2ts",
-})
 
 _FILE_MODES = (b"100644", b"100755")
 _GITLINK_MODE = b"160000"
@@ -82,6 +79,10 @@ class HistoryBlob:
 
     def read(self) -> bytes:
         return _read_blob(self.git_dir, self.blob)
+
+    def consume(self, fn):
+        """fn(stream) over the blob spooled to a temporary file in blocks (a large video)."""
+        return spool_command(_argv(self.git_dir, ("cat-file", "blob", self.blob)), self.git_dir, _env(), fn)
 
     def sibling(self, name: str) -> bytes | None:
         raw = os.fsencode(name)

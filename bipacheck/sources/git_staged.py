@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import ConfigError, UnreadableFile
-from .objects import Skipped, SourceObject, printable
+from .objects import Skipped, SourceObject, printable, spool_command
 
 _GITLINK_MODE = b"160000"  # a submodule commit, not a file of this repository
 
@@ -47,6 +47,10 @@ class StagedBlob:
         if proc.returncode != 0:
             raise UnreadableFile(f"git cat-file failed: {printable(os.fsdecode(proc.stderr).strip())}")
         return proc.stdout
+
+    def consume(self, fn):
+        """fn(stream) over the blob spooled to a temporary file in blocks (a large video)."""
+        return spool_command(["git", "cat-file", "blob", self.sha], self.toplevel, None, fn)
 
     def sibling(self, name: str) -> bytes | None:
         # The staged sidecar goes with the staged photo; ":0:<path>" is the stage-0 index entry

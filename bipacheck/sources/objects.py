@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import posixpath
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+from ..errors import UnreadableFile
 from ..metadata import sidecar_paths
 from ..names import printable  # noqa: F401 - the sources' one way to name what they list
 
@@ -18,6 +23,41 @@ class Location(Protocol):
     def read(self) -> bytes: ...
 
     def sibling(self, name: str) -> bytes | None: ...
+
+    # Optional: `consume(fn)` calls fn with the bytes as a seekable binary stream, never read into
+    # memory whole (a local file in place, a remote object or git blob spooled to a temporary file).
+
+
+SPOOL_BLOCK = 8 * 1024 * 1024  # bytes per read when spooling a remote object or blob to disk
+
+
+def spooled(fill: Callable, fn: Callable):
+    """fn(stream) over a temporary file that fill(file) wrote in blocks (removed afterwards)."""
+    with tempfile.TemporaryFile(prefix="bipacheck-") as tmp:
+        fill(tmp)
+        tmp.seek(0)
+        return fn(tmp)
+
+
+def spool_command(argv: list, cwd, env: dict | None, fn: Callable):
+    """fn(stream) over a command's standard output (e.g. `git cat-file blob`), spooled to a
+    temporary file in blocks. A failing command is an UnreadableFile."""
+    def fill(tmp) -> None:
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL)
+        except OSError as e:
+            raise UnreadableFile(f"{os_name(argv)}: {e.strerror or e}") from None
+        with proc:
+            shutil.copyfileobj(proc.stdout, tmp, SPOOL_BLOCK)
+            err = proc.stderr.read()
+        if proc.returncode != 0:
+            raise UnreadableFile(f"{os_name(argv)} failed: {printable(err.decode('utf-8', 'replace').strip())}")
+    return spooled(fill, fn)
+
+
+def os_name(argv: list) -> str:
+    return " ".join(a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in argv[:3])
 
 
 @dataclass(frozen=True)
@@ -41,6 +81,12 @@ class SourceObject:
     def read(self) -> bytes:
         """The whole object. Raises bipacheck.errors.UnreadableFile with the reason."""
         return self.location.read()
+
+    def consume(self, fn: Callable):
+        """fn(stream): the object's bytes as a seekable binary stream, not held in memory whole
+        (a location that cannot stream is read whole). Raises UnreadableFile as read() does."""
+        consume = getattr(self.location, "consume", None)
+        return fn(io.BytesIO(self.read())) if consume is None else consume(fn)
 
     def provenance(self) -> dict | None:
         """Where the object came from beyond its url, for the report (git history: the commit that

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, UnreadableFile
 from ..metadata.sidecars import sidecar_kind
 from .filters import ManifestKey, PathFilter
-from .objects import Skipped, SourceObject, printable
+from .objects import SPOOL_BLOCK, Skipped, SourceObject, printable, spooled
 from .sidecar_window import SidecarWindow, candidates, look_up_groups
 
 if TYPE_CHECKING:
@@ -108,6 +108,16 @@ def get(fs: fsspec.AbstractFileSystem, protocol: str, path: str, version: str | 
     return fs.cat_file(path, max_concurrency=1) if protocol == "s3" else fs.cat_file(path)
 
 
+def spool(fs: fsspec.AbstractFileSystem, protocol: str, path: str, version: str | None, out) -> None:
+    """Copy the object to `out` in blocks; with a version, refuse another one (ChangedSinceListing)."""
+    with fs.open(path, "rb", block_size=SPOOL_BLOCK, cache_type="none") as src:
+        details = getattr(src, "details", None) or {}
+        if version is not None and str(details.get("ETag") or details.get("generation") or version) != version:
+            raise ChangedSinceListing("changed since listing (another version than the one listed)")
+        while block := src.read(SPOOL_BLOCK):
+            out.write(block)
+
+
 class _RecentSidecars:
     """Sidecars this process read lately, by path and version: photos of a folder share its
     .picasa.ini (one GET per folder, not per photo), and a sidecar scanned as a listed object and
@@ -163,6 +173,18 @@ class BucketObject:
         # Network and service errors of any kind make this one object unreadable, not the audit.
         except Exception as e:  # noqa: BLE001
             raise UnreadableFile(_error_message(e)) from None
+
+    def consume(self, fn):
+        """fn(stream) over the object spooled to a temporary file by ranged reads of SPOOL_BLOCK bytes
+        (a large video is never held in memory whole); the version read must be the one listed."""
+        def fill(tmp) -> None:
+            try:
+                spool(self._fs(), self.protocol, self.path, self.version, tmp)
+            # Network and service errors of any kind make this one object unreadable, not the audit.
+            except Exception as e:  # noqa: BLE001
+                raise UnreadableFile(_error_message(e)) from None
+
+        return spooled(fill, fn)
 
     def sibling(self, name: str) -> bytes | None:
         versions = dict(self.sidecars)

@@ -26,7 +26,7 @@ import io
 import os
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -37,6 +37,17 @@ from .errors import (CorruptVideo, DecodeBudgetExceeded, FrameTooLarge, NoVideoS
                      UnsupportedCodec, VideoSupportMissing, ZeroSizeVideo)
 
 VIDEO_FORMATS = ("MP4", "MOV", "M4V", "WEBM", "MKV", "AVI")
+# names a video goes by (a file so named that cannot be scanned is never passed over as "not a video")
+VIDEO_SUFFIXES = frozenset({
+    ".mp4", ".m4v", ".mov", ".qt", ".webm", ".mkv", ".avi", ".3gp", ".3g2", ".mpg", ".mpeg", ".wmv", ".flv",
+    ".mts", ".m2ts",
+})
+
+
+def named_like_video(name: str) -> bool:
+    dot = name.rfind(".")
+    return dot >= 0 and name[dot:].lower() in VIDEO_SUFFIXES
+
 SNIFF_BYTES = 64
 THUMB_WIDTH = 64  # px: the grey thumbnail scene changes are measured on
 
@@ -423,7 +434,26 @@ class VideoReader:
                                   f"declares {end:,}")
         return CorruptVideo(f"{fmt} signature but the container cannot be parsed: {_says(exc)}")
 
-    def frames(self) -> Iterator[VideoFrame]:
+    @property
+    def audio_streams(self) -> list:
+        """The container's audio streams (PyAV streams), for a caller that copies them (frames(audio=...))."""
+        return list(self._container.streams.audio)
+
+    @property
+    def video_stream(self):
+        """The PyAV video stream decoded."""
+        return self._stream
+
+    @property
+    def origin_s(self) -> float:
+        """The stream time frame times count from (the first frame's, or the stream's declared start),
+        in seconds on the container's clock: frame time_s + origin_s is the frame's time in the file."""
+        tb = self._stream.time_base
+        return float(self._origin * tb) if self._origin is not None and tb is not None else 0.0
+
+    def frames(self, audio: Callable[[object], None] | None = None) -> Iterator[VideoFrame]:
+        """Decoded frames in order. audio: called with each audio packet that holds data (PyAV
+        packets of `audio_streams`, demuxed alongside the video in file order, not decoded)."""
         av = self._av
         limits, stream = self.limits, self._stream
         tb = stream.time_base
@@ -432,7 +462,8 @@ class VideoReader:
         since_frame = 0
         error_from: float | None = None
         rotation_seen: int | None = None
-        packets = self._container.demux(stream)
+        audio_streams = self.audio_streams if audio is not None else []
+        packets = self._container.demux(stream, *audio_streams)
         self.stop = "end"
         while True:
             if limits.time_budget_s is not None and time.monotonic() - self._started > limits.time_budget_s:
@@ -450,6 +481,10 @@ class VideoReader:
             except av.error.FFmpegError as exc:
                 self._halt("truncated" if self._cut_short() else "corrupt", f"cannot read packets: {_says(exc)}")
                 break
+            if packet is not None and packet.stream.type != "video":
+                if packet.size:
+                    audio(packet)
+                continue
             if packet is not None:
                 self.packets += 1
                 since_frame += 1
@@ -508,7 +543,7 @@ class VideoReader:
                     self._halt("too-large", f"a frame of {frame.width}x{frame.height} at {t:.2f} s exceeds "
                                             f"{limits.max_pixels:,} pixels")
                     break
-                k = self._turns(frame)
+                k = self._turns(frame, first=rotation_seen is None)
                 if rotation_seen is None:
                     rotation_seen = k
                     self._set_rotation(k, frame)
@@ -548,13 +583,15 @@ class VideoReader:
             self._origin = pts
         return max(0.0, float((pts - self._origin) * tb))
 
-    def _turns(self, frame) -> int:
-        """np.rot90's k that makes the stored frame upright (PyAV's rotation is counterclockwise)."""
+    def _turns(self, frame, first: bool = False) -> int:
+        """np.rot90's k that makes the stored frame upright (PyAV's rotation is counterclockwise).
+        The display matrix is read for a mirror on the first frame only: reading a frame's side data
+        through PyAV (18.1) kept memory that grew with every frame read so (60 MB over 1,800 frames)."""
         rotation = frame.rotation or 0
         k = round(rotation / 90)
         if rotation != k * 90:
             self._warn_once("angle", f"display rotation of {rotation} degrees rounded to {k * 90}")
-        for side in frame.side_data or ():
+        for side in (frame.side_data or ()) if first else ():
             if str(side.type).endswith("DISPLAYMATRIX"):
                 m = struct.unpack("<9i", bytes(side)[:36])
                 if m[0] * m[4] - m[1] * m[3] < 0:
@@ -609,3 +646,19 @@ def _says(exc) -> str:
 def open_video(source, limits: DecodeLimits = DecodeLimits()) -> VideoReader:
     """Open `source` (a path, bytes or a binary file object, read as a stream) or raise an ImageError."""
     return VideoReader(source, limits)
+
+
+def frame_at(source, time_s: float, limits: DecodeLimits = DecodeLimits()) -> np.ndarray | None:
+    """The upright RGB frame shown at `time_s` (the last frame presented at or before it; the first
+    frame for an earlier time): what a report shows as a face track's keyframe. Decodes from the
+    start (a keyframe is wanted once per track, not per frame). None when no frame decodes."""
+    shown = None
+    with open_video(source, limits) as reader:
+        for frame in reader.frames():
+            if shown is not None and frame.time_s > time_s + 1e-6:
+                frame.release()
+                break
+            if shown is not None:
+                shown.release()
+            shown = frame
+        return None if shown is None else shown.rgb().copy()

@@ -54,3 +54,16 @@ class VideoSupportMissing(UnsupportedFormat):
     """A video, but PyAV (the [video] extra) is not installed: unscanned, never passed."""
 
     reason = "video-support-missing"
+
+
+class IncompleteRedaction(ImageError):
+    """A redacted copy could not be made of the whole video (decoding stopped early: a truncated or
+    damaged stream, a cap or a budget): no copy is left, since a part presented as the whole would
+    hide what was never obscured. `stop` is the decoder's stable code, `end_s` how far it got."""
+
+    reason = "incomplete-redaction"
+
+    def __init__(self, message: str, stop: str = "", end_s: float = 0.0):
+        super().__init__(message)
+        self.stop = stop
+        self.end_s = end_s

@@ -102,6 +102,20 @@ class FaceTrack:
                 "best_time_s": round(best.time_s, 3), "box": list(best.box), "score": round(best.score, 4),
                 "found_by": best.found_by, "samples": self.samples}
 
+    def to_record(self) -> dict:
+        """Everything the track holds (its observations too), as JSON-ready values: what a scan cache
+        stores. `from_record` gives the same track back."""
+        return {"track": self.track_id, "shot": self.shot, "start_s": self.start_s, "end_s": self.end_s,
+                "may_start_s": self.may_start_s, "may_end_s": self.may_end_s,
+                "points": [[p.time_s, *p.box, p.score, p.found_by] for p in self.points]}
+
+    @classmethod
+    def from_record(cls, data: dict) -> "FaceTrack":
+        points = [TrackPoint(float(t), (int(x), int(y), int(w), int(h)), float(score), str(found_by))
+                  for t, x, y, w, h, score, found_by in data["points"]]
+        return cls(int(data["track"]), int(data["shot"]), points, float(data["start_s"]), float(data["end_s"]),
+                   float(data["may_start_s"]), float(data["may_end_s"]))
+
 
 @dataclass(frozen=True)
 class TrackerSettings:

@@ -2,8 +2,10 @@
 
 Which faces: every face of the photo whose release is not valid (bystanders, expired, revoked,
 out of scope...) and every low-confidence possible face (fail closed); with all_faces, every face.
-Files that could not be scanned, wholly or in part (frames, embedded images), are not copied:
-nothing shows they are free of faces. Copies are written below --out only, never through a link.
+Files that could not be scanned, wholly or in part (frames, embedded images, part of a video), are
+not copied: nothing shows they are free of faces. Copies are written below --out only, never through
+a link. A video's faces are its face tracks: each is obscured in every frame it may be on screen in
+(bipacheck.video.redact_video, audio kept), written to a temporary folder and then streamed below --out.
 """
 
 from __future__ import annotations
@@ -11,17 +13,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 
-from ...errors import ConfigError
+from ...errors import BipacheckError, ConfigError
+from ...hashing import sha256_file
 from ...imaging import sniff_format
 from ...imaging.formats import redactable
 from ...ledger import Ledger
 from ...metadata.strip import StripError, strip_face_tags_report
 from ...names import printable, unprintable
-from ...outputs import REPORT_MODE, UnsafeOutput, write_beneath
+from ...outputs import REPORT_MODE, UnsafeOutput, open_beneath, write_beneath
 from ...report.model import Report
 from ...sources import locate
+from ...video import redact_video
 from .allowlist import copy_bytes
 from .encode import redact_bytes
 from .jpeg import RedactError
@@ -42,13 +48,21 @@ class PhotoPlan:
     changed_area: list[list[int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    kind: str = "image"  # or "video"
+    tracks: list = field(default_factory=list)  # a video's FaceTracks to obscure (of the `obscure` faces)
+    video: dict | None = None  # what redact_video wrote (bipacheck.video.VideoRedaction.as_dict)
 
     def as_dict(self) -> dict:
-        face = lambda f: {k: f.get(k) for k in ("box", "source", "subject_id", "consent_status", "consent_id")}  # noqa: E731
-        return {"source": printable(self.source), "source_sha256": self.sha256, "output": printable(self.output),
-                "output_sha256": self.written_sha256, "obscured": [face(f) for f in self.obscure],
-                "kept": [face(f) for f in self.keep], "regions": self.regions, "changed_area": self.changed_area,
-                "notes": self.notes, "error": self.error}
+        keys = ("box", "source", "subject_id", "consent_status", "consent_id", "track")
+        face = lambda f: {k: f.get(k) for k in keys if k != "track" or f.get("track")}  # noqa: E731
+        out = {"source": printable(self.source), "source_sha256": self.sha256, "output": printable(self.output),
+               "output_sha256": self.written_sha256, "obscured": [face(f) for f in self.obscure],
+               "kept": [face(f) for f in self.keep], "regions": self.regions, "changed_area": self.changed_area,
+               "notes": self.notes, "error": self.error}
+        if self.kind == "video":
+            out["kind"] = "video"
+            out["video"] = self.video
+        return out
 
 
 def source_labels(sources: list[str]) -> dict[str, list[str]]:
@@ -113,12 +127,21 @@ def plan(report: Report, sources: list[str], out_dir: str, all_faces: bool) -> l
         keep = [f for f in faces if f not in obscure]
         source = os.fsdecode(os.fsencode(unprintable(locate(report.run.get("root"), photo["path"]))))
         parts = output_parts(source, sources, labels)
-        plans.append(PhotoPlan(source, os.path.join(out_dir, *parts), photo["sha256"], obscure, keep, parts))
+        item = PhotoPlan(source, os.path.join(out_dir, *parts), photo["sha256"], obscure, keep, parts)
+        if photo.get("kind") == "video":
+            tracks = report.video_tracks.get(photo["path"], {})
+            item.kind = "video"
+            item.tracks = [tracks[f["track"]["track"]] for f in obscure
+                           if f.get("track") and f["track"]["track"] in tracks]
+        plans.append(item)
     return plans
 
 
 def write_copy(item: PhotoPlan, style: str, out_dir: str) -> None:
-    """Redact one photo into out_dir/item.parts, or set item.error and write nothing."""
+    """Redact one photo (or video) into out_dir/item.parts, or set item.error and write nothing."""
+    if item.kind == "video":
+        write_video_copy(item, style, out_dir)
+        return
     try:
         with open(item.source, "rb") as fh:
             data = fh.read()
@@ -145,6 +168,32 @@ def write_copy(item: PhotoPlan, style: str, out_dir: str) -> None:
     item.written_sha256 = hashlib.sha256(out).hexdigest()
 
 
+def write_video_copy(item: PhotoPlan, style: str, out_dir: str) -> None:
+    """A video's copy with its tracks to obscure obscured in every frame they may be on screen in
+    (audio kept), or item.error and nothing written. A face to obscure that has no track (one only the
+    ledger knows of) cannot be placed in time: nothing is written then (fail closed)."""
+    try:
+        if sha256_file(item.source) != item.sha256:
+            raise RedactError("the video changed since it was audited")
+        untimed = [f for f in item.obscure if not f.get("track")]
+        if untimed or len(item.tracks) != len(item.obscure):
+            raise RedactError(f"{len(item.obscure) - len(item.tracks)} face(s) to obscure have no face track in "
+                              "the video (known only from the ledger or metadata): they cannot be placed in time")
+        st = os.stat(item.source)
+        with tempfile.TemporaryDirectory(prefix="bipacheck-redact-") as tmp:
+            staged = os.path.join(tmp, "copy")
+            record = redact_video(item.source, staged, item.tracks, style=style)
+            with open(staged, "rb") as src, open_beneath(out_dir, item.parts, mode=st.st_mode,
+                                                          times=(st.st_atime_ns, st.st_mtime_ns)) as (fh, _):
+                shutil.copyfileobj(src, fh, 8 << 20)
+    except (OSError, RedactError, UnsafeOutput, BipacheckError) as exc:
+        item.error = str(exc)
+        return
+    item.video = {k: v for k, v in record.as_dict().items() if k != "destination"}
+    item.written_sha256 = record.sha256
+    item.notes += list(record.warnings)
+
+
 def _overlaps(item: PhotoPlan) -> list[str]:
     """A face without a release next to a consented one: obscuring it wins (fail closed), and says so."""
     notes = []
@@ -168,7 +217,8 @@ def link_copies(ledger_path: str, plans: list[PhotoPlan]) -> int:
                 continue
             for face in item.keep:
                 if face.get("subject_id"):
-                    ledger.link(face["subject_id"], photo_sha256=item.written_sha256, box=face["box"])
+                    ledger.link(face["subject_id"], photo_sha256=item.written_sha256, box=face["box"],
+                                time_s=(face.get("track") or {}).get("best_time_s"))
                     added += 1
     return added
 
