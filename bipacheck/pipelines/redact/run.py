@@ -88,6 +88,20 @@ def check_out_dir(sources: list[str], out_dir: str) -> None:
         root = os.path.realpath(source)
         if out == root or out.startswith(root + os.sep) or (os.path.isfile(source) and os.path.dirname(root) == out):
             raise ConfigError(f"--out {out_dir} is inside or next to the source {source}; choose another folder")
+    # where each source's copies go (--out/<label>) must not be, hold or lie in a source: `redact
+    # photos --out .` would otherwise write each copy over its original
+    roots = [os.path.realpath(s) for s in sources]
+    for source, label in source_labels(sources).items():
+        target = os.path.normpath(os.path.join(out, *label))  # links below --out: outputs.write_beneath
+        for root in roots:
+            if _overlap(target, root):
+                raise ConfigError(f"--out {out_dir}: the copies of {source} would go to {target}, which is or "
+                                  f"overlaps the source {root}; choose another folder")
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Is one of two real paths the other or inside it?"""
+    return a == b or a.startswith(b.rstrip(os.sep) + os.sep) or b.startswith(a.rstrip(os.sep) + os.sep)
 
 
 def not_copied(report: Report) -> list[dict]:
