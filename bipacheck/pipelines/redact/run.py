@@ -42,10 +42,14 @@ class PhotoPlan:
     changed_area: list[list[int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    name: str = ""  # the photo as the report names it (below the audit's root)
 
     def as_dict(self) -> dict:
+        """The manifest's entry: the source as the report names it (below `audit.root`), the copy below
+        the manifest's own folder; no absolute local path but the root."""
         face = lambda f: {k: f.get(k) for k in ("box", "source", "subject_id", "consent_status", "consent_id")}  # noqa: E731
-        return {"source": printable(self.source), "source_sha256": self.sha256, "output": printable(self.output),
+        return {"source": self.name or printable(self.source), "source_sha256": self.sha256,
+                "output": printable("/".join(self.parts)) if self.parts else printable(self.output),
                 "output_sha256": self.written_sha256, "obscured": [face(f) for f in self.obscure],
                 "kept": [face(f) for f in self.keep], "regions": self.regions, "changed_area": self.changed_area,
                 "notes": self.notes, "error": self.error}
@@ -127,7 +131,8 @@ def plan(report: Report, sources: list[str], out_dir: str, all_faces: bool) -> l
         keep = [f for f in faces if f not in obscure]
         source = os.fsdecode(os.fsencode(unprintable(locate(report.run.get("root"), photo["path"]))))
         parts = output_parts(source, sources, labels)
-        plans.append(PhotoPlan(source, os.path.join(out_dir, *parts), photo["sha256"], obscure, keep, parts))
+        plans.append(PhotoPlan(source, os.path.join(out_dir, *parts), photo["sha256"], obscure, keep, parts,
+                               name=photo["path"]))
     return plans
 
 
