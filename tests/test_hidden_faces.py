@@ -107,6 +107,105 @@ HIDDEN = {
 }
 
 
+# -- places found by the second red-team exercise (issue 23's re-test) ---------------------------------
+
+def _tiff(build) -> bytes:
+    tifffile = pytest.importorskip("tifffile")  # scikit-image's own dependency
+    buffer = io.BytesIO()
+    with tifffile.TiffWriter(buffer) as tiff:
+        build(tiff)
+    return buffer.getvalue()
+
+
+def _icon(fmt: str) -> bytes:
+    """An icon whose largest image is a scene and a smaller one the face (a file browser shows either)."""
+    large = Image.fromarray(SCENE[:256, :256]) if fmt == "ICO" else Image.fromarray(SCENE[:512, :512])
+    small = Image.fromarray(FACE).resize((128, 128) if fmt == "ICO" else (256, 256))
+    if fmt == "ICO":
+        return encode(large, "ICO", sizes=[(256, 256), (128, 128)], append_images=[small])
+    return encode(large, "ICNS", append_images=[small])
+
+
+def _exif_with_stripped_thumbnail() -> bytes:
+    """An EXIF block whose IFD1 is an uncompressed RGB thumbnail (strips of pixels, no JPEG signature)."""
+    strips = encode(Image.fromarray(FACE).resize((128, 128)), "TIFF")  # Pillow: uncompressed, little-endian
+    page = struct.unpack("<I", strips[4:8])[0]
+    strips += b"\x00" * (len(strips) % 2)
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1, 1, 0) + struct.pack("<I", page)
+    return b"Exif\x00\x00" + strips[:4] + struct.pack("<I", len(strips)) + strips[8:] + ifd0
+
+
+def _jfif_thumbnail() -> bytes:
+    """A JPEG whose JFIF segment carries a thumbnail of bare RGB pixels."""
+    side = 147  # 3 x 147 x 147 bytes: the most a segment holds
+    pixels = np.asarray(Image.fromarray(FACE).resize((side, side))).tobytes()
+    body = b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01" + bytes([side, side]) + pixels
+    jpeg = encode(SCENE, "JPEG", quality=90)
+    length = struct.unpack(">H", jpeg[4:6])[0]  # Pillow's own JFIF segment, replaced
+    return jpeg[:2] + b"\xff\xe0" + struct.pack(">H", len(body) + 2) + body + jpeg[4 + length:]
+
+
+def _transparent_grey_level() -> bytes:
+    """A 16-bit grey PNG whose face is drawn in its transparent grey level (tRNS): every value is 0 or 1
+    of 65535, so the grey is black throughout, and a viewer shows the face as its transparency."""
+    shape = np.asarray(Image.fromarray(FACE).convert("L")) > 110
+    grey = np.where(shape, 0, 1).astype("<u2")
+    grey[0, 0] = 65535
+    return encode(Image.frombytes("I;16", grey.shape[::-1], grey.tobytes()), "PNG", transparency=0)
+
+
+def _xmp_holding(text: str) -> bytes:
+    return encode(SCENE, "JPEG", quality=90, xmp=(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description rdf:about="" xmlns:e="urn:example:"><e:preview>{text}</e:preview></rdf:Description>'
+        '</rdf:RDF></x:xmpmeta>').encode())
+
+
+MORE_HIDDEN = {
+    "a smaller icon image": ("icon.ico", lambda: _icon("ICO"), "embedded:icon:"),
+    "an icon family image": ("icon.icns", lambda: _icon("ICNS"), "embedded:icon:"),
+    "a TIFF SubIFD": ("sub.tif", lambda: _tiff(lambda t: (t.write(SCENE, subifds=1), t.write(FACE))),
+                      "embedded:tiff-subifd:1"),
+    "a TIFF maker note": ("note.tif", lambda: _tiff(lambda t: t.write(SCENE, extratags=[
+        (37500, 7, len(thumbnail_of(FACE)), thumbnail_of(FACE), True)])), "embedded:tiff-tag:37500"),
+    "an uncompressed EXIF thumbnail": ("strips.jpg", lambda: encode(SCENE, "JPEG", quality=90,
+                                                                   exif=_exif_with_stripped_thumbnail()),
+                                       "embedded:exif-ifd1"),
+    "a JFIF thumbnail": ("jfif.jpg", _jfif_thumbnail, "embedded:jfif-thumbnail"),
+    "a JPEG as hex in XMP": ("hex.jpg", lambda: _xmp_holding(thumbnail_of(FACE).hex()), "embedded:xmp"),
+    "a BMP as base64 in XMP": ("bmp.jpg", lambda: _xmp_holding(base64.b64encode(encode(
+        Image.fromarray(FACE).resize((120, 120)), "BMP")).decode()), "embedded:xmp"),
+    "a TIFF as base64 in XMP": ("tiff.jpg", lambda: _xmp_holding(base64.b64encode(encode(
+        Image.fromarray(FACE).resize((120, 120)), "TIFF")).decode()), "embedded:xmp"),
+    "after the end of a BMP": ("end.bmp", lambda: encode(SCENE, "BMP") + thumbnail_of(FACE, 300),
+                               "embedded:after-end"),
+    "after the end of a GIF": ("end.gif", lambda: encode(SCENE, "GIF") + thumbnail_of(FACE, 300),
+                               "embedded:after-end"),
+    "the transparent grey level of a 16-bit PNG": ("grey16.png", _transparent_grey_level, "alpha-"),
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_HIDDEN))
+def test_more_places_a_face_hides_are_searched(tmp_path, case, centerface):
+    name, make, where = MORE_HIDDEN[case]
+    code, scanned = scan_json(folder_with(tmp_path, name, make()))
+    assert [f["found_in"][:len(where)] for f in scanned["faces"]] == [where], scanned
+
+
+def test_a_tiff_subifd_that_cannot_be_decoded_is_not_a_clean_bill(tmp_path, ledger, centerface):
+    """A camera raw (DNG) keeps its full-resolution image in a SubIFD in a compression nothing here
+    decodes: the file is not scanned, not passed on its small preview page."""
+    data = bytearray(_tiff(lambda t: (t.write(SCENE, subifds=1), t.write(FACE[:64, :64]))))
+    offset = Image.open(io.BytesIO(bytes(data))).tag_v2[330]
+    offset = offset[0] if isinstance(offset, tuple) else offset
+    (count,) = struct.unpack_from("<H", data, offset)
+    for entry in range(offset + 2, offset + 2 + 12 * count, 12):
+        if struct.unpack_from("<H", data, entry)[0] == 259:  # Compression: a raw codec's number
+            struct.pack_into("<HHIHH", data, entry, 259, 3, 1, 34713, 0)
+    code, report = audit_json(folder_with(tmp_path, "raw.tif", bytes(data)), ledger)
+    assert code == 3 and any("tiff-subifd" in f["message"] for f in report["findings"]), report["findings"]
+
+
 def _text_chunk(value: str) -> PngImagePlugin.PngInfo:
     info = PngImagePlugin.PngInfo()
     info.add_text("Thumbnail", value)

@@ -22,7 +22,7 @@ from ..errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, Unsuppor
 from .formats import DECODED, sniff_format
 from .guard import pixels_allowed
 from .pngtext import without_oversized_text
-from .previews import Preview, find_previews
+from .previews import MAX_CANDIDATES, Preview, find_previews
 
 DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
 DEFAULT_MAX_FRAMES = 16
@@ -127,6 +127,9 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
         data, notes = without_oversized_text(data)
     im = Image.open(io.BytesIO(data))
     previews, unexamined = find_previews(original, fmt, _metadata(im)) if embedded else ([], [])
+    if embedded and im.format in ("ICO", "ICNS"):
+        entries, notes_on_entries = _icon_entries(im)
+        previews, unexamined = entries + previews, unexamined + notes_on_entries
     full_w, full_h = im.size
     if full_w <= 0 or full_h <= 0:
         raise CorruptImage(f"{fmt} declares an empty size {full_w}x{full_h}")
@@ -184,12 +187,42 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
                        unexamined)
 
 
+def _icon_entries(im: Image.Image) -> tuple[list[Preview], list[str]]:
+    """The images of an icon file other than the one Pillow opens (the largest): a file browser shows
+    whichever size fits, so each is an embedded image (as PNG; the decoder checked its declared size)."""
+    if im.format == "ICO":  # every entry, two of the same size too (Pillow's sizes() keeps one per size)
+        keys, get = list(range(len(im.ico.entry))), im.ico.frame
+    else:
+        keys, get = sorted(im.icns.itersizes(), reverse=True), im.icns.getimage
+    out, notes = [], []
+    for index, key in enumerate(keys):
+        if index == MAX_CANDIDATES:
+            notes.append(f"more than {MAX_CANDIDATES} icon images: the rest were not looked at")
+            break
+        name = f"icon:{index + 1}" if isinstance(key, int) else f"icon:{'x'.join(map(str, key))}"
+        try:
+            entry = get(key)
+            if entry.width * entry.height > 4096 * 4096:
+                raise ValueError(f"{entry.width}x{entry.height} is larger than an icon can be")
+            buffer = io.BytesIO()
+            entry.save(buffer, "PNG")
+        except Exception as exc:  # noqa: BLE001 - a broken entry is an image nobody checked
+            notes.append(f"{name} could not be decoded: {str(exc) or type(exc).__name__}")
+            continue
+        out.append(Preview(name, memoryview(buffer.getvalue()), certain=True))
+    return out, notes
+
+
 def _metadata(im: Image.Image) -> dict:
     """What Pillow read of the file's metadata (for formats whose blocks previews.py does not walk)."""
     info = dict(im.info)
     tags = getattr(im, "tag_v2", None)
     if tags is not None:
         info["tiff_tags"] = dict(tags)
+        try:
+            info["exif_ifd"] = dict(im.getexif().get_ifd(0x8769))  # the EXIF IFD: maker notes, comments
+        except Exception:  # noqa: BLE001 - a broken EXIF IFD hides nothing a decoder shows
+            pass
     return info
 
 
@@ -202,14 +235,18 @@ def _alpha_plane(frame: Image.Image) -> np.ndarray | None:
     mode = frame.mode
     if mode not in _ALPHA_MODES and "transparency" not in frame.info:
         return None
-    if mode in _HIGH_DEPTH:
-        return None  # a transparent grey level of a 16-bit frame: its pixels are scanned as they are
+    transparent = frame.info.get("transparency") if mode in _HIGH_DEPTH else None
+    if mode in _HIGH_DEPTH and not isinstance(transparent, int):
+        return None
     w, h = frame.size
     out = np.empty((h, w), np.uint8)
     band = max(1, _CONVERT_BAND_PIXELS // max(w, 1))
     for y in range(0, h, band):
         part = frame.crop((0, y, w, min(h, y + band)))
-        out[y:y + band] = np.asarray(part.convert("RGBA"), dtype=np.uint8)[..., 3]
+        if transparent is not None:  # a 16-bit grey level shown as transparent (PNG tRNS): a shape in it is seen
+            out[y:y + band] = np.where(np.asarray(part) == transparent, 0, 255).astype(np.uint8)
+        else:
+            out[y:y + band] = np.asarray(part.convert("RGBA"), dtype=np.uint8)[..., 3]
     return None if out.min() == 255 else out
 
 

@@ -89,7 +89,8 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
                                  "per photo)")
             break
         where = f"embedded:{preview.where}"
-        if not _is_image(preview.head()) and (len(preview.raw) <= HEAD or not _is_image(preview.data)):
+        if (not preview.certain and not _is_image(preview.head())
+                and (len(preview.raw) <= HEAD or not _is_image(preview.data))):
             continue  # a signature by chance in binary data: not an image anyone can show
         scanned += 1
         try:
