@@ -161,7 +161,28 @@ def _xmp_holding(text: str) -> bytes:
         '</rdf:RDF></x:xmpmeta>').encode())
 
 
+def _psd(merged: np.ndarray, layers: list[np.ndarray]) -> bytes:
+    """A Photoshop file (RGB, raw channels) showing `merged`, with these layers over the whole canvas."""
+    height, width = merged.shape[:2]
+    records, channels = b"", b""
+    for index, layer in enumerate(layers):
+        records += struct.pack(">iiiiH", 0, 0, height, width, 3)
+        records += b"".join(struct.pack(">hI", c, 2 + height * width) for c in range(3))
+        name = b"\x07layer%02d" % index
+        records += b"8BIMnorm\xff\x00\x00\x00" + struct.pack(">III", 16, 0, 0) + name
+        channels += b"".join(b"\x00\x00" + layer[..., c].tobytes() for c in range(3))
+    info = struct.pack(">h", len(layers)) + records + channels
+    info += b"\x00" * (len(info) % 2)
+    section = struct.pack(">I", len(info)) + info + struct.pack(">I", 0)
+    return (b"8BPS" + struct.pack(">H", 1) + b"\x00" * 6 + struct.pack(">HIIHH", 3, height, width, 8, 3)
+            + struct.pack(">II", 0, 0) + struct.pack(">I", len(section)) + section
+            + b"\x00\x00" + b"".join(merged[..., c].tobytes() for c in range(3)))
+
+
 MORE_HIDDEN = {
+    "a PSD layer the merged image covers": ("layers.psd", lambda: _psd(
+        SCENE[:300, :300], [np.ascontiguousarray(FACE), np.ascontiguousarray(SCENE[:300, :300])]),
+        "embedded:psd-layer:1"),
     "a smaller icon image": ("icon.ico", lambda: _icon("ICO"), "embedded:icon:"),
     "an icon family image": ("icon.icns", lambda: _icon("ICNS"), "embedded:icon:"),
     "a TIFF SubIFD": ("sub.tif", lambda: _tiff(lambda t: (t.write(SCENE, subifds=1), t.write(FACE))),

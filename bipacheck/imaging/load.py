@@ -130,6 +130,9 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
     if embedded and im.format in ("ICO", "ICNS"):
         entries, notes_on_entries = _icon_entries(im)
         previews, unexamined = entries + previews, unexamined + notes_on_entries
+    if embedded and im.format == "PSD":
+        layers, notes_on_layers = _psd_layers(data)
+        previews, unexamined = layers + previews, unexamined + notes_on_layers
     full_w, full_h = im.size
     if full_w <= 0 or full_h <= 0:
         raise CorruptImage(f"{fmt} declares an empty size {full_w}x{full_h}")
@@ -139,8 +142,9 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
             "(possible decompression bomb; raise --max-pixels to scan it)"
         )
     orientation = exif_orientation(im, notes)
-    # a JPEG's MPF images (previews, a stereo pair) are embedded images, not frames of the photo
-    frame_count = 1 if im.format == "MPO" else getattr(im, "n_frames", 1)
+    # a JPEG's MPF images (previews, a stereo pair) are embedded images, not frames of the photo; so
+    # are a PSD's layers (Pillow's frame sequence of a PSD skips its first layer: _psd_layers)
+    frame_count = 1 if im.format in ("MPO", "PSD") else getattr(im, "n_frames", 1)
     if frame_count > max_frames:
         notes.append(f"only the first {max_frames} of {frame_count} frames were scanned")
 
@@ -210,6 +214,28 @@ def _icon_entries(im: Image.Image) -> tuple[list[Preview], list[str]]:
             notes.append(f"{name} could not be decoded: {str(exc) or type(exc).__name__}")
             continue
         out.append(Preview(name, memoryview(buffer.getvalue()), certain=True))
+    return out, notes
+
+
+def _psd_layers(data: bytes) -> tuple[list[Preview], list[str]]:
+    """Each layer of a Photoshop file (the frame is the merged image; a layer hidden or covered in it is
+    still in the file, and an editor shows it), as PNG on the canvas. Each is decoded from a fresh
+    open: Pillow's PSD starts "at layer 1" while showing the merged image, so seek(1) never reads it."""
+    count = len(Image.open(io.BytesIO(data)).layers)
+    out, notes = [], []
+    for layer in range(1, min(count, MAX_CANDIDATES) + 1):
+        try:
+            im = Image.open(io.BytesIO(data))
+            im.frame = 0
+            im.seek(layer)
+            buffer = io.BytesIO()
+            im.save(buffer, "PNG")
+        except Exception as exc:  # noqa: BLE001 - a layer that cannot be read is a layer nobody checked
+            notes.append(f"PSD layer {layer} could not be decoded: {str(exc) or type(exc).__name__}")
+            continue
+        out.append(Preview(f"psd-layer:{layer}", memoryview(buffer.getvalue()), certain=True))
+    if count > MAX_CANDIDATES:
+        notes.append(f"more than {MAX_CANDIDATES} PSD layers: the rest were not looked at")
     return out, notes
 
 
