@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -179,7 +180,46 @@ def _psd(merged: np.ndarray, layers: list[np.ndarray]) -> bytes:
             + b"\x00\x00" + b"".join(merged[..., c].tobytes() for c in range(3)))
 
 
+def _nearly_black() -> np.ndarray:
+    """The face in four levels (0-3): the detector sees a black picture."""
+    return np.round(FACE.astype(np.float32) * 3 / 255).astype(np.uint8)
+
+
+def _with_gamma(png: bytes, gamma: int) -> bytes:
+    """A PNG with a gAMA chunk (gamma x 100000) after IHDR: browsers apply it."""
+    body = b"gAMA" + struct.pack(">I", gamma)
+    chunk = struct.pack(">I", 4) + body + struct.pack(">I", zlib.crc32(body))
+    return png[:33] + chunk + png[33:]
+
+
+def _brightening_profile() -> bytes:
+    """An RGB display profile (ICC v2) whose tone curves take the values 0..3 to black..white."""
+    def s15(v):
+        return struct.pack(">i", round(v * 65536))
+
+    def xyz(x, y, z):
+        return b"XYZ \x00\x00\x00\x00" + s15(x) + s15(y) + s15(z)
+    curve = b"curv\x00\x00\x00\x00" + struct.pack(">I", 256) + b"".join(
+        struct.pack(">H", round(min(1.0, v / 3) ** 2.2 * 65535)) for v in range(256))
+    text = b"desc\x00\x00\x00\x00" + struct.pack(">I", 6) + b"trick\x00" + b"\x00" * 78
+    tags = [(b"desc", text), (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)),
+            (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)), (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve), (b"cprt", b"text\x00\x00\x00\x00none\x00")]
+    offset, table, body = 132 + 12 * len(tags), b"", b""
+    for signature, data in tags:
+        body += b"\x00" * (-(offset + len(body)) % 4)
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    header = (struct.pack(">I", 132 + len(table) + len(body)) + b"lcms" + struct.pack(">I", 0x02100000)
+              + b"mntrRGB XYZ " + b"\x00" * 12 + b"acspAPPL" + b"\x00" * 24 + s15(0.9642) + s15(1.0) + s15(0.8249))
+    return header.ljust(128, b"\x00") + struct.pack(">I", len(tags)) + table + body
+
+
 MORE_HIDDEN = {
+    "a PNG gamma that brightens a black picture": ("gamma.png", lambda: _with_gamma(
+        encode(np.uint8(255) - _nearly_black(), "PNG"), 2000), "colour-managed"),
+    "an ICC profile that brightens a black picture": ("icc.png", lambda: encode(
+        _nearly_black(), "PNG", icc_profile=_brightening_profile()), "colour-managed"),
     "a PSD layer the merged image covers": ("layers.psd", lambda: _psd(
         SCENE[:300, :300], [np.ascontiguousarray(FACE), np.ascontiguousarray(SCENE[:300, :300])]),
         "embedded:psd-layer:1"),

@@ -15,8 +15,9 @@ import io
 import warnings
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageSequence, UnidentifiedImageError
 
 from ..errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, UnsupportedFormat
 from .formats import DECODED, sniff_format
@@ -71,6 +72,9 @@ class LoadedImage:
     orientation: int = 1  # the EXIF orientation that turned the stored pixels upright
     previews: list[Preview] = field(default_factory=list)  # embedded images (with embedded=True)
     unexamined: list[str] = field(default_factory=list)  # blocks that could hold an embedded image, not looked into
+    # per frame: the frame as a colour-managed viewer shows it (its ICC profile or PNG gamma applied),
+    # None when that looks the same as the frame's own values (SHOWN_LEVELS)
+    shown: list[np.ndarray | None] = field(default_factory=list)
 
 
 def load_image(
@@ -176,19 +180,19 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
     decoded_w = frames[0].shape[1]
     target_w = max(1, round(full_w / reduce_by))
     if decoded_w > target_w * 1.05:
-        import cv2
-
         target_h = max(1, round(full_h / reduce_by))
         frames = [cv2.resize(f, (target_w, target_h), interpolation=cv2.INTER_AREA) for f in frames]
         alphas = [None if a is None else cv2.resize(a, (target_w, target_h), interpolation=cv2.INTER_AREA)
                   for a in alphas]
     scale = full_w / frames[0].shape[1]
+    shown = [_as_shown(f, im.info, im.mode) for f in frames]
+    shown = [None if v is None else apply_orientation(v, orientation) for v in shown]
     frames = [apply_orientation(f, orientation) for f in frames]
     alphas = [None if a is None else apply_orientation(a[..., None], orientation)[..., 0] for a in alphas]
     if orientation in (5, 6, 7, 8):
         full_w, full_h = full_h, full_w
     return LoadedImage(frames, scale, full_w, full_h, fmt, frame_count, notes, alphas, orientation, previews,
-                       unexamined)
+                       unexamined, shown)
 
 
 def _icon_entries(im: Image.Image) -> tuple[list[Preview], list[str]]:
@@ -239,6 +243,51 @@ def _psd_layers(data: bytes) -> tuple[list[Preview], list[str]]:
     return out, notes
 
 
+SHOWN_BLOCK = 16
+SHOWN_LEVELS = 12.0  # a colour-managed view within this many grey levels of the frame in every block adds nothing
+_DISPLAY_GAMMA = 2.2
+
+
+def _as_shown(frame: np.ndarray, info: dict, mode: str) -> np.ndarray | None:
+    """The frame as a colour-managed viewer shows it: through its RGB ICC profile to sRGB, or with its PNG
+    gamma (gAMA, without a profile) undone for a 2.2 display. A profile or gamma can make values the
+    detector sees as flat show a face (browsers apply both). None when there is neither, or the view
+    looks the same as the frame (every SHOWN_BLOCK block within SHOWN_LEVELS grey levels)."""
+    icc, gamma = info.get("icc_profile"), info.get("gamma")
+    if icc and icc[16:20] == b"RGB " and mode in ("RGB", "RGBA", "RGBX", "P", "PA"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            transform = ImageCms.buildTransform(source, _SRGB, "RGB", "RGB")
+        except Exception:  # noqa: BLE001 - a profile nothing can read: viewers show the values as they are
+            return None
+        def convert(pixels):  # noqa: E306
+            return np.asarray(ImageCms.applyTransform(Image.fromarray(pixels), transform))
+    elif isinstance(gamma, (int, float)) and gamma > 0 and not icc and "srgb" not in info:
+        lut = np.clip(np.round(255 * (np.arange(256) / 255.0) ** (1 / (gamma * _DISPLAY_GAMMA))), 0, 255)
+        def convert(pixels):  # noqa: E306
+            return lut.astype(np.uint8)[pixels]
+    else:
+        return None
+    # first on the frame scaled to one pixel per block: the usual profile (sRGB, Display P3, Adobe RGB)
+    # changes little, and then the frame itself is never converted
+    h, w = frame.shape[:2]
+    small = cv2.resize(frame, (max(1, w // SHOWN_BLOCK), max(1, h // SHOWN_BLOCK)), interpolation=cv2.INTER_AREA)
+    if _most_changed(small, convert(small)) <= SHOWN_LEVELS:
+        return None
+    view = convert(np.ascontiguousarray(frame))
+    return np.ascontiguousarray(view) if _most_changed(frame, view, SHOWN_BLOCK) > SHOWN_LEVELS else None
+
+
+def _most_changed(a: np.ndarray, b: np.ndarray, block: int = 1) -> float:
+    """The largest mean grey-level difference of two RGB pictures over block x block squares."""
+    diff = np.abs(cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY).astype(np.float32)
+                  - cv2.cvtColor(np.ascontiguousarray(b), cv2.COLOR_RGB2GRAY).astype(np.float32))
+    if block > 1:
+        h, w = diff.shape
+        diff = cv2.resize(diff, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
+    return float(diff.max())
+
+
 def _metadata(im: Image.Image) -> dict:
     """What Pillow read of the file's metadata (for formats whose blocks previews.py does not walk)."""
     info = dict(im.info)
@@ -252,6 +301,7 @@ def _metadata(im: Image.Image) -> dict:
     return info
 
 
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 

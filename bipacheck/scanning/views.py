@@ -62,8 +62,11 @@ def _composite(frame: np.ndarray, alpha: np.ndarray, background: int) -> np.ndar
 def frame_faces(detector: Detector, image: LoadedImage) -> list[list[Face]]:
     """Faces per view of every frame (frame pixels; each alpha view's faces labelled)."""
     per_view = []
-    for frame, alpha in zip(image.frames, image.alphas or [None] * len(image.frames)):
+    shown = image.shown or [None] * len(image.frames)
+    for frame, alpha, managed in zip(image.frames, image.alphas or [None] * len(image.frames), shown):
         per_view.append(detector.detect(frame))
+        if managed is not None:  # its ICC profile or PNG gamma applied, as a browser shows it
+            per_view.append([replace(f, found_in="colour-managed") for f in detector.detect(managed)])
         if alpha is not None:
             for label, view in alpha_views(frame, alpha):
                 per_view.append([replace(f, found_in=label) for f in detector.detect(view)])
@@ -117,7 +120,9 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
             continue
         upright = LoadedImage(views, 1.0, views[0].shape[1], views[0].shape[0], loaded.format, 1,
                               alphas=[_upright(a[..., None], loaded.orientation, image.orientation)[..., 0]
-                                      if a is not None else None for a in loaded.alphas])
+                                      if a is not None else None for a in loaded.alphas],
+                              shown=[None if v is None else _upright(v, loaded.orientation, image.orientation)
+                                     for v in loaded.shown])
         for faces in frame_faces(detector, upright):
             for face in faces:
                 out.faces.append(_mapped(face, views[0].shape, image, where))
