@@ -11,7 +11,8 @@ characters without promising reversibility.
 Escapes: `\\\\` a backslash; `\\xNN` a byte that is not UTF-8 (NN >= 80) or a C0 control or DEL
 (NN < 80); `\\uNNNN` / `\\UNNNNNNNN` any other control (C1), format (bidi, zero-width), line or
 paragraph separator, surrogate, space other than U+0020 (no-break, ideographic...), or other
-character that shows as nothing (variation selectors, Hangul fillers, the combining grapheme joiner).
+character that shows as nothing (variation selectors, Hangul fillers, the combining grapheme joiner);
+`\\x20` a space that begins or ends the name.
 """
 
 from __future__ import annotations
@@ -44,7 +45,13 @@ def _escape(char: str) -> str:
 
 def printable(name: str) -> str:
     """The reversible, printable form of a name (os.fsdecode'd bytes or text); see the module doc."""
-    return "".join("\\\\" if c == "\\" else _escape(c) if _hidden(c) else c for c in name)
+    shown = "".join("\\\\" if c == "\\" else _escape(c) if _hidden(c) else c for c in name)
+    # spaces that begin or end a name vanish on a page (`a.png ` looks like `a.png`): \x20
+    stripped = shown.strip(" ")
+    if stripped == shown:
+        return shown
+    start = len(shown) - len(shown.lstrip(" "))
+    return "\\x20" * start + stripped + "\\x20" * (len(shown) - start - len(stripped))
 
 
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")

@@ -45,3 +45,10 @@ def test_characters_that_show_as_nothing_or_as_a_space_are_escaped(invisible):
     assert invisible not in shown and shown.isascii() and unprintable(shown) == name
     assert printable(name) != printable("ab.jpg") and printable(name) != printable("a b.jpg")
     assert invisible not in visible(name) and invisible not in json_visible(json.dumps(name, ensure_ascii=False))
+
+
+def test_spaces_that_begin_or_end_a_name_are_shown():
+    names = ["a.png", "a.png ", " a.png", "  ", "a b.png"]
+    shown = [printable(n) for n in names]
+    assert shown == ["a.png", "a.png\\x20", "\\x20a.png", "\\x20\\x20", "a b.png"]
+    assert [unprintable(s) for s in shown] == names
