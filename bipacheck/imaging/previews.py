@@ -27,16 +27,21 @@ MAX_INFLATED = 64 * 1024 * 1024  # compressed text and profiles are inflated thi
 # JPEG, PNG, GIF, WebP, and a BMP file header (its reserved zeros and DIB header size, not "BM" alone)
 _SIGNATURES = re.compile(rb"\xff\xd8\xff|\x89PNG\r\n\x1a\n|GIF8[79]a|RIFF....WEBP"
                          rb"|BM....\x00\x00\x00\x00....[\x0c\x28\x34\x38\x40\x6c\x7c]\x00\x00\x00", re.S)
-# base64 of at least ~100 bytes, line breaks (also as XML character references) allowed inside
-_BASE64_RUN = re.compile(rb"(?:[A-Za-z0-9+/]|\s|&#x?[0-9A-Fa-f]{1,2};){136,}={0,2}")
+# base64 of at least ~100 bytes, line breaks (also as XML character references) allowed inside: the
+# breaks are removed from the whole block first, then runs are found by a byte search (linear: a
+# regular expression that fails near the end of each of many 135-character runs takes quadratic time)
+_BASE64_MIN = 136
 _BASE64_NOISE = re.compile(rb"\s|&#x?[0-9A-Fa-f]{1,2};")
+_BASE64_CHARS = bytes(1 if chr(b) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=" else 0
+                      for b in range(256))
 # how the signatures above start in base64 (JPEG, PNG, GIF, RIFF, BMP with its reserved zeros, TIFF):
 # wherever the encoding begins in a run (a TIFF signature is looked for only in encoded text: raw, it is
 # the start of every EXIF block)
 _BASE64_IMAGE = re.compile(rb"/9j/|iVBORw0KGgo|R0lGOD[dl]h|UklGR|Qk[A-Za-z0-9+/]{6}AAAA|SUkqA|TU0AKg")
 # the same images as hexadecimal text (an XMP value, a text chunk such as ImageMagick's "Raw profile
 # type exif"): at least ~100 bytes; not TIFF, which every hex-encoded EXIF block starts with
-_HEX_RUN = re.compile(rb"(?:[0-9A-Fa-f]{2}[ \t\r\n]*){100,}")
+_HEX_MIN = 200
+_HEX_CHARS = bytes(1 if chr(b) in "0123456789ABCDEFabcdef" else 0 for b in range(256))
 _HEX_IMAGE = re.compile(rb"ffd8ff|89504e470d0a1a0a|47494638[79]61|52494646.{8}57454250|424d.{8}00000000", re.I | re.S)
 MAX_CANDIDATES = 256  # possible embedded images looked at per file: real files hold a handful; more is an attack
 HEAD = 1 << 20  # what a decoder needs to tell an image's header from chance bytes
@@ -204,17 +209,24 @@ def _images_in(where: str, block: bytes) -> Iterator[Preview]:
     view = memoryview(block)
     for match in _SIGNATURES.finditer(block):
         yield Preview(where, view[match.start():])
-    for run in _BASE64_RUN.finditer(block):
-        text = _BASE64_NOISE.sub(b"", run.group())
-        text_view = memoryview(text)
-        for start in _BASE64_IMAGE.finditer(text):
-            yield Preview(where, text_view[start.start():], encoded=True)
-    for run in _HEX_RUN.finditer(block):
-        text = re.sub(rb"\s", b"", run.group())
-        text_view = memoryview(text)
-        for start in _HEX_IMAGE.finditer(text):
-            if start.start() % 2 == 0:
-                yield Preview(where, text_view[start.start():], encoded="hex")
+    for encoded, text, chars, minimum, starts in (
+            (True, _BASE64_NOISE.sub(b"", block), _BASE64_CHARS, _BASE64_MIN, _BASE64_IMAGE),
+            ("hex", re.sub(rb"\s", b"", block), _HEX_CHARS, _HEX_MIN, _HEX_IMAGE)):
+        for begin, end in _runs(text, chars, minimum):
+            run = memoryview(text)[begin:end]
+            for start in starts.finditer(text, begin, end):
+                yield Preview(where, run[start.start() - begin:], encoded=encoded)
+
+
+def _runs(text: bytes, chars: bytes, minimum: int) -> Iterator[tuple[int, int]]:
+    """Where `text` has at least `minimum` bytes in a row that `chars` (a 256-entry table) allows."""
+    marked = text.translate(chars)
+    needle, pos = b"\x01" * minimum, 0
+    while (begin := marked.find(needle, pos)) != -1:
+        end = marked.find(b"\x00", begin + minimum)
+        end = len(text) if end == -1 else end
+        yield begin, end
+        pos = end
 
 
 # -- JPEG: every segment before the scan, and whatever follows the end of the image ---------------
