@@ -351,3 +351,14 @@ def test_text_built_to_make_the_run_search_slow_is_searched_in_linear_time(tmp_p
     started = time.monotonic()
     code, scanned = scan_json(folder)
     assert code == 0 and scanned["faces"] == [] and time.monotonic() - started < 6
+
+
+def test_an_image_nested_deeper_than_searched_is_not_a_clean_bill(tmp_path, centerface):
+    """A face three embedded images deep (an XMP thumbnail's XMP thumbnail's XMP thumbnail): searching
+    stops one level below the photo's own embedded images, and the photo is not scanned, never clean."""
+    inner = thumbnail_of(FACE)
+    for _ in range(2):
+        inner = encode(SCENE[:160, :160], "JPEG", quality=90, xmp=xmp_with_thumbnail(inner))
+    code, scanned = scan_json(folder_with(tmp_path, "nested.jpg", encode(SCENE, "JPEG", quality=90,
+                                                                        xmp=xmp_with_thumbnail(inner))))
+    assert code == 3 and any("nested more than 2 levels" in note for note in scanned["not_scanned"]), scanned

@@ -92,13 +92,11 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
                                  "per photo)")
             break
         where = f"embedded:{preview.where}"
-        if (not preview.certain and not _is_image(preview.head())
-                and (len(preview.raw) <= HEAD or not _is_image(preview.data))):
+        if not _shows_image(preview):
             continue  # a signature by chance in binary data: not an image anyone can show
         scanned += 1
         try:
-            loaded = load_image(preview.data, max_pixels=budget, max_frames=max_frames,
-                                embedded=depth < MAX_DEPTH)
+            loaded = load_image(preview.data, max_pixels=budget, max_frames=max_frames, embedded=True)
         except TooLarge as exc:
             out.unscanned.append(f"an embedded image ({preview.where}) is over the pixel budget left "
                                  f"({budget:,}): {exc.message}")
@@ -107,7 +105,11 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
             out.unscanned.append(f"an embedded image ({preview.where}) could not be decoded: {exc.message}")
             continue
         budget -= sum(f.shape[0] * f.shape[1] for f in loaded.frames)
-        queue += [(p, depth + 1) for p in loaded.previews]
+        if depth < MAX_DEPTH:
+            queue += [(p, depth + 1) for p in loaded.previews]
+        elif any(_shows_image(p) for p in loaded.previews):  # past the bound: not searched, and said so
+            out.unscanned.append(f"an embedded image ({preview.where}) holds images nested more than {MAX_DEPTH} "
+                                 "levels deep: they were not searched")
         out.unscanned += [f"{preview.where}: {note}" for note in loaded.unexamined]
         views = [_upright(f, loaded.orientation, image.orientation) for f in loaded.frames]
         if loaded.frame_count > len(loaded.frames):
@@ -127,6 +129,12 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
             for face in faces:
                 out.faces.append(_mapped(face, views[0].shape, image, where))
     return out
+
+
+def _shows_image(preview) -> bool:
+    """Is a possible embedded image one a viewer could show (found by structure, or a header a decoder
+    takes), not a signature by chance in binary data?"""
+    return preview.certain or _is_image(preview.head()) or (len(preview.raw) > HEAD and _is_image(preview.data))
 
 
 def _is_image(data: bytes) -> bool:
