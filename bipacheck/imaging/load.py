@@ -252,7 +252,8 @@ def _as_shown(frame: np.ndarray, info: dict, mode: str) -> np.ndarray | None:
     """The frame as a colour-managed viewer shows it: through its RGB ICC profile to sRGB, or with its PNG
     gamma (gAMA, without a profile) undone for a 2.2 display. A profile or gamma can make values the
     detector sees as flat show a face (browsers apply both). None when there is neither, or the view
-    looks the same as the frame (every SHOWN_BLOCK block within SHOWN_LEVELS grey levels)."""
+    looks the same as the frame (the frame scaled to one pixel per SHOWN_BLOCK block, converted, is
+    within SHOWN_LEVELS grey levels of itself everywhere). Memory: one more frame, converted in bands."""
     icc, gamma = info.get("icc_profile"), info.get("gamma")
     if icc and icc[16:20] == b"RGB " and mode in ("RGB", "RGBA", "RGBX", "P", "PA"):
         try:
@@ -274,17 +275,17 @@ def _as_shown(frame: np.ndarray, info: dict, mode: str) -> np.ndarray | None:
     small = cv2.resize(frame, (max(1, w // SHOWN_BLOCK), max(1, h // SHOWN_BLOCK)), interpolation=cv2.INTER_AREA)
     if _most_changed(small, convert(small)) <= SHOWN_LEVELS:
         return None
-    view = convert(np.ascontiguousarray(frame))
-    return np.ascontiguousarray(view) if _most_changed(frame, view, SHOWN_BLOCK) > SHOWN_LEVELS else None
+    view = np.empty_like(frame)  # converted in bands of rows: no whole-frame intermediate copy
+    band = max(1, _CONVERT_BAND_PIXELS // max(w, 1))
+    for y in range(0, h, band):
+        view[y:y + band] = convert(np.ascontiguousarray(frame[y:y + band]))
+    return view
 
 
-def _most_changed(a: np.ndarray, b: np.ndarray, block: int = 1) -> float:
-    """The largest mean grey-level difference of two RGB pictures over block x block squares."""
+def _most_changed(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest grey-level difference between two (small) RGB pictures."""
     diff = np.abs(cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY).astype(np.float32)
                   - cv2.cvtColor(np.ascontiguousarray(b), cv2.COLOR_RGB2GRAY).astype(np.float32))
-    if block > 1:
-        h, w = diff.shape
-        diff = cv2.resize(diff, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
     return float(diff.max())
 
 
