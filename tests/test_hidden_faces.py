@@ -362,3 +362,14 @@ def test_an_image_nested_deeper_than_searched_is_not_a_clean_bill(tmp_path, cent
     code, scanned = scan_json(folder_with(tmp_path, "nested.jpg", encode(SCENE, "JPEG", quality=90,
                                                                         xmp=xmp_with_thumbnail(inner))))
     assert code == 3 and any("nested more than 2 levels" in note for note in scanned["not_scanned"]), scanned
+
+
+def test_layers_past_the_pixel_budget_are_not_a_clean_bill(tmp_path, centerface):
+    """A file's own images (PSD layers, icon sizes) decode within a quarter of --max-pixels together, as
+    embedded images do: hundreds of canvas-sized layers cannot cost hundreds of decodes."""
+    layers = [np.ascontiguousarray(SCENE[:300, :300])] * 3
+    folder = folder_with(tmp_path, "many.psd", _psd(SCENE[:300, :300], layers))
+    code, out = run("scan", folder, "--format", "json", "-q", "--max-pixels", "250000")
+    scanned = json.loads(out)["files"][0]
+    assert code == 3 and any("over the pixel budget for the file's images: not decoded" in note
+                             for note in scanned["not_scanned"]), scanned

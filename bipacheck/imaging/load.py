@@ -27,6 +27,9 @@ from .previews import MAX_CANDIDATES, Preview, find_previews
 
 DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
 DEFAULT_MAX_FRAMES = 16
+# the images a file holds besides its frames (icon sizes, PSD layers) decode at most this share of
+# --max-pixels together, as embedded images do (scanning/views.py)
+EMBEDDED_SHARE = 4
 
 def _describe_non_image(data: bytes) -> str:
     head = data[:512]
@@ -132,10 +135,10 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
     im = Image.open(io.BytesIO(data))
     previews, unexamined = find_previews(original, fmt, _metadata(im)) if embedded else ([], [])
     if embedded and im.format in ("ICO", "ICNS"):
-        entries, notes_on_entries = _icon_entries(im)
+        entries, notes_on_entries = _icon_entries(im, max_pixels // EMBEDDED_SHARE)
         previews, unexamined = entries + previews, unexamined + notes_on_entries
     if embedded and im.format == "PSD":
-        layers, notes_on_layers = _psd_layers(data)
+        layers, notes_on_layers = _psd_layers(data, max_pixels // EMBEDDED_SHARE)
         previews, unexamined = layers + previews, unexamined + notes_on_layers
     full_w, full_h = im.size
     if full_w <= 0 or full_h <= 0:
@@ -195,23 +198,29 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
                        unexamined, shown)
 
 
-def _icon_entries(im: Image.Image) -> tuple[list[Preview], list[str]]:
+def _icon_entries(im: Image.Image, budget: int) -> tuple[list[Preview], list[str]]:
     """The images of an icon file other than the one Pillow opens (the largest): a file browser shows
     whichever size fits, so each is an embedded image (as PNG; the decoder checked its declared size)."""
     if im.format == "ICO":  # every entry, two of the same size too (Pillow's sizes() keeps one per size)
         keys, get = list(range(len(im.ico.entry))), im.ico.frame
+        shown = im.ico.getentryindex(im.size)
     else:
         keys, get = sorted(im.icns.itersizes(), reverse=True), im.icns.getimage
+        shown = next((k for k in keys if (k[0] * k[2], k[1] * k[2]) == im.size), None)
+    keys = [k for k in keys if k != shown]  # the one Pillow opens is the frame, searched already
     out, notes = [], []
     for index, key in enumerate(keys):
         if index == MAX_CANDIDATES:
             notes.append(f"more than {MAX_CANDIDATES} icon images: the rest were not looked at")
             break
-        name = f"icon:{index + 1}" if isinstance(key, int) else f"icon:{'x'.join(map(str, key))}"
+        name = f"icon:{key + 1}" if isinstance(key, int) else f"icon:{'x'.join(map(str, key))}"
         try:
-            entry = get(key)
-            if entry.width * entry.height > 4096 * 4096:
-                raise ValueError(f"{entry.width}x{entry.height} is larger than an icon can be")
+            entry = get(key)  # a PNG entry is not decoded yet: its declared size is checked first
+            budget -= entry.width * entry.height
+            if budget < 0:
+                notes.append(f"{name} and the icon images after it are over the pixel budget for the file's "
+                             "images: not decoded")
+                break
             buffer = io.BytesIO()
             entry.save(buffer, "PNG")
         except Exception as exc:  # noqa: BLE001 - a broken entry is an image nobody checked
@@ -221,13 +230,19 @@ def _icon_entries(im: Image.Image) -> tuple[list[Preview], list[str]]:
     return out, notes
 
 
-def _psd_layers(data: bytes) -> tuple[list[Preview], list[str]]:
+def _psd_layers(data: bytes, budget: int) -> tuple[list[Preview], list[str]]:
     """Each layer of a Photoshop file (the frame is the merged image; a layer hidden or covered in it is
     still in the file, and an editor shows it), as PNG on the canvas. Each is decoded from a fresh
     open: Pillow's PSD starts "at layer 1" while showing the merged image, so seek(1) never reads it."""
-    count = len(Image.open(io.BytesIO(data)).layers)
+    first = Image.open(io.BytesIO(data))
+    count, canvas = len(first.layers), first.width * first.height
     out, notes = [], []
     for layer in range(1, min(count, MAX_CANDIDATES) + 1):
+        budget -= canvas  # each layer decodes to the whole canvas
+        if budget < 0:
+            notes.append(f"PSD layer {layer} and the layers after it are over the pixel budget for the file's "
+                         "images: not decoded")
+            break
         try:
             im = Image.open(io.BytesIO(data))
             im.frame = 0
