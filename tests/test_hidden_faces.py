@@ -373,3 +373,14 @@ def test_layers_past_the_pixel_budget_are_not_a_clean_bill(tmp_path, centerface)
     scanned = json.loads(out)["files"][0]
     assert code == 3 and any("over the pixel budget for the file's images: not decoded" in note
                              for note in scanned["not_scanned"]), scanned
+
+
+def test_a_large_preview_of_the_photo_with_a_faint_face_added_is_searched(tmp_path, centerface):
+    """The same-picture shortcut (a large preview showing the photo is not searched again) must not let
+    a face through that the detector sees in the preview: here 8 grey levels of contrast on a flat page."""
+    grey = np.asarray(Image.fromarray(FACE).convert("L").resize((300, 300))).astype(np.float32)
+    preview = np.full((400, 500, 3), 128, np.float32)
+    preview[50:350, 100:400] += ((grey - grey.mean()) / 255 * 8)[..., None]
+    photo = encode(np.full((800, 1000, 3), 128, np.uint8), "JPEG", quality=95)
+    code, scanned = scan_json(folder_with(tmp_path, "mpf.jpg", photo + encode(preview.round().astype(np.uint8), "PNG")))
+    assert [f["found_in"] for f in scanned["faces"]] == ["embedded:after-end"], scanned
