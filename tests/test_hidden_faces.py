@@ -384,3 +384,13 @@ def test_a_large_preview_of_the_photo_with_a_faint_face_added_is_searched(tmp_pa
     photo = encode(np.full((800, 1000, 3), 128, np.uint8), "JPEG", quality=95)
     code, scanned = scan_json(folder_with(tmp_path, "mpf.jpg", photo + encode(preview.round().astype(np.uint8), "PNG")))
     assert [f["found_in"] for f in scanned["faces"]] == ["embedded:after-end"], scanned
+
+
+def test_a_padded_base64_image_followed_by_more_base64_is_found(tmp_path, centerface):
+    """Line breaks are removed before runs are found: the `==` that ends one image's base64 must end its
+    run, or the next line's text would make the image undecodable."""
+    thumbnail = thumbnail_of(FACE)
+    thumbnail += b"\x00" * ((1 - len(thumbnail)) % 3)  # base64 ending in "=="
+    text = base64.b64encode(thumbnail).decode() + "\n" + base64.b64encode(bytes(range(256)) * 2).decode()
+    code, scanned = scan_json(folder_with(tmp_path, "padded.jpg", _xmp_holding(text)))
+    assert [f["found_in"] for f in scanned["faces"]] == ["embedded:xmp"], scanned

@@ -32,7 +32,8 @@ _SIGNATURES = re.compile(rb"\xff\xd8\xff|\x89PNG\r\n\x1a\n|GIF8[79]a|RIFF....WEB
 # regular expression that fails near the end of each of many 135-character runs takes quadratic time)
 _BASE64_MIN = 136
 _BASE64_NOISE = re.compile(rb"\s|&#x?[0-9A-Fa-f]{1,2};")
-_BASE64_CHARS = bytes(1 if chr(b) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=" else 0
+# (not "=": padding ends a run, so an image's text never runs on into the next one's once breaks are gone)
+_BASE64_CHARS = bytes(1 if chr(b) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" else 0
                       for b in range(256))
 # how the signatures above start in base64 (JPEG, PNG, GIF, RIFF, BMP with its reserved zeros, TIFF):
 # wherever the encoding begins in a run (a TIFF signature is looked for only in encoded text: raw, it is
