@@ -10,7 +10,9 @@ characters without promising reversibility.
 
 Escapes: `\\\\` a backslash; `\\xNN` a byte that is not UTF-8 (NN >= 80) or a C0 control or DEL
 (NN < 80); `\\uNNNN` / `\\UNNNNNNNN` any other control (C1), format (bidi, zero-width), line or
-paragraph separator, or surrogate character.
+paragraph separator, surrogate, space other than U+0020 (no-break, ideographic...), or other
+character that shows as nothing (variation selectors, Hangul fillers, the combining grapheme joiner);
+`\\x20` a space that begins or ends the name.
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ import re
 import unicodedata
 
 _ESCAPED_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+# Characters that show as nothing but are not format characters (Unicode's Default_Ignorable_Code_Point
+# outside Cf: variation selectors, the combining grapheme joiner, Hangul fillers, Mongolian free variation
+# selectors): `photo\ufe0f.jpg` would look like `photo.jpg`
+_INVISIBLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
+                        "\U000e0100-\U000e01ef]")
 
 
 def _hidden(char: str) -> bool:
-    return unicodedata.category(char) in _ESCAPED_CATEGORIES
+    category = unicodedata.category(char)
+    # spaces other than U+0020 (no-break, em, ideographic...) look like it: escaped too
+    return category in _ESCAPED_CATEGORIES or (category == "Zs" and char != " ") or bool(_INVISIBLE.match(char))
 
 
 def _escape(char: str) -> str:
@@ -36,7 +45,13 @@ def _escape(char: str) -> str:
 
 def printable(name: str) -> str:
     """The reversible, printable form of a name (os.fsdecode'd bytes or text); see the module doc."""
-    return "".join("\\\\" if c == "\\" else _escape(c) if _hidden(c) else c for c in name)
+    shown = "".join("\\\\" if c == "\\" else _escape(c) if _hidden(c) else c for c in name)
+    # spaces that begin or end a name vanish on a page (`a.png ` looks like `a.png`): \x20
+    stripped = shown.strip(" ")
+    if stripped == shown:
+        return shown
+    start = len(shown) - len(shown.lstrip(" "))
+    return "\\x20" * start + stripped + "\\x20" * (len(shown) - start - len(stripped))
 
 
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")

@@ -93,6 +93,8 @@ def test_the_head_is_refused_for_a_broken_chain_and_read_in_its_three_spellings(
         assert cli_run("ledger", "verify", db, "--expect-head", spelling)[0] == 0
     code, out = cli_run("ledger", "verify", db, "--expect-head", "not a head")
     assert code == 2 and "not a ledger head" in out
+    code, out = cli_run("ledger", "verify", db, "--expect-head", "")  # `--expect-head "$HEAD"`, HEAD unset
+    assert code == 2 and "not a ledger head" in out
     conn = sqlite3.connect(db)
     conn.execute("UPDATE subjects SET jurisdictions = '[\"US-CA\"]'")
     conn.commit()

@@ -34,3 +34,21 @@ def test_json_escapes_hidden_characters_but_parses_to_the_same_strings():
     text = json_visible(json.dumps(value, ensure_ascii=False))
     assert json.loads(text) == value
     assert not any(c in text for c in HIDDEN)
+
+
+@pytest.mark.parametrize("invisible", ["\ufe0f", "\U000e0101", "\u034f", "\u3164", "\u115f", "\u180b", "\u00a0",
+                                       "\u3000", "\u2009"])
+def test_characters_that_show_as_nothing_or_as_a_space_are_escaped(invisible):
+    # `photo\ufe0f.jpg` (a variation selector) or `a\u00a0b.jpg` (a no-break space) looked like another file
+    name = f"a{invisible}b.jpg"
+    shown = printable(name)
+    assert invisible not in shown and shown.isascii() and unprintable(shown) == name
+    assert printable(name) != printable("ab.jpg") and printable(name) != printable("a b.jpg")
+    assert invisible not in visible(name) and invisible not in json_visible(json.dumps(name, ensure_ascii=False))
+
+
+def test_spaces_that_begin_or_end_a_name_are_shown():
+    names = ["a.png", "a.png ", " a.png", "  ", "a b.png"]
+    shown = [printable(n) for n in names]
+    assert shown == ["a.png", "a.png\\x20", "\\x20a.png", "\\x20\\x20", "a b.png"]
+    assert [unprintable(s) for s in shown] == names

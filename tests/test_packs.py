@@ -449,6 +449,8 @@ def test_sarif_tags_and_help_come_from_the_pack(world):
     (cubi,) = [r for r in driver["rules"] if r["id"] == "CUBI-503B-NO-CONSENT"]
     assert cubi["properties"]["tags"] == ["privacy", "biometric", "texas-cubi", "Tex. Bus. & Com. Code §503.001"]
     assert "§503.001(b), (b-1) [V]" in cubi["help"]["text"]
+    # the help's Markdown keeps its paragraphs (it was shown as one line with literal `\x0a`s)
+    assert "\n\n**Citation:**" in cubi["help"]["markdown"] and "\\x0a" not in cubi["help"]["markdown"]
 
 
 def test_packs_and_rules_document_every_pack_with_marks():

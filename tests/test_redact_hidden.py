@@ -137,3 +137,20 @@ def test_two_sources_with_the_same_name_keep_their_copies_apart(tmp_path, ledger
     manifest = json.loads((out / "bipacheck-redaction.json").read_text())
     assert sorted(len(p["obscured"]) for p in manifest["photos"]) == [0, 1]
     assert os.stat(out / "bipacheck-redaction.json").st_mode & 0o777 == 0o600
+
+
+def test_out_holding_a_source_never_writes_a_copy_over_its_original(tmp_path, ledger, centerface):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "team.jpg").write_bytes(encode(side_by_side("astronaut", "camera"), "JPEG", quality=90))
+    originals = digests(photos)
+    # --out is the folder above the source: the copies of photos/ would go to photos/ itself
+    code, text = run("redact", photos, "--ledger", ledger, "--out", tmp_path, "--no-cache")
+    assert code == 2 and "overlaps the source" in text, text
+    assert digests(photos) == originals
+    # the same one level down: the source inside --out, under the name its copies get
+    inner = tmp_path / "big" / "in"
+    inner.mkdir(parents=True)
+    (inner / "team.jpg").write_bytes((photos / "team.jpg").read_bytes())
+    code, text = run("redact", inner, "--ledger", ledger, "--out", tmp_path / "big", "--no-cache")
+    assert code == 2 and digests(inner) == originals, text

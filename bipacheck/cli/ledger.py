@@ -442,9 +442,11 @@ def verify(db: Path, as_json: bool, expect_head: str | None, head_file: Path | N
     from its end. Keep the head somewhere the ledger's editor cannot rewrite (`bipacheck ledger head
     DB -o consent.head`, committed with your code) and pass it here: a truncated log then fails.
     """
-    if expect_head and head_file:
+    if expect_head is not None and head_file:
         raise click.UsageError("give --expect-head or --head-file, not both")
-    expect = parse_head(expect_head) if expect_head else read_head_file(head_file) if head_file else None
+    # an empty --expect-head (`--expect-head "$HEAD"` with HEAD unset) is refused, never taken as none
+    expect = (parse_head(expect_head) if expect_head is not None else read_head_file(head_file) if head_file
+              else None)
     with Ledger(db) as opened:
         result = opened.verify(expect)
     if as_json:

@@ -25,7 +25,8 @@ class Face:
     # that many degrees counterclockwise did (content stored sideways without an EXIF tag)
     found_by: str = "upright"
     # where in the file, when not in a frame's own colours: an alpha view ("alpha-over-light",
-    # "alpha-over-dark", "alpha-plane") or an embedded image ("embedded:exif", "embedded:xmp"...)
+    # "alpha-over-dark", "alpha-plane"), the frame colour-managed ("colour-managed": its ICC profile
+    # or PNG gamma applied) or an embedded image ("embedded:exif", "embedded:xmp"...)
     found_in: str | None = None
 
     @property

@@ -15,17 +15,21 @@ import io
 import warnings
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageSequence, UnidentifiedImageError
 
 from ..errors import CorruptImage, EmptyFile, TooLarge, TruncatedImage, UnsupportedFormat
 from .formats import DECODED, sniff_format
 from .guard import pixels_allowed
 from .pngtext import without_oversized_text
-from .previews import Preview, find_previews
+from .previews import MAX_CANDIDATES, Preview, find_previews
 
 DEFAULT_MAX_PIXELS = 200_000_000  # a 200 MP phone photo is legitimate; a 1 GP PNG is an attack
 DEFAULT_MAX_FRAMES = 16
+# the images a file holds besides its frames (icon sizes, PSD layers) decode at most this share of
+# --max-pixels together, as embedded images do (scanning/views.py)
+EMBEDDED_SHARE = 4
 
 def _describe_non_image(data: bytes) -> str:
     head = data[:512]
@@ -71,6 +75,9 @@ class LoadedImage:
     orientation: int = 1  # the EXIF orientation that turned the stored pixels upright
     previews: list[Preview] = field(default_factory=list)  # embedded images (with embedded=True)
     unexamined: list[str] = field(default_factory=list)  # blocks that could hold an embedded image, not looked into
+    # per frame: the frame as a colour-managed viewer shows it (its ICC profile or PNG gamma applied),
+    # None when that looks the same as the frame's own values (SHOWN_LEVELS)
+    shown: list[np.ndarray | None] = field(default_factory=list)
 
 
 def load_image(
@@ -127,6 +134,12 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
         data, notes = without_oversized_text(data)
     im = Image.open(io.BytesIO(data))
     previews, unexamined = find_previews(original, fmt, _metadata(im)) if embedded else ([], [])
+    if embedded and im.format in ("ICO", "ICNS"):
+        entries, notes_on_entries = _icon_entries(im, max_pixels // EMBEDDED_SHARE)
+        previews, unexamined = entries + previews, unexamined + notes_on_entries
+    if embedded and im.format == "PSD":
+        layers, notes_on_layers = _psd_layers(data, max_pixels // EMBEDDED_SHARE)
+        previews, unexamined = layers + previews, unexamined + notes_on_layers
     full_w, full_h = im.size
     if full_w <= 0 or full_h <= 0:
         raise CorruptImage(f"{fmt} declares an empty size {full_w}x{full_h}")
@@ -136,8 +149,9 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
             "(possible decompression bomb; raise --max-pixels to scan it)"
         )
     orientation = exif_orientation(im, notes)
-    # a JPEG's MPF images (previews, a stereo pair) are embedded images, not frames of the photo
-    frame_count = 1 if im.format == "MPO" else getattr(im, "n_frames", 1)
+    # a JPEG's MPF images (previews, a stereo pair) are embedded images, not frames of the photo; so
+    # are a PSD's layers (Pillow's frame sequence of a PSD skips its first layer: _psd_layers)
+    frame_count = 1 if im.format in ("MPO", "PSD") else getattr(im, "n_frames", 1)
     if frame_count > max_frames:
         notes.append(f"only the first {max_frames} of {frame_count} frames were scanned")
 
@@ -169,19 +183,125 @@ def _decode(data: bytes, fmt: str, max_pixels: int, reduce_by: float, max_frames
     decoded_w = frames[0].shape[1]
     target_w = max(1, round(full_w / reduce_by))
     if decoded_w > target_w * 1.05:
-        import cv2
-
         target_h = max(1, round(full_h / reduce_by))
         frames = [cv2.resize(f, (target_w, target_h), interpolation=cv2.INTER_AREA) for f in frames]
         alphas = [None if a is None else cv2.resize(a, (target_w, target_h), interpolation=cv2.INTER_AREA)
                   for a in alphas]
     scale = full_w / frames[0].shape[1]
+    shown = [_as_shown(f, im.info, im.mode) for f in frames]
+    shown = [None if v is None else apply_orientation(v, orientation) for v in shown]
     frames = [apply_orientation(f, orientation) for f in frames]
     alphas = [None if a is None else apply_orientation(a[..., None], orientation)[..., 0] for a in alphas]
     if orientation in (5, 6, 7, 8):
         full_w, full_h = full_h, full_w
     return LoadedImage(frames, scale, full_w, full_h, fmt, frame_count, notes, alphas, orientation, previews,
-                       unexamined)
+                       unexamined, shown)
+
+
+def _icon_entries(im: Image.Image, budget: int) -> tuple[list[Preview], list[str]]:
+    """The images of an icon file other than the one Pillow opens (the largest): a file browser shows
+    whichever size fits, so each is an embedded image (as PNG; the decoder checked its declared size)."""
+    if im.format == "ICO":  # every entry, two of the same size too (Pillow's sizes() keeps one per size)
+        keys, get = list(range(len(im.ico.entry))), im.ico.frame
+        shown = im.ico.getentryindex(im.size)
+    else:
+        keys, get = sorted(im.icns.itersizes(), reverse=True), im.icns.getimage
+        shown = next((k for k in keys if (k[0] * k[2], k[1] * k[2]) == im.size), None)
+    keys = [k for k in keys if k != shown]  # the one Pillow opens is the frame, searched already
+    out, notes = [], []
+    for index, key in enumerate(keys):
+        if index == MAX_CANDIDATES:
+            notes.append(f"more than {MAX_CANDIDATES} icon images: the rest were not looked at")
+            break
+        name = f"icon:{key + 1}" if isinstance(key, int) else f"icon:{'x'.join(map(str, key))}"
+        try:
+            entry = get(key)  # a PNG entry is not decoded yet: its declared size is checked first
+            budget -= entry.width * entry.height
+            if budget < 0:
+                notes.append(f"{name} and the icon images after it are over the pixel budget for the file's "
+                             "images: not decoded")
+                break
+            buffer = io.BytesIO()
+            entry.save(buffer, "PNG")
+        except Exception as exc:  # noqa: BLE001 - a broken entry is an image nobody checked
+            notes.append(f"{name} could not be decoded: {str(exc) or type(exc).__name__}")
+            continue
+        out.append(Preview(name, memoryview(buffer.getvalue()), certain=True))
+    return out, notes
+
+
+def _psd_layers(data: bytes, budget: int) -> tuple[list[Preview], list[str]]:
+    """Each layer of a Photoshop file (the frame is the merged image; a layer hidden or covered in it is
+    still in the file, and an editor shows it), as PNG on the canvas. Each is decoded from a fresh
+    open: Pillow's PSD starts "at layer 1" while showing the merged image, so seek(1) never reads it."""
+    first = Image.open(io.BytesIO(data))
+    count, canvas = len(first.layers), first.width * first.height
+    out, notes = [], []
+    for layer in range(1, min(count, MAX_CANDIDATES) + 1):
+        budget -= canvas  # each layer decodes to the whole canvas
+        if budget < 0:
+            notes.append(f"PSD layer {layer} and the layers after it are over the pixel budget for the file's "
+                         "images: not decoded")
+            break
+        try:
+            im = Image.open(io.BytesIO(data))
+            im.frame = 0
+            im.seek(layer)
+            buffer = io.BytesIO()
+            im.save(buffer, "PNG")
+        except Exception as exc:  # noqa: BLE001 - a layer that cannot be read is a layer nobody checked
+            notes.append(f"PSD layer {layer} could not be decoded: {str(exc) or type(exc).__name__}")
+            continue
+        out.append(Preview(f"psd-layer:{layer}", memoryview(buffer.getvalue()), certain=True))
+    if count > MAX_CANDIDATES:
+        notes.append(f"more than {MAX_CANDIDATES} PSD layers: the rest were not looked at")
+    return out, notes
+
+
+SHOWN_BLOCK = 16
+SHOWN_LEVELS = 12.0  # a colour-managed view within this many grey levels of the frame in every block adds nothing
+_DISPLAY_GAMMA = 2.2
+
+
+def _as_shown(frame: np.ndarray, info: dict, mode: str) -> np.ndarray | None:
+    """The frame as a colour-managed viewer shows it: through its RGB ICC profile to sRGB, or with its PNG
+    gamma (gAMA, without a profile) undone for a 2.2 display. A profile or gamma can make values the
+    detector sees as flat show a face (browsers apply both). None when there is neither, or the view
+    looks the same as the frame (the frame scaled to one pixel per SHOWN_BLOCK block, converted, is
+    within SHOWN_LEVELS grey levels of itself everywhere). Memory: one more frame, converted in bands."""
+    icc, gamma = info.get("icc_profile"), info.get("gamma")
+    if icc and icc[16:20] == b"RGB " and mode in ("RGB", "RGBA", "RGBX", "P", "PA"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            transform = ImageCms.buildTransform(source, _SRGB, "RGB", "RGB")
+        except Exception:  # noqa: BLE001 - a profile nothing can read: viewers show the values as they are
+            return None
+        def convert(pixels):  # noqa: E306
+            return np.asarray(ImageCms.applyTransform(Image.fromarray(pixels), transform))
+    elif isinstance(gamma, (int, float)) and gamma > 0 and not icc and "srgb" not in info:
+        lut = np.clip(np.round(255 * (np.arange(256) / 255.0) ** (1 / (gamma * _DISPLAY_GAMMA))), 0, 255)
+        def convert(pixels):  # noqa: E306
+            return lut.astype(np.uint8)[pixels]
+    else:
+        return None
+    # first on the frame scaled to one pixel per block: the usual profile (sRGB, Display P3, Adobe RGB)
+    # changes little, and then the frame itself is never converted
+    h, w = frame.shape[:2]
+    small = cv2.resize(frame, (max(1, w // SHOWN_BLOCK), max(1, h // SHOWN_BLOCK)), interpolation=cv2.INTER_AREA)
+    if _most_changed(small, convert(small)) <= SHOWN_LEVELS:
+        return None
+    view = np.empty_like(frame)  # converted in bands of rows: no whole-frame intermediate copy
+    band = max(1, _CONVERT_BAND_PIXELS // max(w, 1))
+    for y in range(0, h, band):
+        view[y:y + band] = convert(np.ascontiguousarray(frame[y:y + band]))
+    return view
+
+
+def _most_changed(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest grey-level difference between two (small) RGB pictures."""
+    diff = np.abs(cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY).astype(np.float32)
+                  - cv2.cvtColor(np.ascontiguousarray(b), cv2.COLOR_RGB2GRAY).astype(np.float32))
+    return float(diff.max())
 
 
 def _metadata(im: Image.Image) -> dict:
@@ -190,9 +310,14 @@ def _metadata(im: Image.Image) -> dict:
     tags = getattr(im, "tag_v2", None)
     if tags is not None:
         info["tiff_tags"] = dict(tags)
+        try:
+            info["exif_ifd"] = dict(im.getexif().get_ifd(0x8769))  # the EXIF IFD: maker notes, comments
+        except Exception:  # noqa: BLE001 - a broken EXIF IFD hides nothing a decoder shows
+            pass
     return info
 
 
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 
@@ -202,14 +327,18 @@ def _alpha_plane(frame: Image.Image) -> np.ndarray | None:
     mode = frame.mode
     if mode not in _ALPHA_MODES and "transparency" not in frame.info:
         return None
-    if mode in _HIGH_DEPTH:
-        return None  # a transparent grey level of a 16-bit frame: its pixels are scanned as they are
+    transparent = frame.info.get("transparency") if mode in _HIGH_DEPTH else None
+    if mode in _HIGH_DEPTH and not isinstance(transparent, int):
+        return None
     w, h = frame.size
     out = np.empty((h, w), np.uint8)
     band = max(1, _CONVERT_BAND_PIXELS // max(w, 1))
     for y in range(0, h, band):
         part = frame.crop((0, y, w, min(h, y + band)))
-        out[y:y + band] = np.asarray(part.convert("RGBA"), dtype=np.uint8)[..., 3]
+        if transparent is not None:  # a 16-bit grey level shown as transparent (PNG tRNS): a shape in it is seen
+            out[y:y + band] = np.where(np.asarray(part) == transparent, 0, 255).astype(np.uint8)
+        else:
+            out[y:y + band] = np.asarray(part.convert("RGBA"), dtype=np.uint8)[..., 3]
     return None if out.min() == 255 else out
 
 

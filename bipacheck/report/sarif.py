@@ -45,6 +45,13 @@ def _rule(rule) -> dict:
     }
 
 
+def _visible_rule(rule: dict) -> dict:
+    """A rule with its strings escaped, its help keeping the line breaks it is written with (each line
+    escaped: the Markdown needs them to show its paragraphs)."""
+    help_text = {key: "\n".join(visible_all(text.split("\n"))) for key, text in rule["help"].items()}
+    return {**visible_all({k: v for k, v in rule.items() if k != "help"}), "help": help_text}
+
+
 def _location(path: str, rooted: bool) -> dict:
     """An artifactLocation: a name below the audited root is relative to the run's ROOT base id."""
     uri = artifact_uri(path)
@@ -133,9 +140,11 @@ class SarifFormat(ReportFormat):
         if root:
             run["originalUriBaseIds"] = {ROOT: {"uri": root_uri(root), "description": {
                 "text": "the audited root: every photo is named by its path below it"}}}
-        doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+        rules = run["tool"]["driver"].pop("rules")
         # viewers show these strings as they are: control and bidi characters escaped visibly
-        return json_visible(json.dumps(visible_all(doc), indent=2, ensure_ascii=False)) + "\n"
+        doc = visible_all({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]})
+        doc["runs"][0]["tool"]["driver"]["rules"] = [_visible_rule(rule) for rule in rules]
+        return json_visible(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
     @staticmethod
     def recognises(head: str) -> bool:

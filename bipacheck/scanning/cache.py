@@ -67,8 +67,10 @@ def default_cache_path(ledger: str) -> str:
 # Bump when the same bytes scan to a different result within one version (2: metadata warnings no
 # longer quote face-tag names; PNGs with oversized text chunks are scanned, not skipped; 3: alpha
 # views and embedded images are searched, faces say where they were found; 4: videos are scanned,
-# a result is an image's or a video's, with the video's facts and face tracks).
-RESULTS_REVISION = 4
+# a result is an image's or a video's, with the video's facts and face tracks; 5: icon images, TIFF
+# SubIFDs and tags, uncompressed EXIF and JFIF thumbnails, BMP/TIFF/hex images in metadata, what follows
+# a GIF or BMP, and a 16-bit frame's transparent grey level are searched too).
+RESULTS_REVISION = 5
 
 
 def settings_key(detector_settings: dict, settings: ScanSettings) -> dict:

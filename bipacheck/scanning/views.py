@@ -31,13 +31,17 @@ MAX_EMBEDDED = 16  # embedded images scanned per photo (nested ones included)
 # are still held: the memory a worker needs stays within the photo's bound (README: Bad input).
 EMBEDDED_SHARE = 4
 MAX_DEPTH = 2  # an embedded image's own embedded images are searched; theirs are not
-# An embedded image this large that shows the photo itself (every block of it within SAME_LEVELS of the
-# photo scaled down to its size) holds no face the photo's own, full-resolution search did not see:
+# An embedded image this large that shows the photo itself (within SAME_LEVELS of the photo scaled down
+# to its size, both blurred) holds no face the photo's own, full-resolution search did not see:
 # it is not searched again (a camera's 2 MP MPF preview would double the detector's time). Smaller ones
 # (EXIF thumbnails) are always searched: it costs little.
 SAME_PICTURE_MIN_PIXELS = 160_000
-SAME_BLOCK = 16
-SAME_LEVELS = 12.0
+# Compared after a Gaussian blur of SAME_BLUR preview pixels (resampling and JPEG noise cancel out),
+# every pixel within SAME_LEVELS grey levels: a face added to a copy of the photo at 6 levels of contrast,
+# which the detector finds, differs by 3.5 to 4; a resized, re-encoded camera preview by 1.3 to 2.3
+# (measured; the old test, 16 x 16 block means within 12 levels, passed faces up to 24 levels of contrast)
+SAME_BLUR = 2.0
+SAME_LEVELS = 2.5
 _BAND_ROWS_PIXELS = 4_000_000
 
 
@@ -62,8 +66,11 @@ def _composite(frame: np.ndarray, alpha: np.ndarray, background: int) -> np.ndar
 def frame_faces(detector: Detector, image: LoadedImage) -> list[list[Face]]:
     """Faces per view of every frame (frame pixels; each alpha view's faces labelled)."""
     per_view = []
-    for frame, alpha in zip(image.frames, image.alphas or [None] * len(image.frames)):
+    shown = image.shown or [None] * len(image.frames)
+    for frame, alpha, managed in zip(image.frames, image.alphas or [None] * len(image.frames), shown):
         per_view.append(detector.detect(frame))
+        if managed is not None:  # its ICC profile or PNG gamma applied, as a browser shows it
+            per_view.append([replace(f, found_in="colour-managed") for f in detector.detect(managed)])
         if alpha is not None:
             for label, view in alpha_views(frame, alpha):
                 per_view.append([replace(f, found_in=label) for f in detector.detect(view)])
@@ -89,12 +96,11 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
                                  "per photo)")
             break
         where = f"embedded:{preview.where}"
-        if not _is_image(preview.head()) and (len(preview.raw) <= HEAD or not _is_image(preview.data)):
+        if not _shows_image(preview):
             continue  # a signature by chance in binary data: not an image anyone can show
         scanned += 1
         try:
-            loaded = load_image(preview.data, max_pixels=budget, max_frames=max_frames,
-                                embedded=depth < MAX_DEPTH)
+            loaded = load_image(preview.data, max_pixels=budget, max_frames=max_frames, embedded=True)
         except TooLarge as exc:
             out.unscanned.append(f"an embedded image ({preview.where}) is over the pixel budget left "
                                  f"({budget:,}): {exc.message}")
@@ -103,7 +109,11 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
             out.unscanned.append(f"an embedded image ({preview.where}) could not be decoded: {exc.message}")
             continue
         budget -= sum(f.shape[0] * f.shape[1] for f in loaded.frames)
-        queue += [(p, depth + 1) for p in loaded.previews]
+        if depth < MAX_DEPTH:
+            queue += [(p, depth + 1) for p in loaded.previews]
+        elif any(_shows_image(p) for p in loaded.previews):  # past the bound: not searched, and said so
+            out.unscanned.append(f"an embedded image ({preview.where}) holds images nested more than {MAX_DEPTH} "
+                                 "levels deep: they were not searched")
         out.unscanned += [f"{preview.where}: {note}" for note in loaded.unexamined]
         views = [_upright(f, loaded.orientation, image.orientation) for f in loaded.frames]
         if loaded.frame_count > len(loaded.frames):
@@ -116,11 +126,19 @@ def embedded_faces(image: LoadedImage, detector: Detector, max_pixels: int, max_
             continue
         upright = LoadedImage(views, 1.0, views[0].shape[1], views[0].shape[0], loaded.format, 1,
                               alphas=[_upright(a[..., None], loaded.orientation, image.orientation)[..., 0]
-                                      if a is not None else None for a in loaded.alphas])
+                                      if a is not None else None for a in loaded.alphas],
+                              shown=[None if v is None else _upright(v, loaded.orientation, image.orientation)
+                                     for v in loaded.shown])
         for faces in frame_faces(detector, upright):
             for face in faces:
                 out.faces.append(_mapped(face, views[0].shape, image, where))
     return out
+
+
+def _shows_image(preview) -> bool:
+    """Is a possible embedded image one a viewer could show (found by structure, or a header a decoder
+    takes), not a signature by chance in binary data?"""
+    return preview.certain or _is_image(preview.head()) or (len(preview.raw) > HEAD and _is_image(preview.data))
 
 
 def _is_image(data: bytes) -> bool:
@@ -141,17 +159,15 @@ def _upright(pixels: np.ndarray, own: int, photo: int) -> np.ndarray:
 
 
 def same_picture(preview: np.ndarray, frame: np.ndarray) -> bool:
-    """Is `preview` the photo's frame, scaled (every SAME_BLOCK block within SAME_LEVELS of it)?"""
+    """Is `preview` the photo's frame, scaled (blurred by SAME_BLUR, every pixel within SAME_LEVELS)?"""
     ph, pw = preview.shape[:2]
     fh, fw = frame.shape[:2]
     if abs(pw / ph - fw / fh) > 0.02 * (fw / fh):
         return False
     small = cv2.resize(frame, (pw, ph), interpolation=cv2.INTER_AREA)
-    diff = np.abs(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-                  - cv2.cvtColor(np.ascontiguousarray(preview), cv2.COLOR_RGB2GRAY).astype(np.float32))
-    rows, cols = max(1, ph // SAME_BLOCK), max(1, pw // SAME_BLOCK)
-    blocks = cv2.resize(diff, (cols, rows), interpolation=cv2.INTER_AREA)
-    return float(blocks.max()) <= SAME_LEVELS
+    grey = [cv2.GaussianBlur(cv2.cvtColor(np.ascontiguousarray(p), cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0),
+                             SAME_BLUR) for p in (small, preview)]
+    return float(np.abs(grey[0] - grey[1]).max()) <= SAME_LEVELS
 
 
 def _mapped(face: Face, shape, image: LoadedImage, where: str) -> Face:

@@ -51,11 +51,15 @@ class PhotoPlan:
     kind: str = "image"  # or "video"
     tracks: list = field(default_factory=list)  # a video's FaceTracks to obscure (of the `obscure` faces)
     video: dict | None = None  # what redact_video wrote (bipacheck.video.VideoRedaction.as_dict)
+    name: str = ""  # the photo as the report names it (below the audit's root)
 
     def as_dict(self) -> dict:
+        """The manifest's entry: the source as the report names it (below `audit.root`), the copy below
+        the manifest's own folder; no absolute local path but the root."""
         keys = ("box", "source", "subject_id", "consent_status", "consent_id", "track")
         face = lambda f: {k: f.get(k) for k in keys if k != "track" or f.get("track")}  # noqa: E731
-        out = {"source": printable(self.source), "source_sha256": self.sha256, "output": printable(self.output),
+        out = {"source": self.name or printable(self.source), "source_sha256": self.sha256,
+               "output": printable("/".join(self.parts)) if self.parts else printable(self.output),
                "output_sha256": self.written_sha256, "obscured": [face(f) for f in self.obscure],
                "kept": [face(f) for f in self.keep], "regions": self.regions, "changed_area": self.changed_area,
                "notes": self.notes, "error": self.error}
@@ -102,6 +106,20 @@ def check_out_dir(sources: list[str], out_dir: str) -> None:
         root = os.path.realpath(source)
         if out == root or out.startswith(root + os.sep) or (os.path.isfile(source) and os.path.dirname(root) == out):
             raise ConfigError(f"--out {out_dir} is inside or next to the source {source}; choose another folder")
+    # where each source's copies go (--out/<label>) must not be, hold or lie in a source: `redact
+    # photos --out .` would otherwise write each copy over its original
+    roots = [os.path.realpath(s) for s in sources]
+    for source, label in source_labels(sources).items():
+        target = os.path.normpath(os.path.join(out, *label))  # links below --out: outputs.write_beneath
+        for root in roots:
+            if _overlap(target, root):
+                raise ConfigError(f"--out {out_dir}: the copies of {source} would go to {target}, which is or "
+                                  f"overlaps the source {root}; choose another folder")
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Is one of two real paths the other or inside it?"""
+    return a == b or a.startswith(b.rstrip(os.sep) + os.sep) or b.startswith(a.rstrip(os.sep) + os.sep)
 
 
 def not_copied(report: Report) -> list[dict]:
@@ -127,7 +145,8 @@ def plan(report: Report, sources: list[str], out_dir: str, all_faces: bool) -> l
         keep = [f for f in faces if f not in obscure]
         source = os.fsdecode(os.fsencode(unprintable(locate(report.run.get("root"), photo["path"]))))
         parts = output_parts(source, sources, labels)
-        item = PhotoPlan(source, os.path.join(out_dir, *parts), photo["sha256"], obscure, keep, parts)
+        item = PhotoPlan(source, os.path.join(out_dir, *parts), photo["sha256"], obscure, keep, parts,
+                         name=photo["path"])
         if photo.get("kind") == "video":
             tracks = report.video_tracks.get(photo["path"], {})
             item.kind = "video"
