@@ -399,6 +399,30 @@ def test_a_video_in_a_bucket_is_audited_and_a_large_one_is_streamed(endpoint, re
     assert (len(whole), len(spooled)) == ((0, 2) if streamed else (2, 0))
 
 
+def test_a_large_photo_in_a_bucket_is_fetched_once_and_scanned_as_a_photo(endpoint, request, monkeypatch,
+                                                                          centerface):
+    """Above the streaming threshold a photo is spooled to find out it is no video; its bytes are then
+    scanned from that copy, not fetched a second time."""
+    from bipacheck.sources.remote import BucketObject
+    from tests.conftest import bucket_client, fill_prefix
+    from tests.images import encode, rgb
+
+    photo = encode(rgb("astronaut"), "JPEG", quality=90)
+    prefix = fill_prefix(bucket_client(endpoint, "photos"), "photos", request, {"media/astronaut.jpg": photo})
+    whole, spooled = [], []
+    read, consume = BucketObject.read, BucketObject.consume
+    monkeypatch.setattr(BucketObject, "read", lambda self: whole.append(self.path) or read(self))
+    monkeypatch.setattr(BucketObject, "consume", lambda self, fn: spooled.append(self.path) or consume(self, fn))
+    monkeypatch.setattr(scan_module, "WHOLE_READ_BYTES", 1000)
+    result = CliRunner().invoke(cli, ["audit", f"s3://photos/{prefix}", "--endpoint-url", endpoint, "--format",
+                                      "json", "--workers", "1", "--no-cache"])
+    report = json.loads(result.output)
+    (row,) = report["photos"]
+    assert result.exit_code == 1 and row.get("kind", "image") == "image" and row["faces"] == 1, result.output
+    assert row["sha256"] == hashlib.sha256(photo).hexdigest()
+    assert (len(whole), len(spooled)) == (0, 1)
+
+
 def test_without_pyav_a_video_is_skipped_with_a_clear_reason(tmp_path, clips, monkeypatch, centerface):
     import sys
 

@@ -174,13 +174,13 @@ def _read_tags(scan: PhotoScan, data: bytes, sibling) -> None:
     scan.tag_errors = errors + list(tags.errors)
 
 
-def _scan_stream(stream, obj, detector: Detector, settings: ScanSettings) -> PhotoScan | SkippedFile | None:
-    """A video's scan from an open stream (hashed in one pass, then decoded in another); None when
-    the stream is not a video (the caller reads it whole, as any photo)."""
+def _scan_stream(stream, obj, detector: Detector, settings: ScanSettings) -> PhotoScan | SkippedFile | bytes:
+    """A video's scan from an open stream (hashed in one pass, then decoded in another); the whole
+    bytes when the stream is not a video (scanned as any photo, without fetching the object again)."""
     head = stream.read(SNIFF_BYTES)
-    if not sniff_video(head):
-        return None
     stream.seek(0)
+    if not sniff_video(head):
+        return stream.read()
     digest = hashlib.file_digest(stream, "sha256")
     size = stream.tell()
     stream.seek(0)
@@ -206,9 +206,11 @@ def scan_object(obj, detector: Detector, settings: ScanSettings = ScanSettings()
     try:
         if obj.size is not None and obj.size > WHOLE_READ_BYTES and hasattr(obj, "consume"):
             streamed = obj.consume(lambda stream: _scan_stream(stream, obj, detector, settings))
-            if streamed is not None:
+            if not isinstance(streamed, bytes):
                 return streamed
-        data = obj.read()
+            data = streamed
+        else:
+            data = obj.read()
     except ImageError as exc:
         return SkippedFile(obj.url, obj.relpath, exc.reason, exc.message, None, obj.size)
     if not hasattr(obj, "sibling"):
