@@ -135,8 +135,8 @@ def test_as_of_date_changes_what_is_valid(demo_ledger, centerface):
     assert ("dave_event.webp", "BIPA-15A-RETENTION") not in found  # deadline 2025-03-01 not yet passed
 
 
-def make_folder(tmp_path: Path, **photos: bytes) -> Path:
-    folder = tmp_path / "photos"
+def make_folder(tmp_path: Path, name: str = "photos", /, **photos: bytes) -> Path:
+    folder = tmp_path / name
     folder.mkdir()
     for name, data in photos.items():
         (folder / name).write_bytes(data)

@@ -27,6 +27,7 @@ from bipacheck.scanning import scan as scan_module
 from tests.conftest import ATTESTATION
 from tests.exits import expected_exit
 from tests.requirements import require_module, require_tool
+from tests.test_audit import make_folder
 from tests.test_check import validate_sarif
 from tests.test_sources_history import Repo, isolated_git  # noqa: F401 (fixture)
 
@@ -52,11 +53,7 @@ def clips(tmp_path_factory) -> dict[str, bytes]:
 
 
 def folder_with(tmp_path: Path, **files: bytes) -> Path:
-    folder = tmp_path / "media"
-    folder.mkdir()
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    return folder
+    return make_folder(tmp_path, "media", **files)
 
 
 def audit(*args) -> tuple[int, dict]:
